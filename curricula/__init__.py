@@ -1,0 +1,1 @@
+"""openued curricula package."""

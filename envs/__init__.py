@@ -1,0 +1,6 @@
+"""openued environments with their level spaces.
+
+``envs.maze``: the Maze of the UED literature (generator, mutators, BFS, renderer, prefabs, ASCII
+I/O). ``envs.gymnax_levels``: any gymnax environment with chosen ``EnvParams`` fields as levels.
+Submodules are imported lazily so that ``import envs`` stays cheap.
+"""

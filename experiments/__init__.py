@@ -1,0 +1,1 @@
+"""openued experiments package."""

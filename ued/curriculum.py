@@ -1,0 +1,112 @@
+"""The curriculum contract: ``init / propose / observe``, shared by every curriculum.
+
+One training step of ``ued.make_train`` does::
+
+    cstate, proposal = curriculum.propose(k1, cstate, cparams, evaluate)
+    rollout on proposal.levels (auto-replay: every episode of env i runs on level i)
+    stats = ued.scores.level_stats(score_name, score_inputs, proposal.extras.max_return)
+    student update, masked by proposal.train
+    cstate = curriculum.observe(k2, cstate, proposal, stats, cparams)
+
+A proposal is a batch of ``B`` levels (``B`` = number of parallel environments), each with the
+branch that produced it (new / replay / mutate / ...), its buffer slot (-1 if not from a
+buffer), its buffer extras, and whether the student trains on its transitions. Per-level
+``branch`` and ``train`` let one proposal mix branches (parallel PLR/ACCEL, SFL's mix of buffer
+and fresh levels) without ``lax.cond``.
+
+``evaluate(key, levels) -> LevelStats`` is a closure the trainer builds around the current
+student; curricula that need to probe the student outside the training rollout (SFL) call it,
+the others ignore it. Curricula that own a learner of their own (PAIRED) keep it in their state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+BRANCH_NEW = 0
+BRANCH_REPLAY = 1
+BRANCH_MUTATE = 2
+BRANCH_ARCHIVE = 3
+BRANCH_SFL = 4
+BRANCH_NAMES = ("new", "replay", "mutate", "archive", "sfl")
+
+
+@struct.dataclass
+class LevelExtras:
+    """Per-level data kept alongside a level in a buffer."""
+
+    max_return: jax.Array  # float32[B] best return ever achieved on the level (-inf: never)
+
+
+@struct.dataclass
+class Proposal:
+    """A batch of ``B`` levels for the student, and where they came from."""
+
+    levels: Any  # level pytree, leaves (B, ...)
+    slots: jax.Array  # int32[B] buffer slot, -1 where the level is not from a buffer
+    extras: LevelExtras  # per-level extras, leaves (B,)
+    branch: jax.Array  # int32[B] one of BRANCH_*
+    train: jax.Array  # bool[B] whether the student's update uses this level's transitions
+
+
+@struct.dataclass
+class LevelStats:
+    """What a rollout says about each of its ``B`` levels (the curriculum's feedback)."""
+
+    score: jax.Array  # float32[B] the curriculum's score (higher = more useful to replay)
+    max_return: jax.Array  # float32[B] best episode return ever, this rollout included
+    mean_return: jax.Array  # float32[B] mean return of episodes finished in the rollout (nan: none)
+    solve_rate: jax.Array  # float32[B] share of finished episodes solved (nan: none finished)
+    num_episodes: jax.Array  # int32[B] episodes finished on the level in the rollout
+
+
+@struct.dataclass
+class ScoreInputs:
+    """Rollout quantities a score function may use; ``T`` steps x ``B`` levels (one env each)."""
+
+    reward: jax.Array  # float32[T, B]
+    value: jax.Array  # float32[T, B] V(s_t) under the student
+    advantage: jax.Array  # float32[T, B] GAE (terminated stops bootstrap, truncated does not)
+    terminated: jax.Array  # bool[T, B]
+    truncated: jax.Array  # bool[T, B]
+    solved: jax.Array  # bool[T, B] an episode ended solved at step t
+    episode_return: jax.Array  # float32[T, B] return of the episode ending at t (where done)
+    optimal_return: jax.Array  # float32[B] best achievable return (nan where unknown)
+
+
+def new_proposal(levels: Any, branch: int, train: bool) -> Proposal:
+    """A proposal of fresh levels (no buffer slot, extras at -inf). Jittable."""
+    b = jax.tree.leaves(levels)[0].shape[0]
+    return Proposal(
+        levels=levels,
+        slots=jnp.full((b,), -1, jnp.int32),
+        extras=LevelExtras(max_return=jnp.full((b,), -jnp.inf, jnp.float32)),
+        branch=jnp.full((b,), branch, jnp.int32),
+        train=jnp.full((b,), train, bool),
+    )
+
+
+Evaluate = Callable[[jax.Array, Any], LevelStats]
+
+
+class Curriculum(NamedTuple):
+    """A curriculum as a value: pure functions plus default dynamic parameters.
+
+    init(key) -> CState
+    propose(key, cstate, params, evaluate | None) -> (CState, Proposal)
+    observe(key, cstate, proposal, stats: LevelStats, params) -> CState
+    diagnostics(cstate, proposal, stats) -> dict[str, float32[]]   (for logging)
+    """
+
+    name: str
+    init: Callable[[jax.Array], Any]
+    propose: Callable[[jax.Array, Any, Any, Evaluate | None], tuple[Any, Proposal]]
+    observe: Callable[[jax.Array, Any, Proposal, LevelStats, Any], Any]
+    default_params: Any
+    diagnostics: Callable[[Any, Proposal, LevelStats], dict] | None = None
+    needs_evaluate: bool = False

@@ -1,0 +1,157 @@
+"""Wrappers over the environment contract: auto-reset (same level or fresh level) and stats.
+
+All wrappers are environments themselves (same two methods), so they compose::
+
+    env = EpisodeStats(AutoReplay(MazeEnv()))
+
+``AutoReplay`` is what PLR needs: when an episode ends on a replayed level, the next episode
+starts on *that same level* (never on a random one; see minimax issue #6). ``AutoResetFresh`` is
+domain randomisation: each new episode gets a freshly sampled level.
+
+On the step where an episode ends, the returned observation is the first observation of the next
+episode (gymnax convention), and ``terminated`` / ``truncated`` / ``reward`` describe the episode
+that just ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from ued.env import Environment, tree_select
+
+
+@struct.dataclass
+class AutoResetState:
+    env_state: Any  # the inner environment's state
+    level: Any  # the level the current episode runs on
+
+
+class AutoReplay(Environment):
+    """Reset to the same level whenever an episode ends (terminated or truncated)."""
+
+    def __init__(self, env: Environment):
+        self.env = env
+
+    @property
+    def default_params(self):
+        return self.env.default_params
+
+    def action_space(self, params=None):
+        return self.env.action_space(params)
+
+    def observation_space(self, params=None):
+        return self.env.observation_space(params)
+
+    @property
+    def name(self) -> str:
+        return f"AutoReplay({self.env.name})"
+
+    def reset_to_level(self, key, level, params):
+        obs, s = self.env.reset_to_level(key, level, params)
+        return obs, AutoResetState(env_state=s, level=level)
+
+    def step(self, key, state: AutoResetState, action, params):
+        k_step, k_reset = jax.random.split(key)
+        obs, s, reward, term, trunc, info = self.env.step(k_step, state.env_state, action, params)
+        done = jnp.logical_or(term, trunc)
+        obs_r, s_r = self.env.reset_to_level(k_reset, state.level, params)
+        obs = tree_select(done, obs_r, obs)
+        s = tree_select(done, s_r, s)
+        return obs, AutoResetState(env_state=s, level=state.level), reward, term, trunc, info
+
+
+class AutoResetFresh(Environment):
+    """Reset to a freshly sampled level (``sample_level(key) -> level``) when an episode ends."""
+
+    def __init__(self, env: Environment, sample_level: Callable[[jax.Array], Any]):
+        self.env = env
+        self.sample_level = sample_level
+
+    @property
+    def default_params(self):
+        return self.env.default_params
+
+    def action_space(self, params=None):
+        return self.env.action_space(params)
+
+    def observation_space(self, params=None):
+        return self.env.observation_space(params)
+
+    @property
+    def name(self) -> str:
+        return f"AutoResetFresh({self.env.name})"
+
+    def reset_to_level(self, key, level, params):
+        obs, s = self.env.reset_to_level(key, level, params)
+        return obs, AutoResetState(env_state=s, level=level)
+
+    def step(self, key, state: AutoResetState, action, params):
+        k_step, k_level, k_reset = jax.random.split(key, 3)
+        obs, s, reward, term, trunc, info = self.env.step(k_step, state.env_state, action, params)
+        done = jnp.logical_or(term, trunc)
+        new_level = self.sample_level(k_level)
+        obs_r, s_r = self.env.reset_to_level(k_reset, new_level, params)
+        obs = tree_select(done, obs_r, obs)
+        s = tree_select(done, s_r, s)
+        level = tree_select(done, new_level, state.level)
+        return obs, AutoResetState(env_state=s, level=level), reward, term, trunc, info
+
+
+@struct.dataclass
+class EpisodeStatsState:
+    env_state: Any
+    episode_return: jax.Array  # float32[] running return of the current episode
+    episode_length: jax.Array  # int32[] steps so far in the current episode
+
+
+class EpisodeStats(Environment):
+    """Track the running return and length; report them in ``info`` when an episode ends.
+
+    Adds to ``info`` (all per step): ``returned_episode`` (bool, an episode ended here),
+    ``returned_episode_return`` (float32), ``returned_episode_length`` (int32) and
+    ``returned_episode_solved`` (bool: ``info["solved"]`` if the env provides it, else
+    ``terminated``). Values are only meaningful where ``returned_episode`` is true.
+    """
+
+    def __init__(self, env: Environment):
+        self.env = env
+
+    @property
+    def default_params(self):
+        return self.env.default_params
+
+    def action_space(self, params=None):
+        return self.env.action_space(params)
+
+    def observation_space(self, params=None):
+        return self.env.observation_space(params)
+
+    @property
+    def name(self) -> str:
+        return f"EpisodeStats({self.env.name})"
+
+    def reset_to_level(self, key, level, params):
+        obs, s = self.env.reset_to_level(key, level, params)
+        return obs, EpisodeStatsState(s, jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
+
+    def step(self, key, state: EpisodeStatsState, action, params):
+        obs, s, reward, term, trunc, info = self.env.step(key, state.env_state, action, params)
+        done = jnp.logical_or(term, trunc)
+        ret = state.episode_return + reward.astype(jnp.float32)
+        length = state.episode_length + 1
+        info = dict(info)
+        info["returned_episode"] = done
+        info["returned_episode_return"] = ret
+        info["returned_episode_length"] = length
+        info["returned_episode_solved"] = jnp.logical_and(
+            done, jnp.asarray(info.get("solved", term), bool)
+        )
+        new = EpisodeStatsState(
+            s, jnp.where(done, 0.0, ret).astype(jnp.float32), jnp.where(done, 0, length)
+        )
+        return obs, new, reward, term, trunc, info
