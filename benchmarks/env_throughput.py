@@ -1,0 +1,192 @@
+"""Maze env throughput: env steps/s of jit(scan(vmap(step))) with random actions and auto-replay.
+
+Usage::
+
+    python benchmarks/env_throughput.py --num-envs 256 4096
+    python benchmarks/env_throughput.py --num-envs 4096 --compare jaxued --json
+
+Each measurement compiles once (compile time reported separately), then times ``--repeats``
+calls of a ``--num-steps``-step scan and reports the median. With ``--compare jaxued`` the two
+implementations are timed alternately in the same process on the same levels and the same
+random actions (7-action space for both; the same observation content: 5x5x3 uint8 view and
+direction), and the ratio openued / jaxued is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+
+import ued
+from envs.maze import MazeConfig, MazeEnv, make_maze_space
+
+
+def _import_jaxued():
+    # jaxued 0.0.1 (its only release) calls jax.tree_map, removed from current jax.
+    if not hasattr(jax, "tree_map"):
+        jax.tree_map = jax.tree_util.tree_map
+    try:
+        from jaxued.environments.maze import Level, Maze
+        from jaxued.wrappers import AutoReplayWrapper
+    except ImportError as e:
+        raise SystemExit(
+            "error: --compare jaxued needs jaxued installed: pip install --no-deps jaxued==0.0.1 "
+            f"(or the project's [bench] extra). Import failed with: {e}"
+        ) from e
+    return Level, Maze, AutoReplayWrapper
+
+
+def _machine() -> str:
+    """The device, and for CPUs the model name and core count."""
+    device = jax.devices()[0]
+    if device.platform != "cpu":
+        return f"{device.platform}: {device.device_kind}"
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            names = [ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")]
+        model = names[0] if names else model
+    except OSError:
+        pass
+    return f"cpu: {model}, {os.cpu_count()} cores"
+
+
+def _make_rollout(env, key_fn):
+    """jit(scan(vmap(step))) over the steps of ``actions`` (int32[num_steps, num_envs]).
+
+    The uniform random actions are drawn once, outside the timed call, and are the same for
+    every implementation, so the timing is of the environments, not of the action RNG. Each
+    step gets a fresh per-env key (split inside the scan), as a training rollout would.
+    """
+    params = env.default_params
+
+    def one_step(carry, actions):
+        state, key = carry
+        key, k_step = jax.random.split(key)
+        keys = key_fn(k_step, actions.shape[0])
+        out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, state, actions, params)
+        obs, state, reward = out[0], out[1], out[2]
+        # Consume the observation so it is not dead code.
+        checksum = jnp.sum(reward) + jnp.sum(obs.image.astype(jnp.float32)[:, :, :, 0])
+        return (state, key), checksum
+
+    def rollout(state, key, actions):
+        (state, key), cs = jax.lax.scan(one_step, (state, key), actions)
+        return state, key, jnp.sum(cs)
+
+    return jax.jit(rollout)
+
+
+def _setup(impl: str, num_envs: int, levels, actions):
+    params_key = jax.random.key(0)
+    if impl == "openued":
+        env = ued.AutoReplay(MazeEnv(MazeConfig(n_actions=7)))
+        lv = levels
+        key_fn = lambda k, n: jax.random.split(k, n)
+        reset_keys = jax.random.split(params_key, num_envs)
+    elif impl == "jaxued":
+        level_cls, maze_cls, wrapper_cls = _import_jaxued()
+        env = wrapper_cls(maze_cls(max_height=13, max_width=13, agent_view_size=5))
+        lv = level_cls(
+            wall_map=levels.wall_map,
+            goal_pos=levels.goal_pos.astype(jnp.uint32),
+            agent_pos=levels.agent_pos.astype(jnp.uint32),
+            agent_dir=levels.agent_dir.astype(jnp.uint8),
+            width=levels.width,
+            height=levels.height,
+        )
+        key_fn = lambda k, n: jax.random.split(jax.random.key_data(k)[..., -2:], n)
+        reset_keys = jax.random.split(jax.random.PRNGKey(0), num_envs)
+    else:
+        raise ValueError(f"unknown impl {impl!r}")
+    params = env.default_params
+    _, state = jax.jit(jax.vmap(env.reset_to_level, in_axes=(0, 0, None)))(reset_keys, lv, params)
+    fn = _make_rollout(env, key_fn)
+    key = jax.random.key(1)
+    t0 = time.perf_counter()
+    compiled = fn.lower(state, key, actions).compile()
+    compile_s = time.perf_counter() - t0
+    args = (state, key, actions)
+    jax.block_until_ready(compiled(*args))  # warm-up (first execution allocates buffers)
+    return compiled, args, compile_s
+
+
+def _time_once(compiled, args) -> float:
+    t0 = time.perf_counter()
+    jax.block_until_ready(compiled(*args))
+    return time.perf_counter() - t0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--num-envs", type=int, nargs="+", default=[256, 4096])
+    ap.add_argument("--num-steps", type=int, default=128, help="scan length per timed call")
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--compare", choices=["jaxued"], default=None)
+    ap.add_argument("--json", action="store_true", help="one JSON object per measurement")
+    args = ap.parse_args(argv)
+
+    impls = ["openued"] + ([args.compare] if args.compare else [])
+    if args.compare == "jaxued":
+        _import_jaxued()  # fail loudly before any work
+    machine = _machine()
+    space = make_maze_space(MazeConfig())
+    results = []
+    for n in args.num_envs:
+        levels = jax.jit(space.sample_batch, static_argnums=1)(jax.random.key(42), n)
+        # 7 actions for both (jaxued's Maze has 7; ours with n_actions=7 is the same MDP).
+        actions = jax.random.randint(jax.random.key(7), (args.num_steps, n), 0, 7, jnp.int32)
+        setups = {i: _setup(i, n, levels, actions) for i in impls}
+        times: dict[str, list[float]] = {i: [] for i in impls}
+        for _ in range(args.repeats):
+            for i in impls:  # alternate so drift and neighbours' load hit both alike
+                compiled, fargs, _ = setups[i]
+                times[i].append(_time_once(compiled, fargs))
+        row = {}
+        for i in impls:
+            med = statistics.median(times[i])
+            sps = n * args.num_steps / med
+            rec = {
+                "impl": i,
+                "num_envs": n,
+                "num_steps": args.num_steps,
+                "repeats": args.repeats,
+                "steps_per_s": sps,
+                "median_s": med,
+                "compile_s": setups[i][2],
+                "device": machine,
+            }
+            row[i] = sps
+            if args.compare:
+                rec[f"ratio_openued_over_{args.compare}"] = None
+            results.append(rec)
+        if args.compare:
+            ratio = row["openued"] / row[args.compare]
+            for rec in results[-len(impls) :]:
+                rec[f"ratio_openued_over_{args.compare}"] = ratio
+        for rec in results[-len(impls) :]:
+            i, sps, med = rec["impl"], rec["steps_per_s"], rec["median_s"]
+            if args.json:
+                print(json.dumps(rec), flush=True)
+            else:
+                print(
+                    f"{i:8s} num_envs={n:6d}  {sps / 1e6:9.3f} M steps/s  "
+                    f"(median {med * 1e3:8.2f} ms over {args.repeats}, "
+                    f"compile {rec['compile_s']:.2f} s)  [{machine}]",
+                    flush=True,
+                )
+        if args.compare and not args.json:
+            print(f"ratio openued/{args.compare} at num_envs={n}: {ratio:.2f}x", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
