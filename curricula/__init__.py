@@ -1,1 +1,76 @@
-"""openued curricula package."""
+"""openued curricula: the level buffer and curricula as values (DR, PLR, robust PLR, ACCEL,
+their parallel modes, SFL, a MAP-Elites level archive), plus diagnostic plots.
+
+Every factory returns a ``ued.Curriculum`` (``init / propose / observe / diagnostics``)::
+
+    cur = curricula.make_plr(space, num_envs=32, robust=True)
+    cstate = cur.init(key)
+    cstate, proposal = cur.propose(key, cstate, cur.default_params, evaluate)
+
+Plotting helpers live in ``curricula.plotting`` (host-side; imported lazily so importing this
+package does not pull in matplotlib).
+"""
+
+from curricula.archive import (
+    ArchiveConfig,
+    ArchiveParams,
+    ArchiveState,
+    cell_index,
+    make_archive,
+    maze_archive_config,
+)
+from curricula.buffer import (
+    LevelBufferState,
+    LevelSampler,
+    LevelSamplerConfig,
+    LevelSamplerParams,
+    buffer_summary,
+    make_level_sampler,
+)
+from curricula.plr import (
+    ACCELConfig,
+    DRParams,
+    DRState,
+    PLRConfig,
+    PLRState,
+    make_accel,
+    make_dr,
+    make_plr,
+)
+from curricula.sfl import SFLConfig, SFLParams, SFLState, make_sfl
+
+__all__ = [
+    "ACCELConfig",
+    "ArchiveConfig",
+    "ArchiveParams",
+    "ArchiveState",
+    "DRParams",
+    "DRState",
+    "LevelBufferState",
+    "LevelSampler",
+    "LevelSamplerConfig",
+    "LevelSamplerParams",
+    "PLRConfig",
+    "PLRState",
+    "SFLConfig",
+    "SFLParams",
+    "SFLState",
+    "buffer_summary",
+    "cell_index",
+    "make_accel",
+    "make_archive",
+    "make_dr",
+    "make_level_sampler",
+    "make_plr",
+    "make_sfl",
+    "maze_archive_config",
+]
+
+
+def __getattr__(name):
+    # lazy: plotting pulls in matplotlib
+    if name in ("plot_top_levels", "plot_score_histogram", "plot_archive"):
+        from curricula import plotting
+
+        return getattr(plotting, name)
+    raise AttributeError(f"module 'curricula' has no attribute {name!r}")

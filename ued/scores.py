@@ -1,0 +1,195 @@
+"""Score functions: one number per level from a rollout batch, higher = more worth replaying.
+
+Every score is ``fn(inputs: ScoreInputs, max_return: float32[B]) -> float32[B]`` and is defined
+as in the PLR paper (Jiang et al. 2021): the per-step quantity is averaged over **all** ``T``
+rollout steps spent on the level (each env runs one level for the whole rollout, with
+auto-replay), finished and unfinished episodes alike. This differs on purpose from
+jaxued/minimax, which average per finished episode and return ``-inf`` when none finished; ours
+is always finite for finite inputs, so a level whose only episode crosses the rollout boundary
+still gets a meaningful score.
+
+``inputs.advantage`` is the trainer's GAE (bootstrapped at the rollout boundary; ``terminated``
+stops bootstrapping, ``truncated`` does not). Per-episode quantities (return, success) only use
+the episodes that *finished* in the rollout (``terminated | truncated`` at step ``t``; a
+truncated episode counts as finished and unsolved unless ``solved`` says otherwise).
+
+Registry: :data:`SCORES`, :func:`get_score`, :func:`register_score`. Everything here is pure and
+jittable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+from ued.curriculum import LevelStats, ScoreInputs
+
+ScoreFn = Callable[[ScoreInputs, jax.Array], jax.Array]
+
+
+def _done(inputs: ScoreInputs) -> jax.Array:
+    return jnp.logical_or(inputs.terminated, inputs.truncated)
+
+
+def _num_episodes(inputs: ScoreInputs) -> jax.Array:
+    """int32[B] episodes finished on each level during the rollout."""
+    return _done(inputs).sum(0).astype(jnp.int32)
+
+
+def _mean_return_or_partial(inputs: ScoreInputs) -> jax.Array:
+    """float32[B] mean return of finished episodes; with none finished, the reward gathered.
+
+    With no finished episode, the only return information is the reward collected so far by
+    the one unfinished episode (the sum of rewards over the rollout); we use it, so the value
+    is always finite.
+    """
+    done = _done(inputs)
+    n = done.sum(0)
+    total = jnp.where(done, inputs.episode_return, 0.0).sum(0)
+    partial = inputs.reward.sum(0)
+    return jnp.where(n > 0, total / jnp.maximum(n, 1), partial).astype(jnp.float32)
+
+
+def updated_max_return(inputs: ScoreInputs, max_return: jax.Array) -> jax.Array:
+    """float32[B]: ``max(max_return, best return of an episode finished in this rollout)``.
+
+    Stays ``-inf`` for a level on which no episode has ever finished. Idempotent.
+    """
+    done = _done(inputs)
+    best = jnp.where(done, inputs.episode_return, -jnp.inf).max(0)
+    return jnp.maximum(max_return, best).astype(jnp.float32)
+
+
+def positive_value_loss(inputs: ScoreInputs, max_return: jax.Array) -> jax.Array:
+    """``pvl``: mean over the ``T`` steps of ``max(GAE_t, 0)``. float32[B]. Always finite."""
+    del max_return
+    return jnp.maximum(inputs.advantage, 0.0).mean(0).astype(jnp.float32)
+
+
+def l1_value_loss(inputs: ScoreInputs, max_return: jax.Array) -> jax.Array:
+    """``l1_value_loss``: mean over the ``T`` steps of ``|GAE_t|``. float32[B]."""
+    del max_return
+    return jnp.abs(inputs.advantage).mean(0).astype(jnp.float32)
+
+
+def maxmc(inputs: ScoreInputs, max_return: jax.Array) -> jax.Array:
+    """``maxmc``: mean over the ``T`` steps of ``R_max - V(s_t)``. float32[B].
+
+    ``R_max`` is the highest return ever achieved on the level: the buffer's extra
+    ``max_return`` updated with this rollout's finished episodes (:func:`updated_max_return`).
+    Edge case: if no episode has *ever* finished on the level (``R_max = -inf``) the score falls
+    back to positive value loss, so it stays finite and still ranks levels by learning signal.
+    """
+    r_max = updated_max_return(inputs, max_return)
+    known = jnp.isfinite(r_max)
+    mc = (jnp.where(known, r_max, 0.0)[None, :] - inputs.value).mean(0)
+    return jnp.where(known, mc, positive_value_loss(inputs, max_return)).astype(jnp.float32)
+
+
+def neg_return(inputs: ScoreInputs, max_return: jax.Array) -> jax.Array:
+    """``neg_return``: minus the mean return of the episodes finished on the level. float32[B].
+
+    Edge case: with no finished episode, minus the reward gathered during the rollout by the
+    unfinished episode (0 for sparse goal rewards), so the value is finite.
+    """
+    del max_return
+    return -_mean_return_or_partial(inputs)
+
+
+def learnability(inputs: ScoreInputs, max_return: jax.Array) -> jax.Array:
+    """``learnability``: ``p (1 - p)``, ``p`` = solved share of finished episodes. float32[B].
+
+    Edge case: with no finished episode ``p = 0`` (the level was not solved), so the score is 0,
+    never NaN. This matches SFL, where an unfinished evaluation counts as a failure.
+    """
+    del max_return
+    p = solve_rate(inputs)
+    p = jnp.where(jnp.isnan(p), 0.0, p)
+    return (p * (1.0 - p)).astype(jnp.float32)
+
+
+def true_regret(inputs: ScoreInputs, max_return: jax.Array) -> jax.Array:
+    """``true_regret``: ``optimal_return - mean achieved return``. float32[B].
+
+    The achieved return is the mean return of finished episodes, or the reward gathered by the
+    unfinished episode when none finished. Edge case: where the space does not know the optimal
+    return (``optimal_return`` is NaN) the score is 0 (no information), never NaN.
+    """
+    del max_return
+    opt = inputs.optimal_return
+    regret = opt - _mean_return_or_partial(inputs)
+    return jnp.where(jnp.isnan(opt), 0.0, regret).astype(jnp.float32)
+
+
+def solve_rate(inputs: ScoreInputs) -> jax.Array:
+    """float32[B] share of finished episodes that were solved; NaN where none finished."""
+    done = _done(inputs)
+    n = done.sum(0)
+    solved = jnp.logical_and(done, inputs.solved).sum(0)
+    return jnp.where(n > 0, solved / jnp.maximum(n, 1), jnp.nan).astype(jnp.float32)
+
+
+SCORES: dict[str, ScoreFn] = {
+    "pvl": positive_value_loss,
+    "l1_value_loss": l1_value_loss,
+    "maxmc": maxmc,
+    "neg_return": neg_return,
+    "learnability": learnability,
+    "true_regret": true_regret,
+}
+
+
+def register_score(name: str, fn: ScoreFn) -> None:
+    """Add a score ``fn(inputs, max_return) -> float32[B]`` under ``name`` (host-side).
+
+    Raises ValueError if the name is taken, TypeError if ``fn`` is not callable.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("score name must be a non-empty string")
+    if name in SCORES:
+        raise ValueError(f"score {name!r} is already registered")
+    if not callable(fn):
+        raise TypeError(f"score {name!r} must be callable, got {type(fn)}")
+    SCORES[name] = fn
+
+
+def get_score(name: str) -> ScoreFn:
+    """The score function registered under ``name``; KeyError listing the known names."""
+    try:
+        return SCORES[name]
+    except KeyError:
+        raise KeyError(f"unknown score {name!r}; known: {sorted(SCORES)}") from None
+
+
+def level_stats(name: str, inputs: ScoreInputs, max_return: jax.Array) -> LevelStats:
+    """Score a rollout batch and summarise it per level. Jittable (``name`` is static).
+
+    Args:
+      name: a registered score name (see :data:`SCORES`).
+      inputs: rollout quantities, leaves ``[T, B]`` (``optimal_return`` ``[B]``).
+      max_return: float32[B] best return ever seen per level before this rollout (``-inf``:
+        never), usually ``proposal.extras.max_return``.
+
+    Returns:
+      ``LevelStats`` with ``score`` (float32[B], the score with the updated ``max_return``),
+      ``max_return`` (float32[B], updated with this rollout), ``mean_return`` (float32[B], NaN
+      where no episode finished), ``solve_rate`` (float32[B], NaN where none finished) and
+      ``num_episodes`` (int32[B]).
+    """
+    fn = get_score(name)
+    max_return = jnp.asarray(max_return, jnp.float32)
+    new_max = updated_max_return(inputs, max_return)
+    done = _done(inputs)
+    n = _num_episodes(inputs)
+    mean_ret = jnp.where(
+        n > 0, jnp.where(done, inputs.episode_return, 0.0).sum(0) / jnp.maximum(n, 1), jnp.nan
+    )
+    return LevelStats(
+        score=fn(inputs, new_max).astype(jnp.float32),
+        max_return=new_max,
+        mean_return=mean_ret.astype(jnp.float32),
+        solve_rate=solve_rate(inputs),
+        num_episodes=n,
+    )
