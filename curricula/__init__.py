@@ -37,9 +37,13 @@ from curricula.plr import (
     make_dr,
     make_plr,
 )
+from curricula.samplr import SAMPLRConfig, make_samplr, make_samplr_step_hook
 from curricula.sfl import SFLConfig, SFLParams, SFLState, make_sfl
 
 __all__ = [
+    "SAMPLRConfig",
+    "make_samplr",
+    "make_samplr_step_hook",
     "ACCELConfig",
     "ArchiveConfig",
     "ArchiveParams",

@@ -276,3 +276,14 @@ def check_env(
         _same_structure(
             "obs under scan", obs, _index(_index(o_traj, i), 0), f"observation at step {i}"
         )
+
+
+def check_aleatoric_space(space: LevelSpace, **kwargs: Any) -> None:
+    """Check a level space's aleatoric extension (SAMPLR); see ``ued.aleatoric``.
+
+    Raises ``AssertionError`` naming the first failing property (prior, history statistics,
+    posterior-predictive sampler against the analytic posterior per history class, ...).
+    """
+    from ued.aleatoric import check_aleatoric_space as _check
+
+    _check(space, **kwargs)
