@@ -1,1 +1,90 @@
-"""openued meta package."""
+"""ES meta-learning on evosax 0.3: the generation loop, behaviour distillation (HaDES) and
+supervised dataset distillation.
+
+Host-only helpers (``run_es``, checkpoints, ``evaluate_transfer``) are marked in their
+docstrings; everything else is pure and jittable.
+"""
+
+from meta.es import (
+    ES,
+    STRATEGIES,
+    ESConfig,
+    ESLoop,
+    ESLoopState,
+    GenerationMetrics,
+    Problem,
+    canonical_strategy,
+    load_checkpoint,
+    make_es,
+    make_es_from_config,
+    make_es_loop,
+    metrics_to_records,
+    run_es,
+    save_checkpoint,
+)
+from meta.hades import (
+    ACTIVATIONS,
+    Dataset,
+    Hades,
+    HadesConfig,
+    PolicyConfig,
+    PolicyFns,
+    evaluate_transfer,
+    fixed_labels,
+    make_dataset_evaluator,
+    make_hades,
+    make_policy,
+    make_rollout,
+    transfer_policies,
+    visited_states,
+)
+from meta.supervised import (
+    DigitsConfig,
+    DigitsDistillation,
+    baseline_accuracies,
+    distilled_accuracies,
+    make_digits_distillation,
+)
+from meta.targets import BRAX_TARGETS, GYMNAX_TARGETS, TARGETS, Target, make_target
+
+__all__ = [
+    "ACTIVATIONS",
+    "BRAX_TARGETS",
+    "Dataset",
+    "DigitsConfig",
+    "DigitsDistillation",
+    "ES",
+    "ESConfig",
+    "ESLoop",
+    "ESLoopState",
+    "GYMNAX_TARGETS",
+    "GenerationMetrics",
+    "Hades",
+    "HadesConfig",
+    "PolicyConfig",
+    "PolicyFns",
+    "Problem",
+    "STRATEGIES",
+    "TARGETS",
+    "Target",
+    "baseline_accuracies",
+    "canonical_strategy",
+    "distilled_accuracies",
+    "evaluate_transfer",
+    "fixed_labels",
+    "load_checkpoint",
+    "make_dataset_evaluator",
+    "make_digits_distillation",
+    "make_es",
+    "make_es_from_config",
+    "make_es_loop",
+    "make_hades",
+    "make_policy",
+    "make_rollout",
+    "make_target",
+    "metrics_to_records",
+    "run_es",
+    "save_checkpoint",
+    "transfer_policies",
+    "visited_states",
+]

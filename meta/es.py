@@ -1,0 +1,478 @@
+"""Evolution-strategy core on evosax 0.3: problems with an explicit direction, a scanned
+generation loop, data-only checkpoints and a host loop.
+
+The pieces:
+
+* :class:`Problem` -- a candidate template, a per-candidate ``evaluate(key, candidate)`` and an
+  explicit ``maximize`` flag. evosax always minimises; :func:`make_es_loop` negates when
+  ``maximize=True`` so that the higher fitness wins.
+* :func:`make_es` -- any supported evosax strategy by name with its hyperparameters set
+  explicitly (evosax's default ``std_init`` is 1.0, far too wide for most problems).
+* :func:`make_es_loop` -- ``init`` / ``step`` / ``run_chunk`` pure functions. One generation is
+  ``ask -> evaluate (whole population in one vmapped program, one shared key: common random
+  numbers) -> tell``. ``run_chunk`` is ``lax.scan`` over generations.
+* :func:`run_es` -- host loop: runs chunks, appends metrics to ``metrics.jsonl``, writes atomic
+  ``.npz`` checkpoints and shows a tqdm bar. :func:`load_checkpoint` resumes bitwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import struct
+
+# Canonical evosax class names; the dict maps lower-case aliases (CLI friendly) to them.
+STRATEGIES = ("Open_ES", "SNES", "CMA_ES", "Sep_CMA_ES", "PGPE")
+_ALIASES = {
+    "open_es": "Open_ES",
+    "openes": "Open_ES",
+    "snes": "SNES",
+    "cma_es": "CMA_ES",
+    "cmaes": "CMA_ES",
+    "cma-es": "CMA_ES",
+    "sep_cma_es": "Sep_CMA_ES",
+    "sepcmaes": "Sep_CMA_ES",
+    "sep-cma-es": "Sep_CMA_ES",
+    "pgpe": "PGPE",
+}
+
+
+def canonical_strategy(name: str) -> str:
+    """Return the evosax class name for ``name`` (case-insensitive aliases allowed)."""
+    key = name.strip().lower()
+    if key not in _ALIASES:
+        raise ValueError(
+            f"strategy: unknown ES strategy {name!r}; allowed: {', '.join(STRATEGIES)} "
+            "(case-insensitive; '-' or '_' separators)"
+        )
+    return _ALIASES[key]
+
+
+@dataclasses.dataclass(frozen=True)
+class ESConfig:
+    """Static ES settings.
+
+    ``lr`` is the learning rate of the mean update; ``None`` uses this module's per-strategy
+    default (SNES 1.0 with SGD as in the SNES paper, Open_ES 0.05 with Adam as in HaDES,
+    PGPE 0.05 with ClipUp). CMA-ES and Sep-CMA-ES have no learning rate and ignore it.
+    """
+
+    strategy: str = "SNES"
+    population_size: int = 64
+    std_init: float = 0.5
+    lr: float | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "strategy", canonical_strategy(self.strategy))
+        if not isinstance(self.population_size, int) or not 2 <= self.population_size <= 1 << 20:
+            raise ValueError(
+                f"population_size: must be an int in [2, 1048576], got {self.population_size!r}"
+            )
+        if not (self.std_init > 0 and np.isfinite(self.std_init)):
+            raise ValueError(f"std_init: must be a finite float > 0, got {self.std_init!r}")
+        if self.lr is not None and not (self.lr > 0 and np.isfinite(self.lr)):
+            raise ValueError(f"lr: must be None or a finite float > 0, got {self.lr!r}")
+
+
+class Problem(NamedTuple):
+    """An optimisation problem over pytree candidates.
+
+    ``evaluate(key, candidate) -> float32[]`` must be jittable and vmappable over
+    ``candidate``; the loop calls it with the SAME key for every population member of a
+    generation (common random numbers), so differences in fitness come from the candidates.
+    ``maximize`` says whether higher fitness is better.
+    """
+
+    template: Any  # candidate pytree; fixes shapes and dtypes, default initial mean
+    evaluate: Callable[[jax.Array, Any], jax.Array]
+    maximize: bool
+
+
+class ES(NamedTuple):
+    """An evosax strategy with explicit hyperparameters (see :func:`make_es`)."""
+
+    name: str
+    strategy: Any  # the evosax algorithm instance (its methods are already jitted)
+    params: Any  # evosax ``Params`` (flax struct)
+    population_size: int
+
+
+def make_es(
+    strategy_name: str,
+    population_size: int,
+    solution: Any,
+    *,
+    std_init: float,
+    lr: float | None = None,
+) -> ES:
+    """Build an evosax 0.3 strategy by name with explicit hyperparameters.
+
+    Args:
+      strategy_name: one of ``STRATEGIES`` (aliases such as ``"snes"``, ``"openes"`` work).
+      population_size: number of candidates per generation.
+      solution: a candidate pytree (template: evosax ravels/unravels with it).
+      std_init: initial search standard deviation (required: evosax defaults to 1.0).
+      lr: learning rate of the mean update; ``None`` takes the documented default of
+        :class:`ESConfig`.
+
+    Returns an :class:`ES`. Host-only (builds Python objects).
+    """
+    from evosax import algorithms as ea
+
+    cfg = ESConfig(strategy_name, population_size, float(std_init), lr)
+    name = cfg.strategy
+    if name == "Open_ES":
+        strategy = ea.Open_ES(
+            population_size=population_size,
+            solution=solution,
+            optimizer=optax.adam(0.05 if lr is None else lr),
+            std_schedule=optax.constant_schedule(float(std_init)),
+        )
+        params = strategy.default_params
+    elif name == "SNES":
+        strategy = ea.SNES(
+            population_size=population_size,
+            solution=solution,
+            optimizer=optax.sgd(1.0 if lr is None else lr),
+        )
+        params = strategy.default_params.replace(std_init=float(std_init))
+    elif name == "PGPE":
+        from evosax.core.optimizer import clipup
+
+        lr_ = 0.05 if lr is None else lr
+        strategy = ea.PGPE(
+            population_size=population_size,
+            solution=solution,
+            optimizer=clipup(lr_, max_velocity=2.0 * lr_),
+        )
+        params = strategy.default_params.replace(std_init=float(std_init))
+    else:  # CMA_ES, Sep_CMA_ES
+        strategy = getattr(ea, name)(population_size=population_size, solution=solution)
+        params = strategy.default_params.replace(std_init=float(std_init))
+    return ES(name, strategy, params, population_size)
+
+
+def make_es_from_config(config: ESConfig, solution: Any) -> ES:
+    """:func:`make_es` from an :class:`ESConfig`."""
+    return make_es(
+        config.strategy,
+        config.population_size,
+        solution,
+        std_init=config.std_init,
+        lr=config.lr,
+    )
+
+
+@struct.dataclass
+class ESLoopState:
+    """Everything one ES run carries from generation to generation."""
+
+    es_state: Any  # evosax State (flax struct); internally in evosax's minimising sign
+    key: jax.Array  # typed PRNG key, split once per generation
+    generation: jax.Array  # int32[] generations completed
+    best_fitness: jax.Array  # float32[] best member fitness so far, in the PROBLEM's sign
+    best_solution: Any  # candidate pytree of the best member so far
+
+
+@struct.dataclass
+class GenerationMetrics:
+    """Per-generation statistics, fitness in the problem's sign."""
+
+    generation: jax.Array  # int32[] generation index (1-based after the step)
+    fitness_mean: jax.Array  # float32[]
+    fitness_std: jax.Array  # float32[]
+    fitness_best: jax.Array  # float32[] best of this generation
+    fitness_worst: jax.Array  # float32[]
+    best_fitness: jax.Array  # float32[] best so far
+    search_std: jax.Array  # float32[] mean search std of the strategy (nan if none)
+    fitness: jax.Array  # float32[P] the whole population's fitness
+
+
+class ESLoop(NamedTuple):
+    """Pure functions of one ES run (see :func:`make_es_loop`)."""
+
+    init: Callable[..., ESLoopState]
+    step: Callable[[ESLoopState], tuple[ESLoopState, GenerationMetrics]]
+    run_chunk: Callable[[ESLoopState, int], tuple[ESLoopState, GenerationMetrics]]
+    evaluate_population: Callable[[jax.Array, Any], jax.Array]
+    get_mean: Callable[[ESLoopState], Any]
+    problem: Problem
+    es: ES
+
+
+def _strong(tree):
+    # evosax returns weakly typed scalars from init (Python floats turned into arrays);
+    # a weak/strong flip between the first and second call would retrace every jitted step.
+    return jax.tree.map(lambda x: jnp.asarray(x, dtype=jnp.result_type(x)), tree)
+
+
+def make_es_loop(problem: Problem, es: ES, mesh: jax.sharding.Mesh | None = None) -> ESLoop:
+    """The generation loop of ``es`` on ``problem``.
+
+    Args:
+      problem: the :class:`Problem` (direction given by ``problem.maximize``).
+      es: from :func:`make_es`.
+      mesh: optional 1-D ``jax.sharding.Mesh`` with an ``Auto`` axis; the population axis (leading axis of every
+        population leaf and of the fitness vector) is sharded over its single axis. The
+        population size must be divisible by the mesh size.
+
+    Returns an :class:`ESLoop` of pure (jittable) functions:
+
+    * ``init(key, mean=None) -> ESLoopState``: ``mean`` defaults to ``problem.template``.
+      The state's leaf dtypes are normalised to those the step produces, so a jitted step
+      compiles once.
+    * ``step(state) -> (state, GenerationMetrics)``: one generation.
+    * ``run_chunk(state, num_generations) -> (state, GenerationMetrics stacked over G)``:
+      ``lax.scan`` of ``step`` (``num_generations`` static).
+    * ``evaluate_population(key, population) -> float32[P]``: vmapped ``evaluate`` with one
+      shared key (sharded over ``mesh`` if given).
+    * ``get_mean(state) -> candidate``: the search distribution's mean.
+    """
+    strategy, params = es.strategy, es.params
+    sign = -1.0 if problem.maximize else 1.0
+    if mesh is not None:
+        if len(mesh.axis_names) != 1:
+            raise ValueError(f"mesh: must be 1-D, got axes {mesh.axis_names}")
+        if es.population_size % mesh.size:
+            raise ValueError(
+                f"population_size: {es.population_size} must be divisible by the mesh size "
+                f"{mesh.size} to shard the population axis"
+            )
+        pop_sharding = jax.sharding.NamedSharding(
+            mesh, jax.sharding.PartitionSpec(mesh.axis_names[0])
+        )
+        if any(t != jax.sharding.AxisType.Auto for t in mesh.axis_types):
+            # evosax's internals index the population/fitness, which explicit-mode sharding
+            # rejects outside a ``jax.set_mesh`` context; keep it a compiler hint instead.
+            raise ValueError(
+                "mesh: the population axis must be an Auto axis; build the mesh with "
+                "jax.make_mesh((n,), ('pop',), axis_types=(jax.sharding.AxisType.Auto,))"
+            )
+
+    def shard(tree):
+        if mesh is None:
+            return tree
+        return jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, pop_sharding), tree)
+
+    def evaluate_population(key, population):
+        population = shard(population)
+        fitness = jax.vmap(problem.evaluate, in_axes=(None, 0))(key, population)
+        return shard(jnp.asarray(fitness, jnp.float32))
+
+    def step(state: ESLoopState):
+        key, k_ask, k_eval, k_tell = jax.random.split(state.key, 4)
+        population, es_state = strategy.ask(k_ask, state.es_state, params)
+        fitness = evaluate_population(k_eval, population)
+        # evosax minimises: hand it sign * fitness (sign = -1 when maximising).
+        es_state, _ = strategy.tell(k_tell, population, sign * fitness, es_state, params)
+        # nan never wins (evosax also treats nan as +inf when minimising)
+        score = jnp.where(jnp.isnan(fitness), jnp.inf, sign * fitness)
+        i = jnp.argmin(score)
+        gen_best = fitness[i]
+        improved = sign * gen_best < sign * state.best_fitness
+        best_fitness = jnp.where(improved, gen_best, state.best_fitness)
+        member = jax.tree.map(lambda x: x[i], population)
+        best_solution = jax.tree.map(
+            lambda new, old: jnp.where(improved, new, old), member, state.best_solution
+        )
+        new_state = ESLoopState(
+            es_state=es_state,
+            key=key,
+            generation=state.generation + 1,
+            best_fitness=best_fitness,
+            best_solution=best_solution,
+        )
+        std = getattr(es_state, "std", None)
+        search_std = jnp.nan if std is None else jnp.mean(std)
+        metrics = GenerationMetrics(
+            generation=new_state.generation,
+            fitness_mean=jnp.mean(fitness),
+            fitness_std=jnp.std(fitness),
+            fitness_best=gen_best,
+            fitness_worst=-sign * jnp.max(jnp.where(jnp.isnan(fitness), -jnp.inf, sign * fitness)),
+            best_fitness=best_fitness,
+            search_std=jnp.asarray(search_std, jnp.float32),
+            fitness=fitness,
+        )
+        return _strong(new_state), _strong(metrics)
+
+    def init(key: jax.Array, mean: Any = None) -> ESLoopState:
+        mean = problem.template if mean is None else mean
+        k_init, key = jax.random.split(key)
+        es_state = strategy.init(k_init, mean, params)
+        worst = jnp.float32(-jnp.inf if problem.maximize else jnp.inf)
+        state = ESLoopState(
+            es_state=es_state,
+            key=key,
+            generation=jnp.zeros((), jnp.int32),
+            best_fitness=worst,
+            best_solution=jax.tree.map(jnp.asarray, mean),
+        )
+        # Normalise dtypes (and weak types) to the fixed point of ``step``.
+        out = jax.eval_shape(lambda s: step(s)[0], state)
+        return jax.tree.map(lambda x, s: jnp.asarray(x, dtype=s.dtype), state, out)
+
+    def run_chunk(state: ESLoopState, num_generations: int):
+        return jax.lax.scan(lambda s, _: step(s), state, None, length=num_generations)
+
+    def get_mean(state: ESLoopState):
+        return strategy.get_mean(state.es_state)
+
+    return ESLoop(init, step, run_chunk, evaluate_population, get_mean, problem, es)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def _is_key(x) -> bool:
+    return hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
+def save_checkpoint(path: str | os.PathLike, state: Any, meta: dict | None = None) -> None:
+    """Write ``state`` (any pytree of arrays, typed keys allowed) to ``path`` as ``.npz``.
+
+    Data only (no pickle). The write is atomic: a temporary file is renamed over ``path``, so
+    a crash never leaves a half-written checkpoint. ``meta`` (JSON-serialisable) is stored
+    alongside. Host-only.
+    """
+    path = os.fspath(path)
+    leaves = jax.tree.leaves(state)
+    arrays = {}
+    for i, leaf in enumerate(leaves):
+        arrays[f"leaf_{i:05d}"] = np.asarray(jax.random.key_data(leaf) if _is_key(leaf) else leaf)
+    arrays["__meta__"] = np.asarray(json.dumps({"num_leaves": len(leaves), **(meta or {})}))
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | os.PathLike, template: Any) -> tuple[Any, dict]:
+    """Read a checkpoint written by :func:`save_checkpoint` into the structure of ``template``.
+
+    Returns ``(state, meta)``. Raises ``ValueError`` naming the leaf when shapes or dtypes do
+    not match ``template`` (e.g. a checkpoint of another configuration). Host-only.
+    """
+    leaves, treedef = jax.tree.flatten(template)
+    with np.load(os.fspath(path), allow_pickle=False) as z:
+        meta = json.loads(str(z["__meta__"]))
+        if meta.get("num_leaves") != len(leaves):
+            raise ValueError(
+                f"checkpoint {path}: holds {meta.get('num_leaves')} arrays, the current "
+                f"configuration needs {len(leaves)} (was it written by another configuration?)"
+            )
+        out = []
+        for i, ref in enumerate(leaves):
+            arr = z[f"leaf_{i:05d}"]
+            if _is_key(ref):
+                want = jax.random.key_data(ref)
+                if arr.shape != want.shape or arr.dtype != want.dtype:
+                    raise ValueError(f"checkpoint {path}: key leaf {i} has shape {arr.shape}")
+                out.append(jax.random.wrap_key_data(arr, impl=jax.random.key_impl(ref)))
+            else:
+                ref = jnp.asarray(ref)
+                if arr.shape != ref.shape or arr.dtype != ref.dtype:
+                    raise ValueError(
+                        f"checkpoint {path}: leaf {i} has shape {arr.shape} dtype {arr.dtype}, "
+                        f"expected {ref.shape} {ref.dtype}"
+                    )
+                out.append(jnp.asarray(arr, dtype=ref.dtype))
+    meta.pop("num_leaves", None)
+    return jax.tree.unflatten(treedef, out), meta
+
+
+# ----------------------------------------------------------------------------- host loop
+
+
+def metrics_to_records(metrics: GenerationMetrics) -> list[dict]:
+    """Stacked :class:`GenerationMetrics` (leaves ``(G, ...)``) -> one JSON-able dict per
+    generation (the population fitness vector is summarised, not stored). Host-only."""
+    m = jax.device_get(metrics)
+    records = []
+    for g in range(np.shape(m.generation)[0]):
+        rec = {}
+        for f in dataclasses.fields(GenerationMetrics):
+            if f.name == "fitness":
+                continue
+            v = np.asarray(getattr(m, f.name))[g]
+            rec[f.name] = int(v) if f.name == "generation" else float(v)
+        records.append(rec)
+    return records
+
+
+def run_es(
+    loop: ESLoop,
+    state: ESLoopState,
+    num_generations: int,
+    *,
+    chunk_size: int = 10,
+    checkpoint_path: str | os.PathLike | None = None,
+    checkpoint_every: int = 1,
+    metrics_path: str | os.PathLike | None = None,
+    callback: Callable[[ESLoopState, list[dict]], dict | None] | None = None,
+    progress: bool = True,
+    run_chunk: Callable | None = None,
+) -> tuple[ESLoopState, list[dict]]:
+    """Run ``loop`` from ``state`` until ``num_generations`` generations are done (host-only).
+
+    Chunk boundaries are absolute multiples of ``chunk_size``, so a run resumed from any
+    checkpoint follows the same chunks and reaches the bitwise same state as an uninterrupted
+    one. After each chunk: metrics records are appended to ``metrics_path`` (JSON lines),
+    ``callback(state, records)`` may return extra fields merged into the LAST record of the
+    chunk (e.g. an evaluation of the mean), and every ``checkpoint_every`` chunks (and at the
+    end) the state is checkpointed atomically.
+
+    ``run_chunk``: optionally a pre-jitted ``loop.run_chunk`` to share compilations.
+    Returns ``(final_state, records)``.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size: must be >= 1, got {chunk_size}")
+    if checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every: must be >= 1, got {checkpoint_every}")
+    if run_chunk is None:
+        run_chunk = jax.jit(loop.run_chunk, static_argnums=1)
+    gen = int(state.generation)
+    records: list[dict] = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=num_generations, initial=min(gen, num_generations), unit="gen")
+    chunks = 0
+    try:
+        while gen < num_generations:
+            stop = min(num_generations, (gen // chunk_size + 1) * chunk_size)
+            state, metrics = run_chunk(state, stop - gen)
+            recs = metrics_to_records(metrics)
+            if callback is not None:
+                extra = callback(state, recs)
+                if extra:
+                    recs[-1].update(extra)
+            if metrics_path is not None:
+                with open(metrics_path, "a") as f:
+                    for r in recs:
+                        f.write(json.dumps(r) + "\n")
+            records.extend(recs)
+            chunks += 1
+            if bar is not None:
+                bar.update(stop - gen)
+                bar.set_postfix(mean=f"{recs[-1]['fitness_mean']:.4g}")
+            gen = stop
+            if checkpoint_path is not None and (
+                chunks % checkpoint_every == 0 or gen >= num_generations
+            ):
+                save_checkpoint(checkpoint_path, state, {"generation": gen})
+    finally:
+        if bar is not None:
+            bar.close()
+    return state, records
