@@ -1,0 +1,185 @@
+"""Env steps/s of full train updates (rollout + GAE + scores + PPO + curriculum) on the Maze.
+
+For each curriculum (``dr``, ``robust-plr``, ``accel``) and each ``--num-envs``, one jitted
+``update(state)`` of the published maze settings (``experiments.presets``: standard maze network,
+LSTM 256, 5 epochs x 1 minibatch, buffer 4000, 256 steps) is compiled (timed separately) and then
+called update by update; each update is timed (``block_until_ready``) and classified by the branch
+its proposal came from (``new``, ``replay``, ``mutate``). Reported per kind: the median update
+time and ``env_steps_per_s = num_envs * num_steps / median``.
+
+Robust PLR's ``new`` updates train on nothing, so the trainer skips the whole gradient step there
+(``lax.cond``): that is the update kind where it differs most from implementations that run the
+network's update passes and throw the gradient away.
+
+Each row also gives the median process CPU time per update (all threads), a figure that is
+less sensitive to other load on a shared machine than the wall-clock rate.
+
+The only deviation from the published settings is ``min_fill = 0`` so replay can start after the
+first update instead of after 2000 inserted levels (the buffer work per update is the same: the
+capacity stays 4000).
+
+Peak memory: the process's peak RSS (CPU) and, on accelerators, the device's
+``peak_bytes_in_use``.
+
+    python benchmarks/train_throughput.py                       # 32 and 256 envs
+    python benchmarks/train_throughput.py --num-envs 32 --updates 5 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+import jax
+
+from experiments import presets as P
+
+KINDS = ("new", "replay", "mutate")
+CURRICULA = {"dr": "maze-dr", "robust-plr": "maze-robust-plr", "accel": "maze-accel"}
+
+
+def _kind(m) -> str:
+    if int(m["branch/mutate"]) > 0:
+        return "mutate"
+    if int(m["branch/replay"]) > 0:
+        return "replay"
+    return "new"
+
+
+def _peak_device_bytes():
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:
+        return None
+    return stats.get("peak_bytes_in_use")
+
+
+def measure(
+    curriculum: str,
+    num_envs: int,
+    num_steps: int,
+    updates: int,
+    network: str,
+    max_updates: int,
+    seed: int = 0,
+) -> list[dict]:
+    cfg = P.make_config(
+        CURRICULA[curriculum],
+        dict(
+            num_envs=num_envs,
+            num_steps=num_steps,
+            network=network,
+            min_fill=0.0,
+            seed=seed,
+            num_validation_levels=0,
+        ),
+    )
+    exp = P.build(cfg)
+    tr = exp.trainer
+    state = jax.jit(tr.init)(jax.random.key(seed))
+    jax.block_until_ready(state)
+    t0 = time.perf_counter()
+    upd = jax.jit(tr.update).lower(state).compile()
+    compile_s = time.perf_counter() - t0
+    wanted = {
+        "dr": ("new",),
+        "robust-plr": ("new", "replay"),
+        "accel": ("new", "replay", "mutate"),
+    }[curriculum]
+    times: dict[str, list[float]] = {k: [] for k in wanted}
+    cpu: dict[str, list[float]] = {k: [] for k in wanted}
+    # one warm-up update of each kind is discarded (first-call effects)
+    seen: set[str] = set()
+    n = 0
+    while n < max_updates and any(len(times[k]) < updates for k in wanted):
+        t, c = time.perf_counter(), time.process_time()
+        state, m = upd(state)
+        jax.block_until_ready((state, m))
+        dt = time.perf_counter() - t
+        dc = time.process_time() - c
+        kind = _kind(jax.device_get(m))
+        n += 1
+        if kind not in seen:
+            seen.add(kind)
+            continue
+        if kind in times and len(times[kind]) < updates:
+            times[kind].append(dt)
+            cpu[kind].append(dc)
+    dev = jax.devices()[0]
+    out = []
+    for kind in wanted:
+        ts = times[kind]
+        if not ts:
+            continue
+        med = statistics.median(ts)
+        out.append(
+            {
+                "impl": "openued",
+                "curriculum": curriculum,
+                "update_kind": kind,
+                "num_envs": num_envs,
+                "num_steps": num_steps,
+                "network": network,
+                "env_steps_per_s": num_envs * num_steps / med,
+                "median_update_s": med,
+                # process CPU seconds per update (all threads): a load-robust cost figure
+                "median_cpu_s": statistics.median(cpu[kind]),
+                "samples": len(ts),
+                "compile_s": compile_s,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                "peak_device_bytes": _peak_device_bytes(),
+                "device": f"{dev.platform}:{getattr(dev, 'device_kind', str(dev))}",
+            }
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--num-envs", default="32,256", help="comma-separated env counts")
+    p.add_argument("--num-steps", type=int, default=256)
+    p.add_argument("--updates", type=int, default=5, help="timed updates per update kind")
+    p.add_argument("--max-updates", type=int, default=60, help="give up after this many")
+    p.add_argument("--curricula", default="dr,robust-plr,accel")
+    p.add_argument("--network", default="maze", help="ued.networks.NETWORK_PRESETS name")
+    p.add_argument("--json", action="store_true", help="one JSON object per measurement")
+    p.add_argument("--compare", choices=["jaxued"], default=None)
+    args = p.parse_args(argv)
+    if args.compare:
+        raise NotImplementedError(
+            "--compare jaxued is not implemented in this benchmark yet; the published jaxued "
+            "figures are quoted in benchmarks/RESULTS.md"
+        )
+    envs = [int(x) for x in args.num_envs.split(",") if x]
+    curs = [c for c in args.curricula.split(",") if c]
+    for c in curs:
+        if c not in CURRICULA:
+            p.error(f"--curricula: unknown {c!r}; allowed: {', '.join(CURRICULA)}")
+    if not args.json:
+        print(
+            f"device: {jax.devices()[0]}  steps/update: num_envs x {args.num_steps}",
+            file=sys.stderr,
+        )
+    for b in envs:
+        for c in curs:
+            for row in measure(c, b, args.num_steps, args.updates, args.network, args.max_updates):
+                if args.json:
+                    print(json.dumps(row), flush=True)
+                else:
+                    print(
+                        f"{row['curriculum']:>11s} {row['update_kind']:>7s} envs={b:<4d} "
+                        f"{row['env_steps_per_s']:>10,.0f} env steps/s  "
+                        f"(median {row['median_update_s'] * 1e3:.0f} ms over {row['samples']}, "
+                        f"compile {row['compile_s']:.1f} s, peak RSS "
+                        f"{row['peak_rss_mb']:.0f} MB)",
+                        flush=True,
+                    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""``openued`` end to end, in process, on tiny configurations of every preset (7x7 mazes,
+4 envs x 16 steps, the small feed-forward net), asserting from the branch counts in
+``metrics.jsonl`` that every branch of each curriculum ran; plus eval, plot, resume and the
+errors for bad overrides."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from experiments import cli
+from experiments import presets as P
+from ued.host import load_run
+
+TINY = [
+    "--num-envs", "4", "--num-steps", "16", "--maze-size", "7", "--n-walls", "5",
+    "--network", "small-ff", "--max-episode-steps", "16", "--num-validation-levels", "4",
+    "--eval-attempts", "2", "--eval-every", "0", "--num-epochs", "1", "--buffer-capacity", "8",
+    "--progress", "false", "--plot", "false", "--checkpoint-every", "3",
+]  # fmt: skip
+
+# preset -> (extra overrides, updates, branches that must have run). Updates are multiples of
+# the chunk size 3 so every run (and the resume test) reuses one compiled ``run(state, 3)``.
+CASES = {
+    "maze-dr": ([], 3, {"new"}),
+    "maze-plr": ([], 6, {"new", "replay"}),
+    "maze-robust-plr": ([], 6, {"new", "replay"}),
+    "maze-accel": ([], 6, {"new", "replay", "mutate"}),
+    "maze-sfl": (
+        ["--sfl-num-sample", "8", "--sfl-num-keep", "4", "--sfl-refresh-every", "2"],
+        3,
+        {"new", "sfl"},
+    ),
+    "maze-archive": (["--archive-bins", "4"], 6, {"new", "replay", "archive"}),
+}
+
+
+def _rows(run_dir):
+    return [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def _train(preset, run_dir, updates, extra=()):
+    argv = [
+        "train",
+        preset,
+        *TINY,
+        "--num-updates",
+        str(updates),
+        "--chunk-size",
+        str(updates),
+        "--out",
+        str(run_dir),
+        *extra,
+    ]
+    assert cli.main(argv) == 0
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("runs")
+    out = {}
+    for preset, (extra, updates, _) in CASES.items():
+        d = base / preset
+        _train(preset, d, updates, extra)
+        out[preset] = d
+    return out
+
+
+@pytest.mark.parametrize("preset", list(CASES))
+def test_every_preset_runs_every_branch(runs, preset):
+    extra, updates, branches = CASES[preset]
+    run_dir = runs[preset]
+    rows = _rows(run_dir)
+    assert [r["update"] for r in rows] == list(range(1, updates + 1))
+    assert rows[-1]["env_steps"] == updates * 4 * 16
+    ran = {
+        b
+        for b in ("new", "replay", "mutate", "archive", "sfl")
+        if sum(r[f"branch/{b}"] for r in rows) > 0
+    }
+    assert ran == branches, (preset, ran)
+    for key in (
+        "replay_fraction",
+        "score/mean",
+        "level/shortest_path",
+        "regret/true_replay",
+        "regret/estimated_replay",
+        "ppo/loss",
+    ):
+        assert key in rows[-1], key
+    if "replay" in branches:
+        assert any(r["regret/true_replay"] is not None for r in rows)
+    assert any(k.startswith("cur/") for k in rows[-1])
+    assert "eval/validation_solve_rate" in rows[-1]  # final evaluation
+    cfg = json.loads((run_dir / "config.json").read_text())
+    assert cfg["preset"] == preset and cfg["num_updates"] == updates
+    prov = json.loads((run_dir / "provenance.json").read_text())
+    assert {"git_commit", "packages", "device"} <= set(prov)
+    assert (run_dir / "checkpoints" / f"ckpt_{updates:09d}.msgpack").exists()
+    if preset == "maze-robust-plr":  # robust: only replayed levels train
+        assert all(r["trained"] == int(r["branch/replay"] > 0) for r in rows)
+
+
+def test_eval_prints_json_last_line(runs, capsys, tmp_path):
+    run_dir = runs["maze-robust-plr"]
+    assert cli.main(["eval", str(run_dir)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    res = json.loads(last)
+    assert set(res["solve_rate"]) == {f"validation-{i}" for i in range(4)}
+    assert 0.0 <= res["mean_solve_rate"] <= 1.0
+    lv = tmp_path / "levels.txt"
+    lv.write_text(">.G\n...\n\n; a comment\n#.#\n>.G\n")
+    assert cli.main(["eval", str(run_dir), "--levels", str(lv), "--attempts", "2"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert list(res["solve_rate"]) == ["level-0", "level-1"]
+    bad = tmp_path / "bad.txt"
+    bad.write_text(">.X\n")
+    assert cli.main(["eval", str(run_dir), "--levels", str(bad)]) == 2
+
+
+def test_plot_writes_files(runs):
+    run_dir = runs["maze-accel"]
+    assert cli.main(["plot", str(run_dir), "--gif"]) == 0
+    names = {p.name for p in (run_dir / "plots").iterdir()}
+    assert {"learning_curves.png", "curriculum.png", "top_levels.png", "agent.gif"} <= names
+
+
+def test_resume_continues_to_n_updates(runs, tmp_path):
+    # an uninterrupted 6-update run vs 3 + resume to 6: same metrics (same key stream)
+    d = tmp_path / "resumed"
+    argv = [
+        "train",
+        "maze-robust-plr",
+        *TINY,
+        "--num-updates",
+        "3",
+        "--chunk-size",
+        "6",
+        "--out",
+        str(d),
+    ]
+    assert cli.main(argv) == 0
+    assert cli.main(["train", "--resume", str(d), "--num-updates", "6"]) == 0
+    a, b = _rows(d), _rows(runs["maze-robust-plr"])
+    assert [r["update"] for r in a] == list(range(1, 7))
+    for key in ("ppo/loss", "score/mean", "branch/replay", "rollout/num_episodes"):
+        np.testing.assert_allclose(
+            [np.nan if r[key] is None else r[key] for r in a],
+            [np.nan if r[key] is None else r[key] for r in b],
+            rtol=1e-5,
+            err_msg=key,
+        )
+    assert json.loads((d / "config.json").read_text())["num_updates"] == 6
+    # a corrupted newest checkpoint: resume falls back to the previous good one
+    ckpts = sorted((d / "checkpoints").glob("ckpt_*.msgpack"))
+    ckpts[-1].write_bytes(ckpts[-1].read_bytes()[:100])
+    assert cli.main(["train", "--resume", str(d), "--num-updates", "6"]) == 0
+    assert [r["update"] for r in _rows(d)] == list(range(1, 7))
+
+
+def test_num_seeds_vmapped_and_load_run(tmp_path, capsys):
+    d = tmp_path / "seeds"
+    _train("maze-dr", d, 3, ["--num-seeds", "2"])
+    rows = _rows(d)
+    assert isinstance(rows[-1]["ppo/loss"], list) and len(rows[-1]["ppo/loss"]) == 2
+    run = load_run(d)
+    assert run.metrics["ppo/loss"].shape == (3, 2)
+    assert run.config["num_seeds"] == 2
+    leaf = np.asarray(run.params["heads"]["params"]["Dense_0"]["kernel"])
+    assert leaf.shape[0] == 2
+    assert cli.main(["eval", str(d)]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert len(res["per_seed_mean_solve_rate"]) == 2
+    assert res["iqm_solve_rate"]["num_seeds"] == 2
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["train", "maze-dr", "--num-envs", "0"], "--num-envs: invalid value '0'; allowed: an integer >= 1"),
+        (["train", "maze-dr", "--gamma", "2"], "--gamma: invalid value '2'; allowed: a number in [0.0, 1.0]"),
+        (["train", "maze-nope"], "unknown preset 'maze-nope'; allowed: maze-dr"),
+        (["train", "maze-dr", "--gama", "0.9"], "unknown option --gama (did you mean --gamma?)"),
+        (["train", "maze-dr", "--optimizer", "sgd"], "--optimizer: invalid value 'sgd'; allowed: one of adam, adam-rel"),
+        (["train", "maze-dr", "--network", "big"], "--network: invalid value 'big'; allowed: one of maze"),
+        (["train", "maze-dr", "--num-envs", "6", "--num-minibatches", "4"], "must divide --num-envs"),
+        (["train", "maze-dr", "--duplicate-check", "maybe"], "--duplicate-check: invalid value"),
+        (["train"], "give a preset"),
+        (["train", "maze-dr", "--resume", "x"], "takes no preset"),
+        (["frobnicate"], "unknown command 'frobnicate'"),
+    ],
+)  # fmt: skip
+def test_bad_overrides_give_clear_errors(argv, needle, capsys):
+    assert cli.main(argv) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_resume_rejects_identity_changes(runs, capsys):
+    rc = cli.main(["train", "--resume", str(runs["maze-dr"]), "--num-envs", "8"])
+    assert rc == 2
+    assert "cannot change --num-envs when resuming" in capsys.readouterr().err
+
+
+def test_presets_have_published_defaults():
+    cfg = P.make_config("maze-robust-plr")
+    assert (cfg.num_envs, cfg.num_steps, cfg.lr, cfg.lr_anneal_updates) == (32, 256, 1e-4, 30000)
+    assert (cfg.gamma, cfg.gae_lambda, cfg.num_epochs, cfg.num_minibatches) == (0.995, 0.98, 5, 1)
+    assert (cfg.clip_eps, cfg.ent_coef, cfg.buffer_capacity, cfg.replay_prob) == (
+        0.2, 1e-3, 4000, 0.8)  # fmt: skip
+    assert (cfg.staleness_coef, cfg.temperature, cfg.n_walls) == (0.3, 0.3, 25)
+    assert P.make_config("maze-accel").num_edits == 5
+    assert P.make_config("maze-sfl").score == "learnability"
+    assert set(P.PRESETS) == {
+        "maze-dr",
+        "maze-plr",
+        "maze-robust-plr",
+        "maze-accel",
+        "maze-sfl",
+        "maze-archive",
+    }
+    assert P.config_from_dict(P.config_to_dict(cfg)) == cfg
+
+
+def test_delegation_to_optional_subcommands(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name.endswith(("hades_cli", "synth_cli")) else real(name, *a),
+    )
+    assert cli.main(["hades", "--help"]) == 2
+    assert "experiments.hades_cli is not available" in capsys.readouterr().err

@@ -1,0 +1,259 @@
+"""Actor-critic networks for the PPO student: feed-forward and recurrent (LSTM / GRU).
+
+A network is a value built by :func:`make_actor_critic`, an :class:`ActorCritic` NamedTuple of
+pure functions that always works on sequences ``(T, B, ...)``::
+
+    params = net.init(key, obs)                     # obs: one batch, leaves (B, ...)
+    carry = net.initial_carry(B)                    # recurrent state (an empty tuple if none)
+    carry, logits, value = net.apply(params, carry, obs_seq, reset_seq)
+        # obs_seq leaves (T, B, ...), reset_seq bool[T, B]: obs_seq[t] starts a new episode,
+        # so the recurrent state is set back to its initial value before reading it.
+        # logits float32[T, B, A], value float32[T, B]
+
+The observation is any pytree. The encoder treats each leaf by its per-sample rank: rank 3
+(``H, W, C`` images) go through the convolution (or are flattened with ``encoder="flat"``),
+integer rank-0 leaves (the agent's direction) through an embedding, everything else is
+flattened. The standard maze network of the UED literature (jaxued / minimax) is
+``NetworkConfig.maze()``: Conv(16, 3x3) on the view, an embedding (width 5) of the direction,
+LSTM(256), and actor and critic heads of one hidden layer of 32 units each.
+
+Only the core is scanned over time; the encoder and the heads run on the whole ``(T*B)`` batch at
+once, which keeps the convolution batched during the PPO update.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ENCODERS = ("conv", "flat")
+CORES = ("lstm", "gru", "none")
+# time steps per iteration of the recurrent scan: fewer, larger loop bodies run markedly
+# faster on XLA CPU (measured ~1.25x on the PPO update of the standard maze net at unroll 8)
+_UNROLL = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkConfig:
+    """Static description of an actor-critic.
+
+    Attributes:
+      encoder: ``"conv"`` (Conv on rank-3 leaves) or ``"flat"`` (flatten them).
+      conv_features: channels of the 3x3 convolution (``encoder="conv"``).
+      embed_dim: width of the embedding of integer scalar observations (the direction).
+      num_embeddings: vocabulary of that embedding (4 directions).
+      torso: hidden sizes of Dense+ReLU layers after the encoder, before the core.
+      core: ``"lstm"``, ``"gru"`` or ``"none"`` (feed-forward).
+      core_size: hidden size of the recurrent core.
+      head_size: hidden size of the actor and critic heads (one Dense+ReLU each).
+    """
+
+    encoder: str = "conv"
+    conv_features: int = 16
+    embed_dim: int = 5
+    num_embeddings: int = 4
+    torso: tuple[int, ...] = ()
+    core: str = "lstm"
+    core_size: int = 256
+    head_size: int = 32
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ValueError(
+                f"NetworkConfig.encoder must be one of {ENCODERS}, got {self.encoder!r}"
+            )
+        if self.core not in CORES:
+            raise ValueError(f"NetworkConfig.core must be one of {CORES}, got {self.core!r}")
+        for name in ("conv_features", "embed_dim", "num_embeddings", "core_size", "head_size"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"NetworkConfig.{name} must be an integer >= 1, got {v!r}")
+        if any((not isinstance(h, int)) or h < 1 for h in self.torso):
+            raise ValueError(f"NetworkConfig.torso must hold integers >= 1, got {self.torso!r}")
+
+    @classmethod
+    def maze(cls) -> NetworkConfig:
+        """The standard maze network (conv 16 3x3, direction embedding 5, LSTM 256, heads 32)."""
+        return cls()
+
+    @classmethod
+    def small_ff(cls) -> NetworkConfig:
+        """A tiny feed-forward net for tests and quick runs (flatten, Dense 64, heads 32)."""
+        return cls(encoder="flat", torso=(64,), core="none", head_size=32)
+
+
+NETWORK_PRESETS: dict[str, Callable[[], NetworkConfig]] = {
+    "maze": NetworkConfig.maze,
+    "maze-gru": lambda: NetworkConfig(core="gru"),
+    "maze-ff": lambda: NetworkConfig(core="none", torso=(256,)),
+    "small-ff": NetworkConfig.small_ff,
+    "small-lstm": lambda: NetworkConfig(encoder="flat", torso=(64,), core="lstm", core_size=32),
+}
+
+
+def _orth(scale: float):
+    return nn.initializers.orthogonal(scale)
+
+
+class _Encoder(nn.Module):
+    cfg: NetworkConfig
+
+    @nn.compact
+    def __call__(self, obs: Any) -> jax.Array:
+        # obs leaves: (N, ...) with N the flattened batch
+        feats = []
+        for leaf in jax.tree.leaves(obs):
+            n = leaf.shape[0]
+            if leaf.ndim == 1 and jnp.issubdtype(leaf.dtype, jnp.integer):
+                idx = jnp.clip(leaf, 0, self.cfg.num_embeddings - 1)
+                feats.append(nn.Embed(self.cfg.num_embeddings, self.cfg.embed_dim)(idx))
+            elif leaf.ndim == 4 and self.cfg.encoder == "conv":
+                x = nn.Conv(self.cfg.conv_features, (3, 3), padding="VALID")(
+                    leaf.astype(jnp.float32)
+                )
+                feats.append(nn.relu(x).reshape(n, -1))
+            else:
+                feats.append(leaf.astype(jnp.float32).reshape(n, -1))
+        x = jnp.concatenate(feats, axis=-1)
+        for h in self.cfg.torso:
+            x = nn.relu(nn.Dense(h, kernel_init=_orth(np.sqrt(2)))(x))
+        return x
+
+
+class _Heads(nn.Module):
+    cfg: NetworkConfig
+    num_actions: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        a = nn.relu(nn.Dense(self.cfg.head_size, kernel_init=_orth(2.0))(x))
+        logits = nn.Dense(self.num_actions, kernel_init=_orth(0.01))(a)
+        c = nn.relu(nn.Dense(self.cfg.head_size, kernel_init=_orth(2.0))(x))
+        value = nn.Dense(1, kernel_init=_orth(1.0))(c)[..., 0]
+        return logits, value
+
+
+class _Core(nn.Module):
+    """LSTM / GRU whose input projection is split from the recurrence.
+
+    ``project`` maps the features of all ``T*B`` steps at once (one large matmul); only
+    ``step`` (the hidden-to-hidden matmul and the gates) runs inside the time scan. The maths
+    is the standard LSTM (gates i, f, g, o; carry ``(c, h)``) and GRU (gates r, z, n).
+    """
+
+    cfg: NetworkConfig
+
+    def setup(self) -> None:
+        h = self.cfg.core_size
+        n = 4 if self.cfg.core == "lstm" else 3
+        self.wi = nn.Dense(n * h, kernel_init=nn.initializers.lecun_normal())
+        self.wh = nn.Dense(
+            n * h, use_bias=self.cfg.core == "gru", kernel_init=nn.initializers.orthogonal()
+        )
+
+    def project(self, x):
+        return self.wi(x)
+
+    def step(self, carry, xp):
+        if self.cfg.core == "lstm":
+            c, h = carry
+            i, f, g, o = jnp.split(xp + self.wh(h), 4, axis=-1)
+            c = nn.sigmoid(f) * c + nn.sigmoid(i) * jnp.tanh(g)
+            h = nn.sigmoid(o) * jnp.tanh(c)
+            return (c, h), h
+        h = carry
+        xr, xz, xn = jnp.split(xp, 3, axis=-1)
+        hr, hz, hn = jnp.split(self.wh(h), 3, axis=-1)
+        r = nn.sigmoid(xr + hr)
+        z = nn.sigmoid(xz + hz)
+        n = jnp.tanh(xn + r * hn)
+        h = (1.0 - z) * n + z * h
+        return h, h
+
+    def __call__(self, carry, x):
+        return self.step(carry, self.project(x))
+
+
+class ActorCritic(NamedTuple):
+    """A student network as pure functions (see the module docstring for shapes)."""
+
+    init: Callable[[jax.Array, Any], Any]
+    initial_carry: Callable[[int], Any]
+    apply: Callable[[Any, Any, Any, jax.Array], tuple[Any, jax.Array, jax.Array]]
+    num_actions: int
+    recurrent: bool
+    config: NetworkConfig
+
+
+def make_actor_critic(config: NetworkConfig, num_actions: int) -> ActorCritic:
+    """Build an actor-critic for ``num_actions`` discrete actions. All functions jittable."""
+    if not isinstance(num_actions, int) or num_actions < 1:
+        raise ValueError(f"num_actions must be an integer >= 1, got {num_actions!r}")
+    enc = _Encoder(config)
+    heads = _Heads(config, num_actions)
+    recurrent = config.core != "none"
+    core = _Core(config) if recurrent else None
+    size = config.core_size
+
+    def initial_carry(batch: int):
+        """Zero recurrent state for ``batch`` sequences (``()`` for feed-forward nets)."""
+        z = jnp.zeros((batch, size), jnp.float32)
+        if config.core == "lstm":
+            return (z, z)
+        if config.core == "gru":
+            return z
+        return ()
+
+    def init(key: jax.Array, obs: Any):
+        """Parameters from one observation batch (leaves (B, ...))."""
+        k1, k2, k3 = jax.random.split(key, 3)
+        p_enc = enc.init(k1, obs)
+        feat = enc.apply(p_enc, obs)
+        params = {"encoder": p_enc}
+        if recurrent:
+            b = feat.shape[0]
+            params["core"] = core.init(k2, initial_carry(b), feat)
+            feat = jnp.zeros((b, size), jnp.float32)
+        params["heads"] = heads.init(k3, feat)
+        return params
+
+    def apply(params, carry, obs_seq: Any, reset_seq: jax.Array):
+        """Run ``T`` steps: returns (carry, logits float32[T, B, A], value float32[T, B])."""
+        t, b = reset_seq.shape
+        flat = jax.tree.map(lambda x: x.reshape((t * b,) + x.shape[2:]), obs_seq)
+        feat = enc.apply(params["encoder"], flat)
+        if recurrent:
+            # input projection of every step in one matmul; only the recurrence is scanned
+            xp = core.apply(params["core"], feat, method=_Core.project).reshape(t, b, -1)
+            feat = xp
+            init_c = initial_carry(b)
+
+            def step(c, inp):
+                x, r = inp
+                # an episode starts at this step: forget the previous episode's memory
+                c = jax.tree.map(lambda a, z: jnp.where(r[:, None], z, a), c, init_c)
+                c, y = core.apply(params["core"], c, x, method=_Core.step)
+                return c, y
+
+            carry, feat = jax.lax.scan(step, carry, (feat, reset_seq), unroll=_UNROLL)
+            feat = feat.reshape(t * b, -1)
+        logits, value = heads.apply(params["heads"], feat)
+        return carry, logits.reshape(t, b, -1), value.reshape(t, b)
+
+    return ActorCritic(
+        init=init,
+        initial_carry=initial_carry,
+        apply=apply,
+        num_actions=num_actions,
+        recurrent=recurrent,
+        config=config,
+    )
+
+
+__all__ = ["NETWORK_PRESETS", "ActorCritic", "NetworkConfig", "make_actor_critic"]

@@ -1,0 +1,369 @@
+"""One training step for every curriculum, and the pure ``train(key)`` built from it.
+
+One update (``B = num_envs`` environments, ``T = num_steps`` steps)::
+
+    cstate, prop = curriculum.propose(k, cstate, cparams, evaluate)   # B levels + branch/train
+    reset the B environments to prop.levels (auto-replay: env i stays on level i)
+    scanned rollout of T steps under the student  ->  GAE (terminated vs truncated)
+    stats = score(ScoreInputs, prop.extras.max_return)                # one LevelStats per level
+    PPO update on the transitions of levels with prop.train           # skipped via lax.cond
+    cstate = curriculum.observe(k, cstate, prop, stats, cparams)
+
+``make_train`` returns pure functions; nothing is jitted here (jit once at the top, e.g.
+``jax.jit(jax.vmap(trainer.train))(keys)``). Room for the curricula that come next:
+
+* ``step_hook(key, env_state, action, env_params, proposal_i)`` replaces the (wrapped) env's
+  ``step`` during training rollouts, with ``proposal_i`` the proposal's slice for that
+  environment (its level, branch, slot...): SAMPLR changes transitions on replayed levels there.
+* the curriculum state is opaque and may hold a learner of its own (PAIRED); ``evaluate`` lets a
+  curriculum probe the current student on any batch of levels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from ued.curriculum import BRANCH_NAMES, BRANCH_REPLAY, Curriculum, LevelStats, ScoreInputs
+from ued.env import Environment
+from ued.level_space import LevelSpace
+from ued.networks import ActorCritic
+from ued.ppo import Batch, PPOConfig, PPOParams, StudentState, gae, make_optimizer, make_ppo_update
+from ued.rollout import reset_batch, rollout, rollout_stats
+from ued.wrappers import AutoReplay, EpisodeStats
+
+ScoreFn = Callable[[ScoreInputs, jax.Array], LevelStats]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Static training settings.
+
+    Attributes:
+      num_envs: ``B``, parallel environments = levels per update.
+      num_steps: ``T``, rollout length per update.
+      num_updates: updates ``train(key)`` runs.
+      ppo: :class:`ued.ppo.PPOConfig`.
+      evaluate_steps: steps per level when a curriculum calls ``evaluate`` (SFL).
+      evaluate_greedy: greedy (argmax) actions in ``evaluate`` instead of sampled ones.
+    """
+
+    num_envs: int = 32
+    num_steps: int = 256
+    num_updates: int = 30_000
+    ppo: PPOConfig = dataclasses.field(default_factory=PPOConfig)
+    evaluate_steps: int = 512
+    evaluate_greedy: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("num_envs", "num_steps", "evaluate_steps"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"TrainConfig.{name} must be an integer >= 1, got {v!r}")
+        if not isinstance(self.num_updates, int) or self.num_updates < 0:
+            raise ValueError(
+                f"TrainConfig.num_updates must be an integer >= 0, got {self.num_updates!r}"
+            )
+        if self.num_envs % self.ppo.num_minibatches:
+            raise ValueError(
+                f"num_minibatches={self.ppo.num_minibatches} must divide "
+                f"num_envs={self.num_envs} (minibatches split the environment axis)"
+            )
+
+
+@struct.dataclass
+class TrainParams:
+    """Dynamic numbers of a run (vmappable): PPO's, the curriculum's and the env's."""
+
+    ppo: PPOParams
+    curriculum: Any
+    env: Any
+
+
+@struct.dataclass
+class TrainState:
+    """Everything a run carries from update to update."""
+
+    key: jax.Array  # typed PRNG key
+    update: jax.Array  # int32[] updates done
+    student: StudentState
+    curriculum: Any  # the curriculum's state (may hold a learner of its own)
+    params: TrainParams
+
+
+class Trainer(NamedTuple):
+    """``init(key, params=None) -> TrainState``; ``update(state) -> (state, metrics)``;
+    ``run(state, n_updates) -> (state, metrics with leaves (n_updates,))``;
+    ``train(key) -> (state, metrics)`` = ``run(init(key), config.num_updates)``;
+    ``evaluate(key, student_params, levels, env_params) -> LevelStats`` (the curriculum probe).
+    ``metric_names``: the keys of ``metrics``. All pure and jittable (``n_updates`` static)."""
+
+    init: Callable
+    update: Callable
+    run: Callable
+    train: Callable
+    evaluate: Callable
+    metric_names: tuple[str, ...]
+    config: TrainConfig
+    env: Environment  # the wrapped env used for training (EpisodeStats(AutoReplay(env)))
+    student: ActorCritic
+
+
+def _nanmean_where(x: jax.Array, where: jax.Array) -> jax.Array:
+    w = jnp.logical_and(where, jnp.isfinite(x))
+    n = jnp.sum(w)
+    return jnp.where(n > 0, jnp.sum(jnp.where(w, x, 0.0)) / jnp.maximum(n, 1), jnp.nan)
+
+
+def _resolve_score(score: str | ScoreFn) -> ScoreFn:
+    if callable(score):
+        return score
+    if not isinstance(score, str):
+        raise TypeError(f"score must be a score-function name or a callable, got {type(score)}")
+    from ued import scores as _scores  # written alongside; imported lazily
+
+    return lambda inputs, max_return: _scores.level_stats(score, inputs, max_return)
+
+
+def make_train(
+    config: TrainConfig,
+    env: Environment,
+    space: LevelSpace,
+    curriculum: Curriculum,
+    student: ActorCritic,
+    score: str | ScoreFn,
+    *,
+    env_params: Any = None,
+    ppo_params: PPOParams | None = None,
+    step_hook: Callable | None = None,
+) -> Trainer:
+    """Build the pure training functions (see the module docstring).
+
+    Args:
+      config: static :class:`TrainConfig`.
+      env: a raw environment (``reset_to_level`` / ``step``); it is wrapped here as
+        ``EpisodeStats(AutoReplay(env))``.
+      space: the level space the curriculum draws from (for ``optimal_return``/``descriptor``).
+      curriculum: a :class:`ued.Curriculum`.
+      student: an :class:`ued.networks.ActorCritic` with ``num_actions == env.action_space().n``.
+      score: a name for ``ued.scores.level_stats`` or ``score(inputs, max_return) -> LevelStats``.
+      env_params / ppo_params: default dynamic parameters (``env.default_params`` / defaults).
+      step_hook: optional replacement of the wrapped env's step during training rollouts.
+    """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config)}")
+    n_act = getattr(env.action_space(), "n", None)
+    if n_act is not None and n_act != student.num_actions:
+        raise ValueError(f"student has {student.num_actions} actions but the env has {n_act}")
+    wrapped = EpisodeStats(AutoReplay(env))
+    score_fn = _resolve_score(score)
+    ppo_update = make_ppo_update(config.ppo, student.apply, student.initial_carry)
+    tx = make_optimizer(config.ppo)
+    b, t = config.num_envs, config.num_steps
+    default_env_params = env.default_params if env_params is None else env_params
+    default_ppo = PPOParams() if ppo_params is None else ppo_params
+    descriptor_names = tuple(space.descriptor_names or ()) if space.descriptor else ()
+    optimal_return = space.optimal_return
+
+    if step_hook is None:
+        step_fn = lambda k, s, a, p, aux: wrapped.step(k, s, a, p)
+    else:
+        step_fn = step_hook
+
+    def evaluate_with(student_params, env_params, key, levels) -> LevelStats:
+        n = jax.tree.leaves(levels)[0].shape[0]
+        k_reset, k_roll = jax.random.split(key)
+        rc = reset_batch(k_reset, wrapped, levels, env_params, student.initial_carry(n))
+        cnt = rollout_stats(
+            k_roll,
+            rc,
+            student_params,
+            env_params,
+            apply_fn=student.apply,
+            step_fn=lambda k, s, a, p: wrapped.step(k, s, a, p),
+            num_steps=config.evaluate_steps,
+            greedy=config.evaluate_greedy,
+        )
+        has = cnt.num_episodes > 0
+        denom = jnp.maximum(cnt.num_episodes, 1).astype(jnp.float32)
+        solve = jnp.where(has, cnt.num_solved / denom, jnp.nan)
+        return LevelStats(
+            score=jnp.where(has, solve * (1.0 - solve), 0.0),  # learnability p(1-p)
+            max_return=cnt.max_return,
+            mean_return=jnp.where(has, cnt.sum_return / denom, jnp.nan),
+            solve_rate=solve,
+            num_episodes=cnt.num_episodes,
+        )
+
+    def evaluate(key, student_params, levels, env_params=None) -> LevelStats:
+        """Probe ``student_params`` on ``levels`` (leaves (N, ...)): per-level LevelStats."""
+        ep = default_env_params if env_params is None else env_params
+        return evaluate_with(student_params, ep, key, levels)
+
+    def init(key: jax.Array, params: TrainParams | None = None) -> TrainState:
+        """Fresh run state. Jittable."""
+        if params is None:
+            params = TrainParams(
+                ppo=default_ppo, curriculum=curriculum.default_params, env=default_env_params
+            )
+        k_net, k_cur, k_obs, k_run = jax.random.split(key, 4)
+        one = jax.tree.map(lambda x: jnp.asarray(x)[None], space.placeholder)
+        obs, _ = jax.vmap(wrapped.reset_to_level, in_axes=(0, 0, None))(
+            jax.random.split(k_obs, 1), one, params.env
+        )
+        net_params = student.init(k_net, obs)
+        st = StudentState(net_params, tx.init(net_params), jnp.zeros((), jnp.int32))
+        return TrainState(
+            key=k_run,
+            update=jnp.zeros((), jnp.int32),
+            student=st,
+            curriculum=curriculum.init(k_cur),
+            params=params,
+        )
+
+    def update(state: TrainState) -> tuple[TrainState, dict]:
+        """One train update. Jittable."""
+        key, k_prop, k_reset, k_roll, k_ppo, k_obs = jax.random.split(state.key, 6)
+        params = state.params
+        ev = None
+        if curriculum.needs_evaluate:
+            sp = state.student.params
+            ev = lambda k, levels: evaluate_with(sp, params.env, k, levels)
+        cstate, prop = curriculum.propose(k_prop, state.curriculum, params.curriculum, ev)
+
+        rc = reset_batch(k_reset, wrapped, prop.levels, params.env, student.initial_carry(b))
+        _, traj, last_value = rollout(
+            k_roll,
+            rc,
+            state.student.params,
+            params.env,
+            apply_fn=student.apply,
+            step_fn=step_fn,
+            num_steps=t,
+            step_aux=prop,
+        )
+        adv, target = gae(
+            traj.reward,
+            traj.value,
+            traj.terminated,
+            traj.truncated,
+            last_value,
+            params.ppo.gamma,
+            params.ppo.gae_lambda,
+        )
+        if optimal_return is not None:
+            opt_ret = jax.vmap(optimal_return)(prop.levels).astype(jnp.float32)
+        else:
+            opt_ret = jnp.full((b,), jnp.nan, jnp.float32)
+        inputs = ScoreInputs(
+            reward=traj.reward,
+            value=traj.value,
+            advantage=adv,
+            terminated=traj.terminated,
+            truncated=traj.truncated,
+            solved=jnp.logical_and(traj.episode_done, traj.solved),
+            episode_return=jnp.where(traj.episode_done, traj.episode_return, 0.0),
+            optimal_return=opt_ret,
+        )
+        stats = score_fn(inputs, prop.extras.max_return)
+
+        train_mask = prop.train.astype(bool)
+        batch = Batch(
+            obs=traj.obs,
+            reset=traj.reset,
+            action=traj.action,
+            log_prob=traj.log_prob,
+            value=traj.value,
+            advantage=adv,
+            target=target,
+            mask=jnp.broadcast_to(train_mask[None, :], (t, b)),
+        )
+
+        def do_update(st):
+            return ppo_update(k_ppo, st, batch, params.ppo)
+
+        def skip(st):
+            # no level trains on this batch (robust PLR's new levels): no gradient work at all
+            z = jnp.zeros((), jnp.float32)
+            m = {k: z for k in _PPO_KEYS}
+            m["lr"] = jnp.zeros((), jnp.float32)
+            return st, m
+
+        trained = jnp.any(train_mask)
+        st, ppo_m = jax.lax.cond(trained, do_update, skip, state.student)
+        cstate = curriculum.observe(k_obs, cstate, prop, stats, params.curriculum)
+
+        metrics = _metrics(traj, prop, stats, opt_ret, ppo_m, trained, train_mask)
+        if descriptor_names:
+            desc_all = jax.vmap(space.descriptor)(prop.levels).astype(jnp.float32)
+            for i, name in enumerate(descriptor_names):
+                # e.g. level/shortest_path: mean over the levels the student trained on
+                metrics[f"level/{name}"] = _nanmean_where(desc_all[:, i], train_mask)
+        if curriculum.diagnostics is not None:
+            for k, v in curriculum.diagnostics(cstate, prop, stats).items():
+                metrics[f"cur/{k}"] = jnp.asarray(v, jnp.float32).reshape(())
+        new_state = TrainState(
+            key=key, update=state.update + 1, student=st, curriculum=cstate, params=params
+        )
+        metrics["update"] = new_state.update
+        return new_state, metrics
+
+    def run(state: TrainState, n_updates: int) -> tuple[TrainState, dict]:
+        """``n_updates`` (static) updates in a ``lax.scan``; metrics leaves (n_updates,)."""
+        return jax.lax.scan(lambda s, _: update(s), state, None, length=n_updates)
+
+    def train(key: jax.Array) -> tuple[TrainState, dict]:
+        """A whole run of ``config.num_updates`` updates from ``key``. Pure and jittable."""
+        return run(init(key), config.num_updates)
+
+    # names of the metrics, by abstract evaluation (no compilation)
+    names = tuple(jax.eval_shape(lambda k: update(init(k))[1], jax.random.key(0)).keys())
+    return Trainer(init, update, run, train, evaluate, names, config, wrapped, student)
+
+
+_PPO_KEYS = ("loss", "pg_loss", "value_loss", "entropy", "approx_kl", "clip_frac", "grad_norm")
+
+
+def _metrics(traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, train_mask) -> dict:
+    b = train_mask.shape[0]
+    m: dict[str, jax.Array] = {}
+    for i, name in enumerate(BRANCH_NAMES):
+        m[f"branch/{name}"] = jnp.sum(prop.branch == i).astype(jnp.int32)
+    m["replay_fraction"] = jnp.mean((prop.branch == BRANCH_REPLAY).astype(jnp.float32))
+    m["train_fraction"] = jnp.mean(train_mask.astype(jnp.float32))
+    m["trained"] = trained.astype(jnp.int32)
+    done = traj.episode_done
+    n_ep = jnp.sum(done)
+    denom = jnp.maximum(n_ep, 1).astype(jnp.float32)
+    m["rollout/num_episodes"] = n_ep.astype(jnp.int32)
+    m["rollout/return"] = jnp.where(n_ep > 0, jnp.sum(traj.episode_return * done) / denom, jnp.nan)
+    m["rollout/solve_rate"] = jnp.where(
+        n_ep > 0, jnp.sum(jnp.logical_and(traj.solved, done)) / denom, jnp.nan
+    )
+    m["rollout/episode_length"] = jnp.where(
+        n_ep > 0, jnp.sum(traj.episode_length * done) / denom, jnp.nan
+    )
+    all_levels = jnp.ones((b,), bool)
+    m["score/mean"] = _nanmean_where(stats.score, all_levels)
+    finite = jnp.isfinite(stats.score)
+    m["score/max"] = jnp.where(
+        jnp.any(finite), jnp.max(jnp.where(finite, stats.score, -jnp.inf)), jnp.nan
+    )
+    replay = prop.branch == BRANCH_REPLAY
+    m["regret/estimated_replay"] = _nanmean_where(stats.score, replay)
+    m["regret/true_replay"] = _nanmean_where(opt_ret - stats.mean_return, replay)
+    m["regret/estimated_all"] = m["score/mean"]
+    m["regret/true_all"] = _nanmean_where(opt_ret - stats.mean_return, all_levels)
+    for k, v in ppo_m.items():
+        m[f"ppo/{k}"] = v
+    # NaN guard for the host loop: a trained update whose loss is not finite
+    m["nonfinite_loss"] = jnp.logical_and(trained, ~jnp.isfinite(ppo_m["loss"])).astype(jnp.int32)
+    return m
+
+
+__all__ = ["TrainConfig", "TrainParams", "TrainState", "Trainer", "make_train"]
