@@ -38,6 +38,7 @@ from meta.hades import (
     transfer_policies,
     visited_states,
 )
+from meta.learners import LEARNERS, LearnerConfig, make_learner
 from meta.supervised import (
     DigitsConfig,
     DigitsDistillation,
@@ -45,9 +46,40 @@ from meta.supervised import (
     distilled_accuracies,
     make_digits_distillation,
 )
+from meta.synth import (
+    SYNTH_TARGETS,
+    SynthMetaConfig,
+    load_synth_env,
+    make_synth_meta,
+    run_synth_es,
+    save_synth_env,
+)
+from meta.synthetic import (
+    SynthConfig,
+    SyntheticEnv,
+    SynthGymnaxEnv,
+    SynthParams,
+    init_synth_params,
+    make_latent_level_space,
+)
 from meta.targets import BRAX_TARGETS, GYMNAX_TARGETS, TARGETS, Target, make_target
 
 __all__ = [
+    "LEARNERS",
+    "LearnerConfig",
+    "SYNTH_TARGETS",
+    "SynthConfig",
+    "SynthGymnaxEnv",
+    "SynthMetaConfig",
+    "SynthParams",
+    "SyntheticEnv",
+    "init_synth_params",
+    "load_synth_env",
+    "make_latent_level_space",
+    "make_learner",
+    "make_synth_meta",
+    "run_synth_es",
+    "save_synth_env",
     "ACTIVATIONS",
     "BRAX_TARGETS",
     "Dataset",

@@ -98,6 +98,7 @@ def test_sign_convention(maximize):
     # the tracked best member is the higher (maximize) / lower fitness of the population
     fit = np.asarray(m.fitness[0])
     assert float(m.fitness_best[0]) == (fit.max() if maximize else fit.min())
+    assert float(m.fitness_worst[0]) == (fit.min() if maximize else fit.max())
 
 
 def test_generation_bitwise_deterministic(snes_loop):

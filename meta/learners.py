@@ -1,0 +1,726 @@
+"""Inner-loop learners for synthetic-environment meta-learning: PPO, DQN and TD3.
+
+Each learner trains on ANY gymnax-style environment (``reset(key, params) -> (obs, state)``,
+``step(key, state, action, params) -> (obs, state, reward, terminated, truncated, info)`` with
+auto-reset and ``info["final_observation"]``; real gymnax 1.x envs and
+:class:`meta.synthetic.SynthGymnaxEnv` both qualify) for a fixed number of environment steps
+and returns the agent's parameters plus a policy function::
+
+    learner = make_learner("ppo", env, LearnerConfig(num_steps=10_000))
+    hp = learner.sample_hparams(key)                 # drawn from the configured ranges
+    agent = learner.train(key, env_params, hp)       # pure; jit / vmap over keys, params, hp
+    action = learner.act(agent, obs, key, True)      # deterministic (greedy / mean) policy
+
+Hyperparameters are a :class:`LearnerHParams` pytree of float32 scalars, so every member of an
+ES population can train with its own draw (invariance to hyperparameters, as in "Discovering
+Minimal RL Environments"). ``train`` is deterministic per key.
+
+Known issue: ``jax.jit(jax.vmap(td3.train))`` over several seeds stalled (threads idle on a
+futex, no progress) on the 2-core CPU development machine for ``num_steps >= 4000``; a single
+jitted run works, and small vmapped runs (the tests) work. TD3's Pendulum learning check is not
+met yet (about -1450 after 20k steps, default hyperparameters).
+
+The PPO here is written for this module (discrete and Gaussian policies, dynamic learning rate);
+it reuses :func:`ued.ppo.gae`. ``ued.ppo``'s update takes its learning rate from a static config
+and only has categorical policies, so it cannot be vmapped over sampled learning rates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import struct
+
+from ued.ppo import gae
+
+LEARNERS = ("ppo", "dqn", "td3")
+ACTIVATIONS: dict[str, Callable] = {
+    "tanh": jnp.tanh,
+    "relu": jax.nn.relu,
+    "elu": jax.nn.elu,
+    "gelu": jax.nn.gelu,
+    "swish": jax.nn.swish,
+    "leaky_relu": jax.nn.leaky_relu,
+    "sigmoid": jax.nn.sigmoid,
+}
+
+# Default sampling ranges per learner (uniform; names starting with "lr" are log-uniform).
+DEFAULT_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "ppo": {
+        "lr": (5e-4, 5e-3),
+        "gamma": (0.9, 0.99),
+        "gae_lambda": (0.8, 0.95),
+        "clip_eps": (0.1, 0.3),
+        "ent_coef": (0.0, 0.01),
+        "vf_coef": (0.5, 1.0),
+    },
+    "dqn": {
+        "lr": (3e-4, 3e-3),
+        "gamma": (0.9, 0.99),
+        "tau": (0.005, 0.05),
+        "explore_fraction": (0.1, 0.4),
+        "eps_end": (0.01, 0.1),
+    },
+    "td3": {
+        "lr": (3e-4, 3e-3),
+        "gamma": (0.9, 0.99),
+        "tau": (0.005, 0.05),
+        "explore_noise": (0.1, 0.4),
+    },
+}
+
+
+@struct.dataclass
+class LearnerHParams:
+    """Per-run hyperparameters (float32 scalars; vmappable). Unused fields are ignored."""
+
+    lr: jax.Array
+    gamma: jax.Array
+    gae_lambda: jax.Array
+    clip_eps: jax.Array
+    ent_coef: jax.Array
+    vf_coef: jax.Array
+    tau: jax.Array
+    explore_fraction: jax.Array
+    eps_end: jax.Array
+    explore_noise: jax.Array
+
+
+HPARAM_NAMES = tuple(f.name for f in dataclasses.fields(LearnerHParams))
+_HP_DEFAULTS = {
+    "lr": 1e-3,
+    "gamma": 0.99,
+    "gae_lambda": 0.95,
+    "clip_eps": 0.2,
+    "ent_coef": 0.0,
+    "vf_coef": 0.5,
+    "tau": 0.01,
+    "explore_fraction": 0.2,
+    "eps_end": 0.05,
+    "explore_noise": 0.2,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class LearnerConfig:
+    """Static learner settings.
+
+    Attributes:
+      num_steps: environment steps per training run (all parallel envs together).
+      num_envs: parallel environments.
+      hidden, layers, activation: the MLP(s) of the agent (actor, critic or Q-network).
+      ranges: ``((name, low, high), ...)`` overriding :data:`DEFAULT_RANGES` for this learner;
+        ``low == high`` fixes a value.
+      ppo_rollout, ppo_epochs, ppo_minibatches: PPO batch shape (``num_envs * ppo_rollout``
+        steps per update).
+      buffer_size, batch_size, learning_starts: off-policy (DQN/TD3) replay settings; the
+        buffer defaults to ``num_steps`` (nothing is ever overwritten).
+      policy_delay: TD3 actor/target update period.
+    """
+
+    num_steps: int = 10_000
+    num_envs: int = 8
+    hidden: int = 64
+    layers: int = 2
+    activation: str = "tanh"
+    ranges: tuple[tuple[str, float, float], ...] = ()
+    ppo_rollout: int = 32
+    ppo_epochs: int = 4
+    ppo_minibatches: int = 4
+    buffer_size: int | None = None
+    batch_size: int = 64
+    learning_starts: int = 500
+    policy_delay: int = 2
+
+    def __post_init__(self):
+        for name in (
+            "num_steps",
+            "num_envs",
+            "hidden",
+            "layers",
+            "ppo_rollout",
+            "ppo_epochs",
+            "ppo_minibatches",
+            "batch_size",
+            "policy_delay",
+        ):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"LearnerConfig.{name} must be an int >= 1, got {v!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"LearnerConfig.activation must be one of {tuple(ACTIVATIONS)}, "
+                f"got {self.activation!r}"
+            )
+        if self.num_steps < self.num_envs:
+            raise ValueError("LearnerConfig.num_steps must be >= num_envs")
+        if self.learning_starts < 0:
+            raise ValueError("LearnerConfig.learning_starts must be >= 0")
+        if self.buffer_size is not None and self.buffer_size < self.batch_size:
+            raise ValueError("LearnerConfig.buffer_size must be >= batch_size")
+        for r in self.ranges:
+            if len(r) != 3 or r[0] not in HPARAM_NAMES or not float(r[1]) <= float(r[2]):
+                raise ValueError(
+                    f"LearnerConfig.ranges entries must be (name, low, high) with low <= high "
+                    f"and name in {HPARAM_NAMES}, got {r!r}"
+                )
+
+
+class Learner(NamedTuple):
+    """Pure functions of one learner (see :func:`make_learner`)."""
+
+    name: str
+    config: LearnerConfig
+    ranges: dict  # name -> (low, high) actually sampled from
+    sample_hparams: Callable[[jax.Array], LearnerHParams]
+    train: Callable[[jax.Array, Any, LearnerHParams], Any]
+    act: Callable[[Any, jax.Array, jax.Array, bool], jax.Array]
+
+
+# ----------------------------------------------------------------------------- shared pieces
+
+
+class MLP(nn.Module):
+    hidden: int
+    layers: int
+    out: int
+    activation: str
+    out_scale: float = 1.0
+
+    @nn.compact
+    def __call__(self, x):
+        act = ACTIVATIONS[self.activation]
+        for _ in range(self.layers):
+            x = act(nn.Dense(self.hidden, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(x))
+        return nn.Dense(self.out, kernel_init=nn.initializers.orthogonal(self.out_scale))(x)
+
+
+class _ActionInfo(NamedTuple):
+    discrete: bool
+    n: int  # actions (discrete) or action dims
+    low: jax.Array
+    high: jax.Array
+    obs_dim: int
+
+
+def _action_info(env: Any, env_params: Any) -> _ActionInfo:
+    space = env.action_space(env_params)
+    obs_shape = jax.eval_shape(lambda k: env.reset(k, env_params)[0], jax.random.key(0)).shape
+    if len(obs_shape) != 1:
+        raise ValueError(f"learners need flat vector observations, got shape {obs_shape}")
+    if hasattr(space, "n"):
+        return _ActionInfo(True, int(space.n), jnp.zeros(()), jnp.zeros(()), obs_shape[0])
+    shape = tuple(space.shape) or (1,)
+    low = jnp.broadcast_to(jnp.asarray(space.low, jnp.float32), shape)
+    high = jnp.broadcast_to(jnp.asarray(space.high, jnp.float32), shape)
+    return _ActionInfo(False, int(np.prod(shape)), low, high, obs_shape[0])
+
+
+def _adam_step(tx, grads, opt_state, params, lr):
+    upd, opt_state = tx.update(grads, opt_state, params)
+    return jax.tree.map(lambda p, u: p - lr * u, params, upd), opt_state
+
+
+def _make_tx():
+    # learning rate applied outside so it can be a traced, per-run value
+    return optax.chain(optax.clip_by_global_norm(0.5), optax.scale_by_adam(eps=1e-5))
+
+
+def _resolve_ranges(name: str, config: LearnerConfig) -> dict:
+    ranges = dict(DEFAULT_RANGES[name])
+    for n, lo, hi in config.ranges:
+        ranges[n] = (float(lo), float(hi))
+    return ranges
+
+
+def _make_sampler(ranges: dict) -> Callable[[jax.Array], LearnerHParams]:
+    names = HPARAM_NAMES
+
+    def sample(key):
+        keys = jax.random.split(key, len(names))
+        vals = {}
+        for k, n in zip(keys, names, strict=True):
+            if n not in ranges:
+                vals[n] = jnp.float32(_HP_DEFAULTS[n])
+                continue
+            lo, hi = ranges[n]
+            u = jax.random.uniform(k, (), jnp.float32)
+            if n.startswith("lr") and lo > 0:
+                vals[n] = jnp.exp(np.log(lo) + u * (np.log(hi) - np.log(lo))).astype(jnp.float32)
+            else:
+                vals[n] = jnp.float32(lo) + u * jnp.float32(hi - lo)
+        return LearnerHParams(**vals)
+
+    return sample
+
+
+def default_hparams(**overrides: float) -> LearnerHParams:
+    """:class:`LearnerHParams` with defaults, selected fields overridden. Host-side helper."""
+    vals = dict(_HP_DEFAULTS)
+    for k, v in overrides.items():
+        if k not in vals:
+            raise ValueError(f"unknown hyperparameter {k!r}; allowed: {HPARAM_NAMES}")
+        vals[k] = v
+    return LearnerHParams(**{k: jnp.float32(v) for k, v in vals.items()})
+
+
+def _reset_batch(env, key, env_params, n):
+    return jax.vmap(env.reset, (0, None))(jax.random.split(key, n), env_params)
+
+
+def _step_batch(env, key, state, action, env_params, n):
+    return jax.vmap(env.step, (0, 0, 0, None))(jax.random.split(key, n), state, action, env_params)
+
+
+# ----------------------------------------------------------------------------- PPO
+
+
+@struct.dataclass
+class PPOAgent:
+    actor: Any
+    critic: Any
+    log_std: jax.Array  # float32[A] (unused for discrete actions)
+
+
+def _make_ppo(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Learner:
+    E, T = config.num_envs, config.ppo_rollout
+    num_updates = max(1, config.num_steps // (E * T))
+    nm = config.ppo_minibatches
+    if (E * T) % nm:
+        raise ValueError(
+            f"LearnerConfig.ppo_minibatches={nm} must divide num_envs*ppo_rollout={E * T}"
+        )
+    actor = MLP(config.hidden, config.layers, info.n, config.activation, 0.01)
+    critic = MLP(config.hidden, config.layers, 1, config.activation, 1.0)
+    tx = _make_tx()
+
+    def dist(agent, obs):
+        out = actor.apply(agent.actor, obs)
+        return out
+
+    def log_prob_entropy(agent, obs, action):
+        out = dist(agent, obs)
+        if info.discrete:
+            logp_all = jax.nn.log_softmax(out)
+            logp = jnp.take_along_axis(logp_all, action[..., None].astype(jnp.int32), -1)[..., 0]
+            ent = -jnp.sum(jnp.exp(logp_all) * logp_all, -1)
+            return logp, ent
+        std = jnp.exp(agent.log_std)
+        logp = jnp.sum(
+            -0.5 * ((action - out) / std) ** 2 - agent.log_std - 0.5 * jnp.log(2 * jnp.pi), -1
+        )
+        ent = jnp.sum(agent.log_std + 0.5 * jnp.log(2 * jnp.pi * jnp.e)) * jnp.ones(out.shape[:-1])
+        return logp, ent
+
+    def sample_action(agent, obs, key):
+        out = dist(agent, obs)
+        if info.discrete:
+            return jax.random.categorical(key, out).astype(jnp.int32)
+        return out + jnp.exp(agent.log_std) * jax.random.normal(key, out.shape)
+
+    def to_env(a):
+        if info.discrete:
+            return a
+        return jnp.clip(a, info.low, info.high)
+
+    def act(agent, obs, key, deterministic: bool = True):
+        if deterministic:
+            out = dist(agent, obs)
+            return jnp.argmax(out, -1).astype(jnp.int32) if info.discrete else to_env(out)
+        return to_env(sample_action(agent, obs, key))
+
+    def loss_fn(agent, mb, hp):
+        obs, action, old_logp, old_v, adv, target = mb
+        logp, ent = log_prob_entropy(agent, obs, action)
+        v = critic.apply(agent.critic, obs)[..., 0]
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        ratio = jnp.exp(logp - old_logp)
+        pg = -jnp.mean(
+            jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - hp.clip_eps, 1 + hp.clip_eps) * adv)
+        )
+        v_clip = old_v + jnp.clip(v - old_v, -hp.clip_eps, hp.clip_eps)
+        vl = 0.5 * jnp.mean(jnp.maximum((v - target) ** 2, (v_clip - target) ** 2))
+        return pg + hp.vf_coef * vl - hp.ent_coef * jnp.mean(ent)
+
+    grad_fn = jax.grad(loss_fn)
+
+    def train(key, env_params, hp: LearnerHParams):
+        k_a, k_c, k_env, key = jax.random.split(key, 4)
+        dummy = jnp.zeros((info.obs_dim,), jnp.float32)
+        agent = PPOAgent(
+            actor.init(k_a, dummy),
+            critic.init(k_c, dummy),
+            jnp.full((info.n,), -0.5, jnp.float32),
+        )
+        opt_state = tx.init(agent)
+        obs, env_state = _reset_batch(env, k_env, env_params, E)
+
+        def env_step(carry, k):
+            agent, obs, env_state = carry
+            k_act, k_step = jax.random.split(k)
+            action = sample_action(agent, obs, k_act)
+            logp, _ = log_prob_entropy(agent, obs, action)
+            value = critic.apply(agent.critic, obs)[..., 0]
+            obs2, env_state, reward, term, trunc, _ = _step_batch(
+                env, k_step, env_state, to_env(action), env_params, E
+            )
+            tr = (obs, action, logp, value, reward.astype(jnp.float32), term, trunc)
+            return (agent, obs2.astype(jnp.float32), env_state), tr
+
+        def update(carry, k):
+            agent, opt_state, obs, env_state = carry
+            k_roll, k_upd = jax.random.split(k)
+            (_, obs, env_state), traj = jax.lax.scan(
+                env_step, (agent, obs, env_state), jax.random.split(k_roll, T)
+            )
+            t_obs, t_act, t_logp, t_val, t_rew, t_term, t_trunc = traj
+            last_v = critic.apply(agent.critic, obs)[..., 0]
+            adv, target = gae(t_rew, t_val, t_term, t_trunc, last_v, hp.gamma, hp.gae_lambda)
+            flat = jax.tree.map(
+                lambda x: x.reshape((E * T,) + x.shape[2:]),
+                (t_obs, t_act, t_logp, t_val, adv, target),
+            )
+
+            def epoch(c, ke):
+                perm = jax.random.permutation(ke, E * T)
+                mbs = jax.tree.map(
+                    lambda x: jnp.take(x, perm, 0).reshape((nm, -1) + x.shape[1:]), flat
+                )
+
+                def mb_step(c2, mb):
+                    ag, os_ = c2
+                    g = grad_fn(ag, mb, hp)
+                    return _adam_step(tx, g, os_, ag, hp.lr), None
+
+                return jax.lax.scan(mb_step, c, mbs)[0], None
+
+            (agent, opt_state), _ = jax.lax.scan(
+                epoch, (agent, opt_state), jax.random.split(k_upd, config.ppo_epochs)
+            )
+            return (agent, opt_state, obs, env_state), None
+
+        (agent, *_), _ = jax.lax.scan(
+            update, (agent, opt_state, obs, env_state), jax.random.split(key, num_updates)
+        )
+        return agent
+
+    return Learner("ppo", config, ranges, _make_sampler(ranges), train, act)
+
+
+# ----------------------------------------------------------------------------- replay
+
+
+@struct.dataclass
+class Replay:
+    obs: jax.Array  # float32[C, obs_dim]
+    action: jax.Array  # int32[C] or float32[C, A]
+    reward: jax.Array  # float32[C]
+    next_obs: jax.Array  # float32[C, obs_dim]
+    terminated: jax.Array  # bool[C]
+    size: jax.Array  # int32[]
+    pos: jax.Array  # int32[]
+
+
+def _replay_init(cap, obs_dim, action_shape, action_dtype):
+    return Replay(
+        jnp.zeros((cap, obs_dim), jnp.float32),
+        jnp.zeros((cap,) + action_shape, action_dtype),
+        jnp.zeros((cap,), jnp.float32),
+        jnp.zeros((cap, obs_dim), jnp.float32),
+        jnp.zeros((cap,), bool),
+        jnp.zeros((), jnp.int32),
+        jnp.zeros((), jnp.int32),
+    )
+
+
+def _replay_add(buf: Replay, obs, action, reward, next_obs, term) -> Replay:
+    cap = buf.reward.shape[0]
+    n = reward.shape[0]
+    idx = (buf.pos + jnp.arange(n)) % cap
+    return Replay(
+        buf.obs.at[idx].set(obs),
+        buf.action.at[idx].set(action),
+        buf.reward.at[idx].set(reward),
+        buf.next_obs.at[idx].set(next_obs),
+        buf.terminated.at[idx].set(term),
+        jnp.minimum(buf.size + n, cap),
+        (buf.pos + n) % cap,
+    )
+
+
+def _replay_sample(key, buf: Replay, batch: int):
+    idx = jax.random.randint(key, (batch,), 0, jnp.maximum(buf.size, 1))
+    return jax.tree.map(lambda x: x[idx], (buf.obs, buf.action, buf.reward, buf.next_obs)) + (
+        buf.terminated[idx],
+    )
+
+
+def _next_obs(obs2, info):
+    # with auto-reset, obs2 of a finished episode is the NEXT episode's first observation
+    return info.get("final_observation", obs2).astype(jnp.float32)
+
+
+# ----------------------------------------------------------------------------- DQN
+
+
+@struct.dataclass
+class DQNAgent:
+    q: Any
+
+
+def _make_dqn(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Learner:
+    if not info.discrete:
+        raise ValueError("learner 'dqn' needs discrete actions; use 'td3' or 'ppo'")
+    E = config.num_envs
+    iters = max(1, config.num_steps // E)
+    cap = config.buffer_size or config.num_steps
+    qnet = MLP(config.hidden, config.layers, info.n, config.activation, 1.0)
+    tx = _make_tx()
+
+    def act(agent, obs, key, deterministic: bool = True):
+        q = qnet.apply(agent.q, obs)
+        return jnp.argmax(q, -1).astype(jnp.int32)
+
+    def loss_fn(p, target_p, batch, hp):
+        obs, action, reward, next_obs, term = batch
+        q = jnp.take_along_axis(qnet.apply(p, obs), action[:, None], -1)[:, 0]
+        q_next = jnp.max(qnet.apply(target_p, next_obs), -1)
+        y = reward + hp.gamma * (1.0 - term.astype(jnp.float32)) * q_next
+        return jnp.mean(optax.huber_loss(q, jax.lax.stop_gradient(y)))
+
+    grad_fn = jax.grad(loss_fn)
+
+    def train(key, env_params, hp: LearnerHParams):
+        k_q, k_env, key = jax.random.split(key, 3)
+        p = qnet.init(k_q, jnp.zeros((info.obs_dim,), jnp.float32))
+        opt_state = tx.init(p)
+        obs, env_state = _reset_batch(env, k_env, env_params, E)
+        buf = _replay_init(cap, info.obs_dim, (), jnp.int32)
+
+        def body(carry, x):
+            i, k = x
+            p, target_p, opt_state, obs, env_state, buf = carry
+            k_eps, k_rand, k_step, k_b = jax.random.split(k, 4)
+            t = (i * E).astype(jnp.float32)
+            frac = jnp.clip(t / (hp.explore_fraction * config.num_steps), 0.0, 1.0)
+            eps = 1.0 + frac * (hp.eps_end - 1.0)
+            greedy = act(DQNAgent(p), obs, k_eps)
+            rand = jax.random.randint(k_rand, (E,), 0, info.n, jnp.int32)
+            explore = jax.random.uniform(k_eps, (E,)) < eps
+            action = jnp.where(explore, rand, greedy)
+            obs2, env_state, reward, term, trunc, inf = _step_batch(
+                env, k_step, env_state, action, env_params, E
+            )
+            buf = _replay_add(
+                buf, obs, action, reward.astype(jnp.float32), _next_obs(obs2, inf), term
+            )
+            g = grad_fn(p, target_p, _replay_sample(k_b, buf, config.batch_size), hp)
+            learn = (i + 1) * E >= config.learning_starts
+            p_new, o_new = _adam_step(tx, g, opt_state, p, hp.lr)
+            p, opt_state = jax.tree.map(
+                lambda a, b: jnp.where(learn, a, b), (p_new, o_new), (p, opt_state)
+            )
+            target_p = jax.tree.map(
+                lambda tp, q: jnp.where(learn, tp + hp.tau * (q - tp), tp), target_p, p
+            )
+            return (p, target_p, opt_state, obs2.astype(jnp.float32), env_state, buf), None
+
+        (p, *_), _ = jax.lax.scan(
+            body,
+            (p, p, opt_state, obs, env_state, buf),
+            (jnp.arange(iters), jax.random.split(key, iters)),
+        )
+        return DQNAgent(p)
+
+    return Learner("dqn", config, ranges, _make_sampler(ranges), train, act)
+
+
+# ----------------------------------------------------------------------------- TD3
+
+
+@struct.dataclass
+class TD3Agent:
+    actor: Any
+    critic1: Any
+    critic2: Any
+
+
+def _make_td3(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Learner:
+    if info.discrete:
+        raise ValueError("learner 'td3' needs continuous actions; use 'dqn' or 'ppo'")
+    E = config.num_envs
+    iters = max(1, config.num_steps // E)
+    cap = config.buffer_size or config.num_steps
+    actor_net = MLP(config.hidden, config.layers, info.n, config.activation, 0.01)
+    critic_net = MLP(config.hidden, config.layers, 1, config.activation, 1.0)
+    tx = _make_tx()
+    mid = 0.5 * (info.high + info.low)
+    half = 0.5 * (info.high - info.low)
+
+    def pi(actor_p, obs):
+        return mid + half * jnp.tanh(actor_net.apply(actor_p, obs))
+
+    def q(cp, obs, a):
+        return critic_net.apply(cp, jnp.concatenate([obs, (a - mid) / half], -1))[..., 0]
+
+    def act(agent, obs, key, deterministic: bool = True):
+        return pi(agent.actor, obs)
+
+    def critic_loss(cps, agent_t, batch, key, hp):
+        obs, action, reward, next_obs, term = batch
+        noise = jnp.clip(0.2 * jax.random.normal(key, action.shape), -0.5, 0.5) * half
+        a2 = jnp.clip(pi(agent_t.actor, next_obs) + noise, info.low, info.high)
+        q_next = jnp.minimum(q(agent_t.critic1, next_obs, a2), q(agent_t.critic2, next_obs, a2))
+        y = jax.lax.stop_gradient(reward + hp.gamma * (1.0 - term.astype(jnp.float32)) * q_next)
+        c1, c2 = cps
+        return jnp.mean((q(c1, obs, action) - y) ** 2) + jnp.mean((q(c2, obs, action) - y) ** 2)
+
+    def actor_loss(ap, c1, obs):
+        return -jnp.mean(q(c1, obs, pi(ap, obs)))
+
+    c_grad = jax.grad(critic_loss)
+    a_grad = jax.grad(actor_loss)
+
+    def train(key, env_params, hp: LearnerHParams):
+        k_a, k_c1, k_c2, k_env, key = jax.random.split(key, 5)
+        dummy = jnp.zeros((info.obs_dim,), jnp.float32)
+        dummy_c = jnp.zeros((info.obs_dim + info.n,), jnp.float32)
+        agent = TD3Agent(
+            actor_net.init(k_a, dummy),
+            critic_net.init(k_c1, dummy_c),
+            critic_net.init(k_c2, dummy_c),
+        )
+        opt_a = tx.init(agent.actor)
+        opt_c = tx.init((agent.critic1, agent.critic2))
+        obs, env_state = _reset_batch(env, k_env, env_params, E)
+        buf = _replay_init(cap, info.obs_dim, (info.n,), jnp.float32)
+
+        def body(carry, x):
+            i, k = x
+            agent, agent_t, opt_a, opt_c, obs, env_state, buf = carry
+            k_n, k_rand, k_step, k_b, k_tn = jax.random.split(k, 5)
+            warm = (i + 1) * E < config.learning_starts
+            noisy = pi(agent.actor, obs) + hp.explore_noise * half * jax.random.normal(
+                k_n, (E, info.n)
+            )
+            rand = jax.random.uniform(k_rand, (E, info.n), minval=info.low, maxval=info.high)
+            action = jnp.clip(jnp.where(warm, rand, noisy), info.low, info.high)
+            obs2, env_state, reward, term, trunc, inf = _step_batch(
+                env, k_step, env_state, action, env_params, E
+            )
+            buf = _replay_add(
+                buf, obs, action, reward.astype(jnp.float32), _next_obs(obs2, inf), term
+            )
+            batch = _replay_sample(k_b, buf, config.batch_size)
+            learn = jnp.logical_not(warm)
+            cps = (agent.critic1, agent.critic2)
+            g = c_grad(cps, agent_t, batch, k_tn, hp)
+            cps_new, opt_c_new = _adam_step(tx, g, opt_c, cps, hp.lr)
+            upd_actor = jnp.logical_and(learn, i % config.policy_delay == 0)
+            ga = a_grad(agent.actor, cps_new[0], batch[0])
+            a_new, opt_a_new = _adam_step(tx, ga, opt_a, agent.actor, hp.lr)
+            sel = lambda c, a, b: jax.tree.map(lambda x, y: jnp.where(c, x, y), a, b)
+            cps, opt_c = sel(learn, (cps_new, opt_c_new), (cps, opt_c))
+            actor_p, opt_a = sel(upd_actor, (a_new, opt_a_new), (agent.actor, opt_a))
+            agent = TD3Agent(actor_p, cps[0], cps[1])
+            agent_t = sel(
+                upd_actor, jax.tree.map(lambda t, s: t + hp.tau * (s - t), agent_t, agent), agent_t
+            )
+            return (agent, agent_t, opt_a, opt_c, obs2.astype(jnp.float32), env_state, buf), None
+
+        (agent, *_), _ = jax.lax.scan(
+            body,
+            (agent, agent, opt_a, opt_c, obs, env_state, buf),
+            (jnp.arange(iters), jax.random.split(key, iters)),
+        )
+        return agent
+
+    return Learner("td3", config, ranges, _make_sampler(ranges), train, act)
+
+
+# ----------------------------------------------------------------------------- factory
+
+_FACTORIES = {"ppo": _make_ppo, "dqn": _make_dqn, "td3": _make_td3}
+
+
+def make_learner(
+    name: str, env: Any, config: LearnerConfig | None = None, env_params: Any = None
+) -> Learner:
+    """Build learner ``name`` (one of :data:`LEARNERS`) for the gymnax-style ``env``.
+
+    ``env_params`` (default ``env.default_params``) is only used to read the spaces; ``train``
+    takes the params to train on as an argument. Raises ``ValueError`` for an unknown name or
+    a learner that does not fit the action space (DQN: discrete only; TD3: continuous only).
+    """
+    if name not in _FACTORIES:
+        raise ValueError(f"learner: unknown learner {name!r}; allowed: {LEARNERS}")
+    config = LearnerConfig() if config is None else config
+    env_params = env.default_params if env_params is None else env_params
+    info = _action_info(env, env_params)
+    return _FACTORIES[name](env, config, info, _resolve_ranges(name, config))
+
+
+def learners_for(discrete: bool) -> tuple[str, ...]:
+    """The learners that fit a discrete or continuous action space."""
+    return ("ppo", "dqn") if discrete else ("ppo", "td3")
+
+
+def evaluate_gymnax(
+    key: jax.Array,
+    env: Any,
+    env_params: Any,
+    act: Callable,
+    agent: Any,
+    num_episodes: int,
+    max_steps: int,
+    deterministic: bool = False,
+    horizon: jax.Array | int | None = None,
+) -> jax.Array:
+    """Mean undiscounted return of the first episode of ``num_episodes`` parallel rollouts,
+    cut at ``max_steps`` (static) and, if given, at the dynamic ``horizon`` (int32[], at most
+    ``max_steps``; the evaluation-horizon curriculum). Jittable. Returns float32[]."""
+    horizon = max_steps if horizon is None else horizon
+    obs, state = _reset_batch(env, key, env_params, num_episodes)
+
+    def body(carry, x):
+        t, k = x
+        obs, state, ret, alive = carry
+        alive = alive & (t < horizon)
+        k_a, k_s = jax.random.split(k)
+        a = act(agent, obs, k_a, deterministic)
+        obs, state, r, term, trunc, _ = _step_batch(env, k_s, state, a, env_params, num_episodes)
+        ret = ret + jnp.where(alive, r.astype(jnp.float32), 0.0)
+        alive = alive & ~(term | trunc)
+        return (obs.astype(jnp.float32), state, ret, alive), None
+
+    init = (
+        obs.astype(jnp.float32),
+        state,
+        jnp.zeros((num_episodes,), jnp.float32),
+        jnp.ones((num_episodes,), bool),
+    )
+    xs = (jnp.arange(max_steps), jax.random.split(key, max_steps))
+    (_, _, ret, _), _ = jax.lax.scan(body, init, xs)
+    return jnp.mean(ret)
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "DEFAULT_RANGES",
+    "HPARAM_NAMES",
+    "LEARNERS",
+    "Learner",
+    "LearnerConfig",
+    "LearnerHParams",
+    "default_hparams",
+    "evaluate_gymnax",
+    "learners_for",
+    "make_learner",
+]

@@ -1,0 +1,349 @@
+"""Synthetic environments whose dynamics are small neural networks that ES meta-learns.
+
+Two kinds, both parameterised by a :class:`SynthParams` pytree (the thing ES evolves):
+
+* **SCB** (synthetic contextual bandit): an initial-state network maps a latent
+  ``z ~ N(0, I)`` to an observation, a reward network maps ``(obs, action)`` to a reward, and
+  every episode lasts ONE step (``terminated=True`` after the first action).
+* **MDP** (synthetic MDP): adds a transition network (``next = obs + scale * delta(obs, a)``)
+  and a termination network (``terminated ~ Bernoulli(sigmoid(logit(obs, a)))``); episodes are
+  cut at ``max_steps`` (``truncated``).
+
+Each head is an MLP with one hidden layer (``hidden`` units, ReLU) and default initialisation
+(LeCun-normal kernels, zero biases, as ``flax.linen.Dense``); the ES mean starts there
+(:func:`init_synth_params`). Observations live in the target environment's raw coordinates:
+networks see ``(obs - obs_mean) / obs_scale`` and emit normalised values that are mapped back,
+so an agent trained here is evaluated on the real environment without any adapter.
+
+Two views of the same dynamics:
+
+* :class:`SyntheticEnv` follows the ``ued`` contract (``reset_to_level`` / ``step`` without
+  auto-reset). Its level is the latent ``z`` (:class:`SynthLevel`); :func:`make_latent_level_space`
+  samples it.
+* :class:`SynthGymnaxEnv` is gymnax-style (``reset(key, params)``, ``step`` with auto-reset,
+  ``info["final_observation"]``), so gymnax-style learners (``meta.learners``) train on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+import ued
+
+KINDS = ("scb", "mdp")
+
+
+@dataclasses.dataclass(frozen=True)
+class SynthConfig:
+    """Static description of a synthetic environment (shapes must match the target env).
+
+    Attributes:
+      obs_dim: observation size (flat vector observations only).
+      discrete: discrete actions (``num_actions`` of them) or a continuous box.
+      num_actions: number of discrete actions, or the action dimension when continuous.
+      action_low, action_high: box bounds for continuous actions (ignored when discrete).
+      obs_mean, obs_scale: per-dimension affine map between network space and raw observations.
+      kind: ``"scb"`` (one-step episodes) or ``"mdp"``.
+      hidden: hidden units of each head.
+      max_steps: episode length limit for ``"mdp"`` (``"scb"`` always uses 1).
+      reward_scale: the reward head's output is multiplied by this.
+    """
+
+    obs_dim: int
+    discrete: bool
+    num_actions: int
+    action_low: float = -1.0
+    action_high: float = 1.0
+    obs_mean: tuple[float, ...] | None = None
+    obs_scale: tuple[float, ...] | None = None
+    kind: str = "scb"
+    hidden: int = 32
+    max_steps: int = 200
+    reward_scale: float = 1.0
+
+    def __post_init__(self):
+        if not isinstance(self.obs_dim, int) or self.obs_dim < 1:
+            raise ValueError(f"SynthConfig.obs_dim must be an int >= 1, got {self.obs_dim!r}")
+        if not isinstance(self.num_actions, int) or self.num_actions < 1:
+            raise ValueError(
+                f"SynthConfig.num_actions must be an int >= 1, got {self.num_actions!r}"
+            )
+        if self.discrete and self.num_actions < 2:
+            raise ValueError("SynthConfig.num_actions must be >= 2 for discrete actions")
+        if self.kind not in KINDS:
+            raise ValueError(f"SynthConfig.kind must be one of {KINDS}, got {self.kind!r}")
+        if not isinstance(self.hidden, int) or not 1 <= self.hidden <= 4096:
+            raise ValueError(f"SynthConfig.hidden must be an int in [1, 4096], got {self.hidden!r}")
+        if not isinstance(self.max_steps, int) or self.max_steps < 1:
+            raise ValueError(f"SynthConfig.max_steps must be an int >= 1, got {self.max_steps!r}")
+        if not self.action_low < self.action_high:
+            raise ValueError("SynthConfig.action_low must be < action_high")
+        for name in ("obs_mean", "obs_scale"):
+            v = getattr(self, name)
+            if v is not None and len(v) != self.obs_dim:
+                raise ValueError(f"SynthConfig.{name} must have obs_dim={self.obs_dim} entries")
+        if self.obs_scale is not None and not all(s > 0 for s in self.obs_scale):
+            raise ValueError("SynthConfig.obs_scale entries must all be > 0")
+
+    @property
+    def action_in(self) -> int:
+        """Size of the action encoding fed to the networks (one-hot or the action vector)."""
+        return self.num_actions
+
+    @property
+    def episode_steps(self) -> int:
+        return 1 if self.kind == "scb" else self.max_steps
+
+
+@struct.dataclass
+class MLPParams:
+    """One-hidden-layer MLP: ``out = relu(x @ w1 + b1) @ w2 + b2``."""
+
+    w1: jax.Array  # float32[in, hidden]
+    b1: jax.Array  # float32[hidden]
+    w2: jax.Array  # float32[hidden, out]
+    b2: jax.Array  # float32[out]
+
+
+@struct.dataclass
+class SynthParams:
+    """The evolved pytree. ``transition`` and ``termination`` are ``None`` for an SCB."""
+
+    init_state: MLPParams  # z (obs_dim) -> normalised obs (obs_dim)
+    reward: MLPParams  # normalised obs ⊕ action encoding -> 1
+    transition: MLPParams | None = None  # normalised obs ⊕ action -> delta (obs_dim)
+    termination: MLPParams | None = None  # normalised obs ⊕ action -> termination logit
+
+
+@struct.dataclass
+class SynthLevel:
+    """The latent noise an episode starts from (the SCB's context generator input)."""
+
+    z: jax.Array  # float32[obs_dim]
+
+
+@struct.dataclass
+class SynthState:
+    obs: jax.Array  # float32[obs_dim] raw-space observation
+    time: jax.Array  # int32[] steps taken in the episode
+
+
+def _init_mlp(key: jax.Array, n_in: int, hidden: int, n_out: int) -> MLPParams:
+    # LeCun-normal (fan-in) kernels and zero biases: flax.linen.Dense's default.
+    k1, k2 = jax.random.split(key)
+    init = jax.nn.initializers.lecun_normal()
+    return MLPParams(
+        w1=init(k1, (n_in, hidden), jnp.float32),
+        b1=jnp.zeros((hidden,), jnp.float32),
+        w2=init(k2, (hidden, n_out), jnp.float32),
+        b2=jnp.zeros((n_out,), jnp.float32),
+    )
+
+
+def mlp_apply(p: MLPParams, x: jax.Array) -> jax.Array:
+    """``float32[..., in] -> float32[..., out]``. Jittable."""
+    return jax.nn.relu(x @ p.w1 + p.b1) @ p.w2 + p.b2
+
+
+def init_synth_params(key: jax.Array, config: SynthConfig) -> SynthParams:
+    """Default initialisation of every head (the ES mean starts here). Jittable."""
+    k_i, k_r, k_t, k_d = jax.random.split(key, 4)
+    d, h, a = config.obs_dim, config.hidden, config.action_in
+    params = SynthParams(
+        init_state=_init_mlp(k_i, d, h, d),
+        reward=_init_mlp(k_r, d + a, h, 1),
+    )
+    if config.kind == "mdp":
+        params = params.replace(
+            transition=_init_mlp(k_t, d + a, h, d), termination=_init_mlp(k_d, d + a, h, 1)
+        )
+    return params
+
+
+def num_params(params: SynthParams) -> int:
+    """Total number of scalars in ``params``. Host-only."""
+    return int(sum(x.size for x in jax.tree.leaves(params)))
+
+
+def _affine(config: SynthConfig) -> tuple[jax.Array, jax.Array]:
+    d = config.obs_dim
+    mean = jnp.zeros((d,), jnp.float32) if config.obs_mean is None else config.obs_mean
+    scale = jnp.ones((d,), jnp.float32) if config.obs_scale is None else config.obs_scale
+    return jnp.asarray(mean, jnp.float32), jnp.asarray(scale, jnp.float32)
+
+
+def encode_action(config: SynthConfig, action: jax.Array) -> jax.Array:
+    """Discrete: one-hot ``float32[A]``; continuous: rescaled to ``[-1, 1]^A``. Jittable."""
+    if config.discrete:
+        return jax.nn.one_hot(jnp.asarray(action, jnp.int32), config.num_actions, dtype=jnp.float32)
+    a = jnp.reshape(jnp.asarray(action, jnp.float32), (config.num_actions,))
+    a = jnp.clip(a, config.action_low, config.action_high)
+    mid = 0.5 * (config.action_high + config.action_low)
+    half = 0.5 * (config.action_high - config.action_low)
+    return (a - mid) / half
+
+
+def initial_obs(config: SynthConfig, params: SynthParams, z: jax.Array) -> jax.Array:
+    """Latent ``float32[obs_dim]`` -> raw-space initial observation ``float32[obs_dim]``."""
+    mean, scale = _affine(config)
+    return mean + scale * mlp_apply(params.init_state, z)
+
+
+def reward_fn(
+    config: SynthConfig, params: SynthParams, obs: jax.Array, action: jax.Array
+) -> jax.Array:
+    """Reward ``float32[]`` of ``action`` in raw-space ``obs``. Jittable (vmap for batches)."""
+    mean, scale = _affine(config)
+    x = jnp.concatenate([(obs - mean) / scale, encode_action(config, action)])
+    return config.reward_scale * mlp_apply(params.reward, x)[0]
+
+
+class SyntheticEnv(ued.Environment):
+    """A synthetic environment under the ``ued`` contract (no auto-reset).
+
+    ``params`` is a :class:`SynthParams`; the level is a :class:`SynthLevel` (latent ``z``).
+    SCB: every step ends the episode with ``terminated=True``. MDP: ``terminated`` from the
+    termination network (sampled), ``truncated`` at ``max_steps``.
+    """
+
+    def __init__(self, config: SynthConfig, default_params: SynthParams | None = None):
+        self.config = config
+        self._default = default_params
+
+    @property
+    def name(self) -> str:
+        return f"synthetic/{self.config.kind}"
+
+    @property
+    def default_params(self) -> SynthParams:
+        if self._default is None:
+            self._default = init_synth_params(jax.random.key(0), self.config)
+        return self._default
+
+    def action_space(self, params: Any = None) -> ued.Discrete | ued.Box:
+        c = self.config
+        if c.discrete:
+            return ued.Discrete(c.num_actions)
+        return ued.Box(c.action_low, c.action_high, (c.num_actions,), jnp.float32)
+
+    def observation_space(self, params: Any = None) -> ued.Box:
+        return ued.Box(-jnp.inf, jnp.inf, (self.config.obs_dim,), jnp.float32)
+
+    def reset_to_level(self, key, level: SynthLevel, params: SynthParams):
+        obs = initial_obs(self.config, params, level.z.astype(jnp.float32))
+        return obs, SynthState(obs=obs, time=jnp.zeros((), jnp.int32))
+
+    def step(self, key, state: SynthState, action, params: SynthParams):
+        c = self.config
+        reward = reward_fn(c, params, state.obs, action).astype(jnp.float32)
+        time = state.time + 1
+        if c.kind == "scb":
+            obs = state.obs
+            terminated = jnp.ones((), bool)
+            truncated = jnp.zeros((), bool)
+        else:
+            mean, scale = _affine(c)
+            x = jnp.concatenate([(state.obs - mean) / scale, encode_action(c, action)])
+            obs = state.obs + scale * mlp_apply(params.transition, x)
+            # keep the state bounded so a random network cannot blow up to inf
+            obs = jnp.clip(obs, mean - 1e3 * scale, mean + 1e3 * scale).astype(jnp.float32)
+            logit = mlp_apply(params.termination, x)[0]
+            terminated = jax.random.bernoulli(key, jax.nn.sigmoid(logit))
+            truncated = jnp.logical_and(time >= c.max_steps, jnp.logical_not(terminated))
+        return (
+            obs,
+            SynthState(obs=obs, time=time),
+            reward,
+            terminated,
+            truncated,
+            {"solved": jnp.zeros((), bool)},
+        )
+
+
+def make_latent_level_space(config: SynthConfig) -> ued.LevelSpace:
+    """The level space of :class:`SyntheticEnv`: ``z ~ N(0, I_obs_dim)``; mutate adds noise."""
+    d = config.obs_dim
+
+    def sample(key):
+        return SynthLevel(jax.random.normal(key, (d,), jnp.float32))
+
+    def mutate(key, level):
+        return SynthLevel(level.z + 0.1 * jax.random.normal(key, (d,), jnp.float32))
+
+    return ued.LevelSpace(
+        name=f"synthetic/{config.kind}/latent",
+        placeholder=SynthLevel(jnp.zeros((d,), jnp.float32)),
+        sample=sample,
+        mutate=mutate,
+        is_valid=lambda lv: jnp.all(jnp.isfinite(lv.z)),
+        descriptor=lambda lv: lv.z[:2].astype(jnp.float32),
+    )
+
+
+class SynthGymnaxEnv:
+    """Gymnax-style view of :class:`SyntheticEnv`: ``reset(key, params)`` samples the latent,
+    ``step`` auto-resets (gymnax 1.x: 6 outputs, ``info`` has ``terminated``, ``truncated``,
+    ``final_observation`` and ``discount``). ``params`` is a :class:`SynthParams`.
+    """
+
+    def __init__(self, config: SynthConfig):
+        self.config = config
+        self.env = SyntheticEnv(config)
+        self.space = make_latent_level_space(config)
+
+    @property
+    def default_params(self) -> SynthParams:
+        return self.env.default_params
+
+    @property
+    def num_actions(self) -> int:
+        return self.config.num_actions
+
+    def action_space(self, params: Any = None):
+        return self.env.action_space(params)
+
+    def observation_space(self, params: Any = None):
+        return self.env.observation_space(params)
+
+    def reset(self, key, params: SynthParams):
+        k_lvl, k_reset = jax.random.split(key)
+        return self.env.reset_to_level(k_reset, self.space.sample(k_lvl), params)
+
+    def step(self, key, state, action, params: SynthParams):
+        k_step, k_reset = jax.random.split(key)
+        obs, s, reward, term, trunc, _ = self.env.step(k_step, state, action, params)
+        done = jnp.logical_or(term, trunc)
+        obs_r, s_r = self.reset(k_reset, params)
+        info = {
+            "terminated": term,
+            "truncated": trunc,
+            "final_observation": obs,
+            "discount": 1.0 - term.astype(jnp.float32),
+        }
+        obs = jnp.where(done, obs_r, obs)
+        s = ued.tree_select(done, s_r, s)
+        return obs, s, reward, term, trunc, info
+
+
+__all__ = [
+    "KINDS",
+    "MLPParams",
+    "SynthConfig",
+    "SynthGymnaxEnv",
+    "SynthLevel",
+    "SynthParams",
+    "SynthState",
+    "SyntheticEnv",
+    "encode_action",
+    "init_synth_params",
+    "initial_obs",
+    "make_latent_level_space",
+    "mlp_apply",
+    "num_params",
+    "reward_fn",
+]
