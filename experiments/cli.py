@@ -437,13 +437,32 @@ def _delegate(module: str, argv: list[str]) -> int:
     return 0 if rc is None else int(rc)
 
 
+def _is_samplr(cmd: str, rest: list[str]) -> bool:
+    """True for ``train <gamble-*|lava-*>`` and ``eval``/``plot`` of a SAMPLR run directory."""
+    from experiments.samplr import PRESETS as SAMPLR_PRESETS
+
+    if not rest:
+        return False
+    if cmd == "train":
+        return rest[0] in SAMPLR_PRESETS
+    cfg = Path(rest[0]) / "config.json"
+    if cmd in ("eval", "plot") and cfg.is_file():
+        try:
+            return json.loads(cfg.read_text()).get("experiment") == "samplr"
+        except (OSError, ValueError):
+            return False
+    return False
+
+
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot}
 USAGE = (
     "usage: openued {train,eval,plot,hades,synth} ...\n"
     "  train PRESET [--field VALUE ...] | train --resume RUN_DIR --num-updates N\n"
     "  eval RUN_DIR [--levels FILE]\n"
     "  plot RUN_DIR [--gif]\n"
-    "presets: " + ", ".join(P.PRESETS)
+    "presets: "
+    + ", ".join(P.PRESETS)
+    + ", gamble-{dr,robust-plr,samplr}, lava-{dr,robust-plr,samplr}"
 )
 
 
@@ -463,6 +482,15 @@ def main(argv: list[str] | None = None) -> int:
     if cmd not in COMMANDS:
         _err(f"unknown command {cmd!r}; allowed: train, eval, plot, hades, synth")
         return 2
+    if _is_samplr(cmd, rest):
+        # SAMPLR runs use their own env, config and evaluation (experiments.samplr)
+        from experiments import samplr
+
+        try:
+            return samplr.main([cmd, *rest])
+        except ValueError as e:
+            _err(str(e))
+            return 2
     try:
         return COMMANDS[cmd](rest)
     except P.ConfigError as e:

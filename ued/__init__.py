@@ -18,7 +18,14 @@ from ued.curriculum import (
     new_proposal,
 )
 from ued.env import Box, Discrete, Environment, obs_spec, tree_select
+
+# The student, trainer and host machinery (imported after the contract they build on).
+from ued.evaluation import iqm, iqm_ci, make_evaluator  # noqa: E402
+from ued.host import load_run  # noqa: E402
 from ued.level_space import LevelSpace
+from ued.networks import NetworkConfig, make_actor_critic  # noqa: E402
+from ued.ppo import PPOConfig, PPOParams  # noqa: E402
+from ued.train import TrainConfig, TrainParams, TrainState, make_train  # noqa: E402
 from ued.wrappers import AutoReplay, AutoResetFresh, AutoResetState, EpisodeStats
 
 __all__ = [
@@ -41,6 +48,18 @@ __all__ = [
     "LevelStats",
     "Proposal",
     "ScoreInputs",
+    "NetworkConfig",
+    "PPOConfig",
+    "PPOParams",
+    "TrainConfig",
+    "TrainParams",
+    "TrainState",
+    "iqm",
+    "iqm_ci",
+    "load_run",
+    "make_actor_critic",
+    "make_evaluator",
+    "make_train",
     "new_proposal",
     "obs_spec",
     "tree_select",

@@ -408,6 +408,7 @@ def run_training(
     resume: bool = False,
     evaluate: Callable[[Any], dict] | None = None,
     write: Callable[[str], None] | None = None,
+    batched: bool | None = None,
 ) -> Any:
     """Run (or resume) a training run in chunks, writing the run directory. Host only.
 
@@ -425,6 +426,8 @@ def run_training(
       evaluate: optional ``state -> {name: value or per-seed list}`` merged (prefixed
         ``eval/``) into the metrics line of the update it runs at.
       write: where human-readable messages go (default: stderr).
+      batched: whether the state has a leading seed axis; default ``num_seeds > 1`` (pass
+        ``True`` for a vmapped state with a single seed).
 
     Returns the final state. Raises :class:`TrainingDiverged` on a non-finite loss (the
     metrics up to that update are written; the last good checkpoint is kept).
@@ -432,7 +435,7 @@ def run_training(
     write = write or (lambda m: print(m, file=sys.stderr))
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    batched = num_seeds > 1
+    batched = num_seeds > 1 if batched is None else bool(batched)
     template = init_fn()
     if resume:
         start, state, path = load_latest_checkpoint(run_dir, template, warn=write)

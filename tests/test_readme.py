@@ -1,0 +1,31 @@
+"""The README's notebook example runs as written, and its two opening commands stay in sync with CI."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_readme_opens_with_two_commands_matching_ci():
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```bash\n(.*?)```", text, re.S).group(1).strip().splitlines()
+    assert len(block) == 2, "the README must open with exactly two commands"
+    assert "openued train" in block[0]
+    test_cmd = block[1].split("&&")[-1].strip().replace(".venv/bin/", "")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert test_cmd in ci, f"CI must run the README's test command: {test_cmd!r}"
+
+
+def test_readme_notebook_example_runs():
+    text = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    metrics, seeds = ns["metrics"], ns["seeds"]
+    assert metrics["update"].shape == (2,)
+    import jax
+
+    leaves = jax.tree.leaves(seeds[1])
+    assert all(x.shape[0] == 2 for x in leaves)
