@@ -46,7 +46,7 @@ from ued.aleatoric import AleatoricSpec
 from ued.curriculum import BRANCH_REPLAY, Curriculum, Proposal
 from ued.env import Environment, tree_select
 from ued.level_space import LevelSpace
-from ued.wrappers import AutoReplay, EpisodeStats, EpisodeStatsState
+from ued.wrappers import AutoReplay, EpisodeStats, EpisodeStatsState, Wrapper
 
 FICTITIOUS = ("all", "replay")
 
@@ -152,7 +152,7 @@ def make_samplr_step_hook(
     return hook
 
 
-class FictitiousEnv(Environment):
+class FictitiousEnv(Wrapper):
     """``env`` with SAMPLR's fictitious transitions (see the module docstring).
 
     ``reset_to_level`` redraws the level's aleatoric fields from the prior (the posterior given
@@ -164,16 +164,6 @@ class FictitiousEnv(Environment):
         self.env = env
         self.spec = spec
         self.belief = spec.predictive_prob if belief is None else belief
-
-    @property
-    def default_params(self):
-        return self.env.default_params
-
-    def action_space(self, params=None):
-        return self.env.action_space(params)
-
-    def observation_space(self, params=None):
-        return self.env.observation_space(params)
 
     @property
     def name(self) -> str:

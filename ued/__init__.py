@@ -26,7 +26,7 @@ from ued.level_space import LevelSpace
 from ued.networks import NetworkConfig, make_actor_critic  # noqa: E402
 from ued.ppo import PPOConfig, PPOParams  # noqa: E402
 from ued.train import TrainConfig, TrainParams, TrainState, make_train  # noqa: E402
-from ued.wrappers import AutoReplay, AutoResetFresh, AutoResetState, EpisodeStats
+from ued.wrappers import AutoReplay, AutoResetFresh, AutoResetState, EpisodeStats, Wrapper
 
 __all__ = [
     "AutoReplay",
@@ -63,4 +63,5 @@ __all__ = [
     "new_proposal",
     "obs_spec",
     "tree_select",
+    "Wrapper",
 ]

@@ -31,8 +31,9 @@ class AutoResetState:
     level: Any  # the level the current episode runs on
 
 
-class AutoReplay(Environment):
-    """Reset to the same level whenever an episode ends (terminated or truncated)."""
+class Wrapper(Environment):
+    """An environment around ``self.env``: forwards params and spaces; subclasses override
+    ``reset_to_level`` / ``step``."""
 
     def __init__(self, env: Environment):
         self.env = env
@@ -49,7 +50,11 @@ class AutoReplay(Environment):
 
     @property
     def name(self) -> str:
-        return f"AutoReplay({self.env.name})"
+        return f"{type(self).__name__}({self.env.name})"
+
+
+class AutoReplay(Wrapper):
+    """Reset to the same level whenever an episode ends (terminated or truncated)."""
 
     def reset_to_level(self, key, level, params):
         obs, s = self.env.reset_to_level(key, level, params)
@@ -65,26 +70,12 @@ class AutoReplay(Environment):
         return obs, AutoResetState(env_state=s, level=state.level), reward, term, trunc, info
 
 
-class AutoResetFresh(Environment):
+class AutoResetFresh(Wrapper):
     """Reset to a freshly sampled level (``sample_level(key) -> level``) when an episode ends."""
 
     def __init__(self, env: Environment, sample_level: Callable[[jax.Array], Any]):
         self.env = env
         self.sample_level = sample_level
-
-    @property
-    def default_params(self):
-        return self.env.default_params
-
-    def action_space(self, params=None):
-        return self.env.action_space(params)
-
-    def observation_space(self, params=None):
-        return self.env.observation_space(params)
-
-    @property
-    def name(self) -> str:
-        return f"AutoResetFresh({self.env.name})"
 
     def reset_to_level(self, key, level, params):
         obs, s = self.env.reset_to_level(key, level, params)
@@ -109,7 +100,7 @@ class EpisodeStatsState:
     episode_length: jax.Array  # int32[] steps so far in the current episode
 
 
-class EpisodeStats(Environment):
+class EpisodeStats(Wrapper):
     """Track the running return and length; report them in ``info`` when an episode ends.
 
     Adds to ``info`` (all per step): ``returned_episode`` (bool, an episode ended here),
@@ -117,23 +108,6 @@ class EpisodeStats(Environment):
     ``returned_episode_solved`` (bool: ``info["solved"]`` if the env provides it, else
     ``terminated``). Values are only meaningful where ``returned_episode`` is true.
     """
-
-    def __init__(self, env: Environment):
-        self.env = env
-
-    @property
-    def default_params(self):
-        return self.env.default_params
-
-    def action_space(self, params=None):
-        return self.env.action_space(params)
-
-    def observation_space(self, params=None):
-        return self.env.observation_space(params)
-
-    @property
-    def name(self) -> str:
-        return f"EpisodeStats({self.env.name})"
 
     def reset_to_level(self, key, level, params):
         obs, s = self.env.reset_to_level(key, level, params)
