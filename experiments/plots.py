@@ -81,7 +81,11 @@ def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
     if panels:
         fig, axes = _grid(plt, len(panels))
         for ax, (k, title) in zip(axes, panels, strict=False):
-            _curve(ax, x, m[k])
+            v = np.asarray(m[k], float)
+            if k.startswith("ppo/") and "trained" in m:
+                # updates that skipped the gradient step (robust PLR's new levels) have no loss
+                v = np.where(np.asarray(m["trained"], float) > 0, v, np.nan)
+            _curve(ax, x, v)
             ax.set_title(title, fontsize=9)
             ax.set_xlabel("env steps", fontsize=8)
             ax.tick_params(labelsize=7)
