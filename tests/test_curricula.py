@@ -215,6 +215,21 @@ def test_conformance_and_every_branch(runs, name):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y)[:4])
 
 
+@pytest.mark.parametrize("name", sorted(CURRICULA))
+def test_every_curriculum_under_vmap(runs, name):
+    """One step vmapped over two keys and two copies of a mid-run state equals two calls."""
+    cur, comp, (st, _) = runs[name]
+    p = params_for(cur)
+    keys = jax.random.split(jax.random.key(5), 2)
+    sts = jax.tree.map(lambda x: jnp.stack([x, x]), st)
+    vstep = jax.jit(jax.vmap(comp.step, in_axes=(0, 0, None, None, None)))
+    vout = vstep(keys, sts, p, jnp.zeros(B), False)
+    for i in range(2):
+        out = comp(keys[i], st, p)
+        for x, y in zip(jax.tree.leaves(vout), jax.tree.leaves(out), strict=True):
+            np.testing.assert_allclose(np.asarray(x)[i], np.asarray(y), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["accel_parallel", "archive"])
 def test_vmap_scan_over_params_matches_loop(runs, name):
     """jit(vmap(scan(step))) over two params equals the jitted step loop for each."""
