@@ -468,9 +468,6 @@ USAGE = (
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 runtime failure, 2 usage error)."""
-    from experiments._runtime import configure_xla_cpu
-
-    configure_xla_cpu()
     from ued.host import CheckpointError, TrainingDiverged
 
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -536,9 +536,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``openued hades``; returns the exit status."""
-    from experiments._runtime import configure_xla_cpu
-
-    configure_xla_cpu()
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot}[args.command](args)

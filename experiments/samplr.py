@@ -564,9 +564,6 @@ def write_table(run_dirs, path: str | Path = "docs/samplr.md", header: str = "")
 
 
 def main(argv: list[str] | None = None) -> int:
-    from experiments._runtime import configure_xla_cpu
-
-    configure_xla_cpu()
     p = argparse.ArgumentParser(prog="python -m experiments.samplr")
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train")

@@ -403,9 +403,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``openued synth``; returns the exit code."""
-    from experiments._runtime import configure_xla_cpu
-
-    configure_xla_cpu()
     args = build_parser().parse_args(argv)
     return {"train": _train, "eval": _eval, "plot": _plot}[args.cmd](args)
 

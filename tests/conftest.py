@@ -12,14 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-# XLA:CPU's multi-threaded Eigen pool can wedge long vmapped programs (see
-# experiments/_runtime.py); a hung test would stall CI, so the suite runs without it.
-if "xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (
-        os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
-    ).strip()
-
-import jax  # noqa: E402
+import jax
 
 _CACHE = os.environ.get(
     "OPENUED_TEST_JAX_CACHE", os.path.join(tempfile.gettempdir(), "openued-test-jax-cache")
