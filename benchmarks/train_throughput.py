@@ -18,11 +18,17 @@ The only deviation from the published settings is ``min_fill = 0`` so replay can
 first update instead of after 2000 inserted levels (the buffer work per update is the same: the
 capacity stays 4000).
 
+``--compare jaxued`` also runs the published jaxued maze robust-PLR train step, rebuilt on
+jaxued's public API (``benchmarks/jaxued_plr.py``; needs the ``bench`` extra), in the same
+process right after ours with the same sizes, and prints openued / jaxued ratios per update kind
+(JSON rows with ``impl == "ratio"``).
+
 Peak memory: the process's peak RSS (CPU) and, on accelerators, the device's
 ``peak_bytes_in_use``.
 
     python benchmarks/train_throughput.py                       # 32 and 256 envs
     python benchmarks/train_throughput.py --num-envs 32 --updates 5 --json
+    python benchmarks/train_throughput.py --curricula robust-plr --compare jaxued
 """
 
 from __future__ import annotations
@@ -149,11 +155,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON object per measurement")
     p.add_argument("--compare", choices=["jaxued"], default=None)
     args = p.parse_args(argv)
-    if args.compare:
-        raise NotImplementedError(
-            "--compare jaxued is not implemented in this benchmark yet; the published jaxued "
-            "figures are quoted in benchmarks/RESULTS.md"
-        )
     envs = [int(x) for x in args.num_envs.split(",") if x]
     curs = [c for c in args.curricula.split(",") if c]
     for c in curs:
@@ -164,21 +165,63 @@ def main(argv: list[str] | None = None) -> int:
             f"device: {jax.devices()[0]}  steps/update: num_envs x {args.num_steps}",
             file=sys.stderr,
         )
+
+    def emit(row):
+        if args.json:
+            print(json.dumps(row), flush=True)
+            return
+        if row["impl"] == "ratio":
+            print(
+                f"{row['curriculum']:>11s} {row['update_kind']:>7s} envs={row['num_envs']:<4d} "
+                f"openued / jaxued = {row['ratio']:.2f}x",
+                flush=True,
+            )
+            return
+        print(
+            f"{row['impl']:>8s} {row['curriculum']:>11s} {row['update_kind']:>7s} "
+            f"envs={row['num_envs']:<4d} {row['env_steps_per_s']:>10,.0f} env steps/s  "
+            f"(median {row['median_update_s'] * 1e3:.0f} ms over {row['samples']}, "
+            f"compile {row['compile_s']:.1f} s, peak RSS {row.get('peak_rss_mb', 0):.0f} MB)",
+            flush=True,
+        )
+
     for b in envs:
         for c in curs:
-            for row in measure(c, b, args.num_steps, args.updates, args.network, args.max_updates):
-                if args.json:
-                    print(json.dumps(row), flush=True)
-                else:
-                    print(
-                        f"{row['curriculum']:>11s} {row['update_kind']:>7s} envs={b:<4d} "
-                        f"{row['env_steps_per_s']:>10,.0f} env steps/s  "
-                        f"(median {row['median_update_s'] * 1e3:.0f} ms over {row['samples']}, "
-                        f"compile {row['compile_s']:.1f} s, peak RSS "
-                        f"{row['peak_rss_mb']:.0f} MB)",
-                        flush=True,
-                    )
+            ours = measure(c, b, args.num_steps, args.updates, args.network, args.max_updates)
+            for row in ours:
+                emit(row)
+            if args.compare == "jaxued" and c == "robust-plr":
+                # the peer runs in the same process right after ours, same sizes and settings
+                theirs = _measure_jaxued(b, args.num_steps, args.updates)
+                for row in theirs:
+                    emit(row)
+                for o in ours:
+                    for t in theirs:
+                        if t["update_kind"] == o["update_kind"]:
+                            emit(
+                                {
+                                    "impl": "ratio",
+                                    "curriculum": c,
+                                    "update_kind": o["update_kind"],
+                                    "num_envs": b,
+                                    "num_steps": args.num_steps,
+                                    "ratio": o["env_steps_per_s"] / t["env_steps_per_s"],
+                                    "openued_env_steps_per_s": o["env_steps_per_s"],
+                                    "jaxued_env_steps_per_s": t["env_steps_per_s"],
+                                }
+                            )
     return 0
+
+
+def _measure_jaxued(num_envs: int, num_steps: int, updates: int) -> list[dict]:
+    import os
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from jaxued_plr import measure_jaxued  # needs the `bench` extra (jaxued)
+
+    rows = measure_jaxued(num_envs, num_steps, updates)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return [dict(r, peak_rss_mb=rss) for r in rows]
 
 
 if __name__ == "__main__":

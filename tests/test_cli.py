@@ -176,6 +176,54 @@ def test_num_seeds_vmapped_and_load_run(tmp_path, capsys):
     assert res["iqm_solve_rate"]["num_seeds"] == 2
 
 
+def test_tensorboard_and_wandb_receive_the_metrics(tmp_path, monkeypatch):
+    """``--log tensorboard,wandb`` sends every scalar of every logged update to both (fake
+    modules stand in for the real packages, which are optional)."""
+    import sys
+    import types
+
+    calls = {"tb": [], "tb_dir": None, "tb_closed": False, "wb": [], "wb_init": None}
+
+    class Writer:
+        def __init__(self, logdir):
+            calls["tb_dir"] = logdir
+
+        def add_scalar(self, tag, value, step):
+            calls["tb"].append((tag, value, step))
+
+        def close(self):
+            calls["tb_closed"] = True
+
+    class Run:
+        def log(self, scalars, step):
+            calls["wb"].append((dict(scalars), step))
+
+        def finish(self):
+            calls["wb_finished"] = True
+
+    def init(**kw):
+        calls["wb_init"] = kw
+        return Run()
+
+    monkeypatch.setitem(sys.modules, "tensorboardX", types.SimpleNamespace(SummaryWriter=Writer))
+    monkeypatch.setitem(sys.modules, "wandb", types.SimpleNamespace(init=init))
+    d = tmp_path / "logged"
+    _train("maze-dr", d, 3, ["--log", "tensorboard,wandb"])
+    rows = _rows(d)
+    assert calls["tb_dir"] == str(d / "tensorboard") and calls["tb_closed"]
+    assert calls["wb_init"]["config"]["log"] == ["tensorboard", "wandb"]
+    assert calls.get("wb_finished")
+    assert [s for _, s in calls["wb"]] == [r["update"] for r in rows]
+    tb = {(tag, step): v for tag, v, step in calls["tb"]}
+    for r in rows:
+        assert tb[("ppo/loss", r["update"])] == pytest.approx(r["ppo/loss"])
+        assert tb[("env_steps", r["update"])] == r["env_steps"]
+    # an optional backend that is not installed is a clear error, not a silent no-op
+    monkeypatch.setitem(sys.modules, "wandb", None)
+    with pytest.raises(RuntimeError, match="needs wandb"):
+        _train("maze-dr", tmp_path / "nowandb", 3, ["--log", "wandb"])
+
+
 @pytest.mark.parametrize(
     "argv,needle",
     [
