@@ -2,7 +2,9 @@
 
 Also measures, in the same run, the env-step rate of a plain vmapped rollout of the same
 policy network in gymnax CartPole (same number of parallel episodes, same length, no BC and
-no ES), so the overhead of the inner loop is visible (goal: HaDES within 2x of it).
+no ES), so the overhead of the inner loop is visible (goal: HaDES within 2x of it). The
+population is evaluated as ``openued hades train`` does by default (``--eval-batch-size 0``:
+``meta.auto_eval_batch_size``, chunks of 256 candidates on CPU when P > 256).
 
     python benchmarks/es_throughput.py [--populations 256 1024] [--generations 2] [--json]
 
@@ -25,8 +27,23 @@ def _block(x):
     return jax.block_until_ready(x)
 
 
-def bench(population: int, generations: int, num_inits: int, eval_envs: int, steps: int):
-    from meta import HadesConfig, PolicyConfig, make_es, make_es_loop, make_hades, make_rollout
+def bench(
+    population: int,
+    generations: int,
+    num_inits: int,
+    eval_envs: int,
+    steps: int,
+    eval_batch_size: int = 0,
+):
+    from meta import (
+        HadesConfig,
+        PolicyConfig,
+        auto_eval_batch_size,
+        make_es,
+        make_es_loop,
+        make_hades,
+        make_rollout,
+    )
 
     cfg = HadesConfig(
         target="cartpole",
@@ -36,7 +53,10 @@ def bench(population: int, generations: int, num_inits: int, eval_envs: int, ste
         policy=PolicyConfig(hidden=(64, 64), activation="tanh", lr=0.01, steps=steps),
     )
     h = make_hades(cfg)
-    loop = make_es_loop(h.problem, make_es("snes", population, h.template, std_init=0.5))
+    # 0: what `openued hades train` uses by default (chunks of 256 on CPU for P > 256)
+    bs = eval_batch_size or auto_eval_batch_size(population)
+    es = make_es("snes", population, h.template, std_init=0.5)
+    loop = make_es_loop(h.problem, es, eval_batch_size=bs)
     chunk = jax.jit(loop.run_chunk, static_argnums=1)
     state = loop.init(jax.random.key(0))
     t0 = time.perf_counter()
@@ -70,6 +90,7 @@ def bench(population: int, generations: int, num_inits: int, eval_envs: int, ste
         "num_inits": num_inits,
         "eval_envs": eval_envs,
         "bc_steps": steps,
+        "eval_batch_size": bs,
         "generations_timed": generations,
         "compile_plus_first_s": round(compile_s, 2),
         "generations_per_s": generations / run_s,
@@ -90,10 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num-inits", type=int, default=2)
     p.add_argument("--eval-envs", type=int, default=4)
     p.add_argument("--bc-steps", type=int, default=100)
+    p.add_argument(
+        "--eval-batch-size",
+        type=int,
+        default=0,
+        help="ES candidates per vmapped chunk (0: meta.auto_eval_batch_size, as the CLI)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     a = p.parse_args(argv)
     results = [
-        bench(pop, a.generations, a.num_inits, a.eval_envs, a.bc_steps) for pop in a.populations
+        bench(pop, a.generations, a.num_inits, a.eval_envs, a.bc_steps, a.eval_batch_size)
+        for pop in a.populations
     ]
     out = {
         "benchmark": "hades_cartpole_es_throughput",

@@ -81,9 +81,12 @@ class RunConfig:
     eval_episodes: int = 8
     checkpoint_every: int = 1  # chunks
     seed: int = 0
+    # candidates evaluated per vmapped chunk; 0: meta.auto_eval_batch_size (same results)
+    eval_batch_size: int = 0
 
     def __post_init__(self):
         checks = {
+            "eval_batch_size": (0, 1 << 20),
             "generations": (1, 10_000_000),
             "chunk_size": (1, 100_000),
             "eval_every": (1, 100_000),
@@ -134,6 +137,7 @@ def build_configs(target: str, args: argparse.Namespace):
         (run, "eval_every", args.eval_every),
         (run, "eval_policies", args.eval_policies),
         (run, "eval_episodes", args.eval_episodes),
+        (run, "eval_batch_size", args.eval_batch_size),
         (run, "seed", args.seed),
     ]
     for d, k, v in over:
@@ -259,6 +263,7 @@ def cmd_train(args) -> int:
     import jax
 
     from meta import (
+        auto_eval_batch_size,
         load_checkpoint,
         make_dataset_evaluator,
         make_es_from_config,
@@ -292,7 +297,8 @@ def cmd_train(args) -> int:
     t0 = time.time()
     hades = make_hades(hcfg)
     es = make_es_from_config(ecfg, hades.template)
-    loop = make_es_loop(hades.problem, es)
+    bs = rcfg.eval_batch_size or auto_eval_batch_size(ecfg.population_size)
+    loop = make_es_loop(hades.problem, es, eval_batch_size=bs)
     state = loop.init(jax.random.key(rcfg.seed))
     best_path = os.path.join(out, "dataset.npz")
     best = {"mean_return": -math.inf}
@@ -521,6 +527,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-every", type=int, help="chunks between evaluations of the mean")
     t.add_argument("--eval-policies", type=int)
     t.add_argument("--eval-episodes", type=int)
+    t.add_argument(
+        "--eval-batch-size",
+        type=int,
+        help="ES candidates per vmapped chunk (0: auto, 256 on CPU for large populations)",
+    )
     t.add_argument("--no-progress", action="store_true")
     t.add_argument("--no-plot", action="store_true")
     e = sub.add_parser("eval", help="train fresh policies on a distilled dataset")

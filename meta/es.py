@@ -214,7 +214,23 @@ def _strong(tree):
     return jax.tree.map(lambda x: jnp.asarray(x, dtype=jnp.result_type(x)), tree)
 
 
-def make_es_loop(problem: Problem, es: ES, mesh: jax.sharding.Mesh | None = None) -> ESLoop:
+def auto_eval_batch_size(population_size: int, backend: str | None = None) -> int | None:
+    """The chunk size :func:`make_es_loop` should evaluate a population in (``None``: all at
+    once). On CPU, chunks of 256 candidates when the population is larger and 256 divides it
+    (measured on HaDES CartPole at P = 1024, 2-core CPU: 3.76 s per generation in chunks vs
+    4.77 s in one vmap, identical fitness); on accelerators one vmap."""
+    backend = backend or jax.default_backend()
+    if backend == "cpu" and population_size > 256 and population_size % 256 == 0:
+        return 256
+    return None
+
+
+def make_es_loop(
+    problem: Problem,
+    es: ES,
+    mesh: jax.sharding.Mesh | None = None,
+    eval_batch_size: int | None = None,
+) -> ESLoop:
     """The generation loop of ``es`` on ``problem``.
 
     Args:
@@ -223,6 +239,12 @@ def make_es_loop(problem: Problem, es: ES, mesh: jax.sharding.Mesh | None = None
       mesh: optional 1-D ``jax.sharding.Mesh`` with an ``Auto`` axis; the population axis (leading axis of every
         population leaf and of the fitness vector) is sharded over its single axis. The
         population size must be divisible by the mesh size.
+      eval_batch_size: evaluate the population in ``P / eval_batch_size`` sequential chunks
+        of ``eval_batch_size`` vmapped candidates (``lax.map``) instead of all ``P`` at once:
+        same results (each candidate sees the same key), a smaller working set. On a CPU the
+        HaDES inner loop at P = 1024 runs faster in chunks that fit the cache; on an
+        accelerator leave it ``None`` (one vmap). Must divide ``P``; with a ``mesh`` the
+        chunks are strided so that every chunk stays spread over all devices.
 
     Returns an :class:`ESLoop` of pure (jittable) functions:
 
@@ -238,6 +260,24 @@ def make_es_loop(problem: Problem, es: ES, mesh: jax.sharding.Mesh | None = None
     """
     strategy, params = es.strategy, es.params
     sign = -1.0 if problem.maximize else 1.0
+    pop = es.population_size
+    n_chunks = 1
+    if eval_batch_size is not None:
+        if (
+            not isinstance(eval_batch_size, int)
+            or eval_batch_size < 1
+            or pop % eval_batch_size
+        ):
+            raise ValueError(
+                f"eval_batch_size: must be a positive integer dividing the population size "
+                f"{pop}, got {eval_batch_size!r}"
+            )
+        n_chunks = pop // eval_batch_size
+        if mesh is not None and eval_batch_size % mesh.size:
+            raise ValueError(
+                f"eval_batch_size: {eval_batch_size} must be divisible by the mesh size "
+                f"{mesh.size} (each chunk is sharded over the devices)"
+            )
     if mesh is not None:
         if len(mesh.axis_names) != 1:
             raise ValueError(f"mesh: must be 1-D, got axes {mesh.axis_names}")
@@ -264,7 +304,18 @@ def make_es_loop(problem: Problem, es: ES, mesh: jax.sharding.Mesh | None = None
 
     def evaluate_population(key, population):
         population = shard(population)
-        fitness = jax.vmap(problem.evaluate, in_axes=(None, 0))(key, population)
+        evaluate = jax.vmap(problem.evaluate, in_axes=(None, 0))
+        if n_chunks == 1:
+            fitness = evaluate(key, population)
+        else:
+            # chunk j holds candidates j, j + n_chunks, ...: strided, so a population sharded in
+            # contiguous blocks keeps every chunk spread over all devices
+            chunks = jax.tree.map(
+                lambda x: jnp.swapaxes(x.reshape((pop // n_chunks, n_chunks) + x.shape[1:]), 0, 1),
+                population,
+            )
+            fit = jax.lax.map(lambda c: evaluate(key, c), chunks)  # (n_chunks, P / n_chunks)
+            fitness = jnp.swapaxes(fit, 0, 1).reshape(pop)
         return shard(jnp.asarray(fitness, jnp.float32))
 
     def step(state: ESLoopState):

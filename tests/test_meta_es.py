@@ -209,6 +209,12 @@ _SHARD_CHECK = textwrap.dedent(
         # the population's fitness really lives on 4 devices, 2 members each
         assert len(fit.sharding.device_set) == 4, fit.sharding
         assert {s.data.shape for s in fit.addressable_shards} == {(2,)}
+        # evaluation in 2 strided chunks of 4: same fitness, still spread over the 4 devices
+        chunked = make_es_loop(prob, es, mesh=mesh, eval_batch_size=4)
+        c, mc = jax.jit(chunked.run_chunk, static_argnums=1)(s0, 3)
+        np.testing.assert_array_equal(np.asarray(ma.fitness[0]), np.asarray(mc.fitness[0]))
+        fit_c = jax.jit(chunked.evaluate_population)(jax.random.key(1), pop)
+        assert len(fit_c.sharding.device_set) == 4, fit_c.sharding
     """
 )
 
@@ -227,3 +233,32 @@ def test_sharded_population_matches_unsharded():
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "SHARD_OK 4" in out.stdout
+
+
+def test_chunked_population_evaluation_equals_one_vmap():
+    tmpl = {"a": jnp.zeros((3,), jnp.float32)}
+
+    def f(key, c):
+        return -jnp.sum((c["a"] - 0.5) ** 2) + jax.random.normal(key)
+
+    prob = Problem(tmpl, f, True)
+    es = make_es("snes", 8, tmpl, std_init=0.3)
+    s0 = make_es_loop(prob, es).init(jax.random.key(0))
+    pop = {"a": jnp.arange(24, dtype=jnp.float32).reshape(8, 3) / 24}
+    plain = jax.jit(make_es_loop(prob, es).evaluate_population)(jax.random.key(1), pop)
+    for bs in (1, 2, 4, 8):
+        loop = make_es_loop(prob, es, eval_batch_size=bs)
+        np.testing.assert_array_equal(
+            jax.jit(loop.evaluate_population)(jax.random.key(1), pop), plain
+        )
+    a = jax.jit(make_es_loop(prob, es).run_chunk, static_argnums=1)(s0, 2)
+    b = jax.jit(make_es_loop(prob, es, eval_batch_size=2).run_chunk, static_argnums=1)(s0, 2)
+    np.testing.assert_array_equal(a[1].fitness, b[1].fitness)
+    for bad in (0, 3, 16, 2.0):
+        with pytest.raises(ValueError, match="eval_batch_size"):
+            make_es_loop(prob, es, eval_batch_size=bad)
+    from meta import auto_eval_batch_size
+
+    assert auto_eval_batch_size(1024, "cpu") == 256
+    assert auto_eval_batch_size(256, "cpu") is None
+    assert auto_eval_batch_size(1024, "gpu") is None

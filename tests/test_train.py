@@ -357,15 +357,20 @@ def test_learning_robust_plr_and_dr_on_the_maze():
     """Robust PLR and DR at the published settings, 3 seeds each vmapped in one program.
 
     Budget: ``OPENUED_LEARNING_UPDATES`` updates per seed (default 400 = 3.3M env steps per
-    seed, ~10M per method). Validation (100 fixed solvable levels) solve rate before and after;
-    robust PLR's final rate must exceed its initial one by more than the seed spread.
+    seed, ~10M per method). Validation (100 fixed solvable levels) and prefab (the 8 standard
+    mazes) solve rates per seed before training and at 8 points during it; robust PLR's final
+    validation rate must exceed its initial one by more than the seed spread. With
+    ``OPENUED_LEARNING_REPORT=path.json`` the curves are written there.
     """
+    import time
+
     from experiments import cli
     from experiments import presets as P
 
     updates = int(os.environ.get("OPENUED_LEARNING_UPDATES", "400"))
-    report = {}
+    report = {"updates_per_seed": updates, "seeds": 3}
     for preset in ("maze-robust-plr", "maze-dr"):
+        t0 = time.time()
         cfg = P.make_config(preset, dict(num_seeds=3, num_updates=updates, eval_attempts=4))
         exp = P.build(cfg)
         keys = jnp.stack([jax.random.key(i) for i in range(3)])
@@ -374,14 +379,36 @@ def test_learning_robust_plr_and_dr_on_the_maze():
         ev = cli.make_eval_fn(exp, 3)
         ek = jax.random.key(123)
         st = init(keys)
-        curve = [cli.eval_summary(ev(ek, st.student.params))["validation_solve_rate"]]
         chunk = max(1, updates // 8)
+        points, val, pre, steps = [0], [], [], []
+
+        def record(st):
+            s = cli.eval_summary(ev(ek, st.student.params))
+            val.append(np.asarray(s["validation_solve_rate"]).tolist())
+            pre.append(np.asarray(s["prefab_solve_rate"]).tolist())
+
+        record(st)
+        trained = np.zeros(3)
         for _ in range(updates // chunk):
-            st, _ = run(st, chunk)
-            curve.append(cli.eval_summary(ev(ek, st.student.params))["validation_solve_rate"])
-        curve = np.asarray(curve)  # (points, seeds)
-        report[preset] = curve
-        print(preset, "validation solve rate per seed:", np.round(curve, 3).tolist())
-    c = report["maze-robust-plr"]
+            st, m = run(st, chunk)
+            trained = trained + np.asarray(m["trained"]).sum(0)
+            points.append(points[-1] + chunk)
+            record(st)
+        steps = [p * cfg.num_envs * cfg.num_steps for p in points]
+        report[preset] = {
+            "updates": points,
+            "env_steps_per_seed": steps,
+            "validation_solve_rate": val,  # (points, seeds)
+            "prefab_solve_rate": pre,
+            "student_updates_per_seed": trained.tolist(),
+            "wall_s": time.time() - t0,
+        }
+        print(preset, "validation solve rate per seed:", np.round(val, 3).tolist())
+        print(preset, "prefab solve rate per seed:", np.round(pre, 3).tolist())
+    path = os.environ.get("OPENUED_LEARNING_REPORT")
+    if path:
+        with open(path, "w") as f:
+            json.dump(report, f, indent=1)
+    c = np.asarray(report["maze-robust-plr"]["validation_solve_rate"])
     spread = float(c[-1].max() - c[-1].min())
     assert c[-1].mean() - c[0].mean() > spread, report
