@@ -34,6 +34,7 @@ from flax import struct
 
 from meta.es import Problem
 from meta.targets import TARGETS, Target, make_target
+from ued.initializers import orthogonal
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "tanh": jnp.tanh,
@@ -153,7 +154,7 @@ def make_policy(target: Target, policy: PolicyConfig, stochastic: bool = False) 
         layers = []
         for i, (k, a, b) in enumerate(zip(keys, sizes[:-1], sizes[1:], strict=True)):
             gain = 0.01 if i == len(sizes) - 2 else math.sqrt(2.0)
-            w = jax.nn.initializers.orthogonal(gain)(k, (a, b), jnp.float32)
+            w = orthogonal(gain)(k, (a, b), jnp.float32)
             layers.append({"w": w, "b": jnp.zeros((b,), jnp.float32)})
         return layers
 

@@ -38,6 +38,7 @@ import numpy as np
 import optax
 from flax import struct
 
+from ued.initializers import orthogonal
 from ued.ppo import gae
 
 LEARNERS = ("ppo", "dqn", "td3")
@@ -198,8 +199,8 @@ class MLP(nn.Module):
     def __call__(self, x):
         act = ACTIVATIONS[self.activation]
         for _ in range(self.layers):
-            x = act(nn.Dense(self.hidden, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(x))
-        return nn.Dense(self.out, kernel_init=nn.initializers.orthogonal(self.out_scale))(x)
+            x = act(nn.Dense(self.hidden, kernel_init=orthogonal(np.sqrt(2)))(x))
+        return nn.Dense(self.out, kernel_init=orthogonal(self.out_scale))(x)
 
 
 class _ActionInfo(NamedTuple):

@@ -32,6 +32,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ued.initializers import orthogonal
+
 ENCODERS = ("conv", "flat")
 CORES = ("lstm", "gru", "none")
 # time steps per iteration of the recurrent scan (1 measured fastest for the PPO update of the
@@ -98,7 +100,7 @@ NETWORK_PRESETS: dict[str, Callable[[], NetworkConfig]] = {
 
 
 def _orth(scale: float):
-    return nn.initializers.orthogonal(scale)
+    return orthogonal(scale)
 
 
 class _PatchConv(nn.Module):
@@ -185,7 +187,7 @@ class _Core(nn.Module):
         n = 4 if self.cfg.core == "lstm" else 3
         self.wi = nn.Dense(n * h, kernel_init=nn.initializers.lecun_normal())
         self.wh = nn.Dense(
-            n * h, use_bias=self.cfg.core == "gru", kernel_init=nn.initializers.orthogonal()
+            n * h, use_bias=self.cfg.core == "gru", kernel_init=orthogonal()
         )
 
     def project(self, x):
