@@ -250,23 +250,22 @@ def test_dqn_learns_real_cartpole():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="known issue: TD3 reached only about -1450 on Pendulum after 20k steps with default "
-    "hyperparameters (single seed, measured); and jit(vmap(train)) of TD3 over seeds stalls on "
-    "this CPU for num_steps >= 4000 (threads idle on a futex), so seeds run one by one here",
-    strict=False,
-)
 def test_td3_learns_real_pendulum():
+    """TD3 (one gradient step per env step) on the real Pendulum: 3 seeds vmapped, 20k steps
+    each; measured mean -158 (-165, -172, -137) in 22 s on the 2-core CPU."""
     real = make_real_env("pendulum")
     lrn = make_learner("td3", real.env, LearnerConfig(num_steps=20_000), real.params)
 
     @jax.jit
-    def run(k):
-        agent = lrn.train(k, real.params, default_hparams())
-        return evaluate_gymnax(k, real.env, real.params, lrn.act, agent, 8, real.max_steps)
+    def run(keys):
+        def one(k):
+            agent = lrn.train(k, real.params, default_hparams())
+            return evaluate_gymnax(k, real.env, real.params, lrn.act, agent, 8, real.max_steps)
 
-    rets = [float(run(jax.random.key(i))) for i in range(2)]
-    assert np.mean(rets) >= -600, rets
+        return jax.vmap(one)(keys)
+
+    rets = np.asarray(run(jax.random.split(jax.random.key(0), 3)))
+    assert rets.mean() >= -400, rets
 
 
 def _meta_train_and_eval(target, generations, population, settings, threshold):
