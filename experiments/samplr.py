@@ -258,9 +258,10 @@ def interval(values) -> dict[str, Any]:
     return {"per_seed": per, "mean": m, "ci95": [m - half, m + half]}
 
 
-def _greedy_episodes(env, student, params, levels, num_steps: int, key):
-    """Greedy first episodes on ``levels`` (batched, raw env): dict of per-level arrays
-    (return, exit / detour / solved flags of the first episode). Jittable."""
+def _greedy_episodes(env, student, params, levels, num_steps: int, key, greedy: bool = True):
+    """First episodes on ``levels`` (batched, raw env) under the greedy (argmax) policy, or the
+    stochastic policy itself with ``greedy=False``: dict of per-level arrays (return, exit /
+    detour / solved flags of the first episode). Jittable."""
     import jax
     import jax.numpy as jnp
 
@@ -276,7 +277,11 @@ def _greedy_episodes(env, student, params, levels, num_steps: int, key):
         _, logits, _ = student.apply(
             params, carry0, jax.tree.map(lambda x: x[None], obs), jnp.ones((1, n), bool)
         )
-        a = jnp.argmax(logits[0], -1).astype(jnp.int32)
+        k, k_act = jax.random.split(k)
+        if greedy:
+            a = jnp.argmax(logits[0], -1).astype(jnp.int32)
+        else:
+            a = jax.random.categorical(k_act, logits[0]).astype(jnp.int32)
         obs2, st2, r, term, trunc, info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
             jax.random.split(k, n), st, a, ep
         )
@@ -303,8 +308,13 @@ def _seed_params(params, i: int):
     return jax.tree.map(lambda x: x[i], params)
 
 
-def gamble_eval(env, student, params, num_layouts: int = 32) -> dict[str, float]:
-    """Exact ground-truth evaluation of one greedy gamble-maze policy (see module docstring)."""
+def gamble_eval(
+    env, student, params, num_layouts: int = 32, sampled_episodes: int = 16
+) -> dict[str, float]:
+    """Exact ground-truth evaluation of one gamble-maze policy, greedy and sampled (see the
+    module docstring). Keys: ``no_cue``, ``favourable``, ``unfavourable`` (gamble rates),
+    ``exit_rate`` (no-cue episodes leaving by either exit), ``ground_truth_return``; the same
+    with the suffix ``_sampled`` for the stochastic policy."""
     import jax
     import jax.numpy as jnp
 
@@ -336,26 +346,39 @@ def gamble_eval(env, student, params, num_layouts: int = 32) -> dict[str, float]
             )
         )
     batch = jax.tree.map(lambda *xs: jnp.concatenate(xs), *levels)
-    res = jax.jit(
-        lambda p, lv: _greedy_episodes(env, student, p, lv, MAX_STEPS, jax.random.key(0))
-    )(params, batch)
-    ret = np.asarray(res["return"]).reshape(len(cases), num_layouts)
-    gam = np.asarray(res["exit"] == EXIT_GAMBLE).reshape(len(cases), num_layouts)
-    gt = np.zeros(num_layouts)
-    for c, (_, _, _, p) in enumerate(cases):
-        gt += 0.5 * p * ret[c]
     idx = {(h, c, r): i for i, (h, c, r, _) in enumerate(cases)}
-    return {
-        "no_cue": float(gam[idx[(0, 0, 0)]].mean()),
+    out = {}
+    # greedy: one deterministic episode per case and layout; sampled: the stochastic policy
+    # itself, `sampled_episodes` episodes per case and layout (a deterministic feed-forward
+    # policy can loop forever in a partially observed maze, so the greedy exit rate understates
+    # what the trained policy does)
+    for mode, reps in (("", 1), ("_sampled", sampled_episodes)):
+        lv = jax.tree.map(lambda x: jnp.repeat(x, reps, 0), batch)
+        res = jax.jit(
+            lambda p, lv: _greedy_episodes(
+                env, student, p, lv, MAX_STEPS, jax.random.key(0), greedy=(reps == 1)
+            )
+        )(params, lv)
+        shape = (len(cases), num_layouts * reps)
+        ret = np.asarray(res["return"]).reshape(shape)
+        gam = np.asarray(res["exit"] == EXIT_GAMBLE).reshape(shape)
+        exited = np.asarray(res["exit"] > 0).reshape(shape)
+        gt = np.zeros(shape[1])
+        for c, (_, _, _, p) in enumerate(cases):
+            gt += 0.5 * p * ret[c]
+        out[f"no_cue{mode}"] = float(gam[idx[(0, 0, 0)]].mean())
         # the policy sees the reading, not the coin: the coin-0 case gives its choice
-        "favourable": float(gam[idx[(1, 0, 1)]].mean()),
-        "unfavourable": float(gam[idx[(1, 0, 0)]].mean()),
-        "ground_truth_return": float(gt.mean()),
-    }
+        out[f"favourable{mode}"] = float(gam[idx[(1, 0, 1)]].mean())
+        out[f"unfavourable{mode}"] = float(gam[idx[(1, 0, 0)]].mean())
+        out[f"exit_rate{mode}"] = float(exited[idx[(0, 0, 0)]].mean())
+        out[f"ground_truth_return{mode}"] = float(gt.mean())
+    return out
 
 
 def lava_eval(env, space, student, params, episodes_per_layout: int = 64, seed: int = 0):
-    """Monte-Carlo ground-truth evaluation of one greedy lava-maze policy."""
+    """Monte-Carlo ground-truth evaluation of one lava-maze policy, greedy and sampled (keys
+    ``detour_rate``, ``ground_truth_return``, ``ground_truth_return_se``; the same with the
+    suffix ``_sampled`` for the stochastic policy)."""
     import jax
     import jax.numpy as jnp
 
@@ -367,19 +390,20 @@ def lava_eval(env, space, student, params, episodes_per_layout: int = 64, seed: 
     spec = space.aleatoric
     n = n_l * episodes_per_layout
 
-    @jax.jit
-    def run(p, lv, key):
+    @functools.partial(jax.jit, static_argnums=3)
+    def run(p, lv, key, greedy):
         k1, k2 = jax.random.split(key)
         lv = jax.vmap(spec.prior_sample)(jax.random.split(k1, n), lv)
-        return _greedy_episodes(env, student, p, lv, MAX_STEPS, k2)
+        return _greedy_episodes(env, student, p, lv, MAX_STEPS, k2, greedy)
 
-    res = run(params, batch, jax.random.key(seed))
-    ret = np.asarray(res["return"])
-    return {
-        "detour_rate": float(np.asarray(res["detour"]).mean()),
-        "ground_truth_return": float(ret.mean()),
-        "ground_truth_return_se": float(ret.std(ddof=1) / math.sqrt(ret.size)),
-    }
+    out = {}
+    for mode, greedy in (("", True), ("_sampled", False)):
+        res = run(params, batch, jax.random.key(seed), greedy)
+        ret = np.asarray(res["return"])
+        out[f"detour_rate{mode}"] = float(np.asarray(res["detour"]).mean())
+        out[f"ground_truth_return{mode}"] = float(ret.mean())
+        out[f"ground_truth_return{mode}_se"] = float(ret.std(ddof=1) / math.sqrt(ret.size))
+    return out
 
 
 def _trained_param(metrics: dict, k: int) -> np.ndarray:
@@ -428,14 +452,21 @@ def samplr_eval(run: str | Path | tuple, num_layouts: int = 32) -> dict[str, Any
             per.append(gamble_eval(exp.env, exp.student, p, num_layouts))
         else:
             per.append(lava_eval(exp.env, exp.space, exp.student, p, seed=i))
-    if cfg.env == "gamble-maze":
-        out["gamble_rate"] = {
-            c: interval([d[c] for d in per]) for c in ("no_cue", "favourable", "unfavourable")
-        }
-    else:
-        out["detour_rate"] = interval([d["detour_rate"] for d in per])
-        out["ground_truth_return_se"] = [d["ground_truth_return_se"] for d in per]
-    out["ground_truth_return"] = interval([d["ground_truth_return"] for d in per])
+    for mode in ("", "_sampled"):
+        if cfg.env == "gamble-maze":
+            out[f"gamble_rate{mode}"] = {
+                c: interval([d[c + mode] for d in per])
+                for c in ("no_cue", "favourable", "unfavourable")
+            }
+            out[f"exit_rate{mode}"] = interval([d[f"exit_rate{mode}"] for d in per])
+        else:
+            out[f"detour_rate{mode}"] = interval([d[f"detour_rate{mode}"] for d in per])
+            out[f"ground_truth_return{mode}_se"] = [
+                d[f"ground_truth_return{mode}_se"] for d in per
+            ]
+        out[f"ground_truth_return{mode}"] = interval(
+            [d[f"ground_truth_return{mode}"] for d in per]
+        )
     return out
 
 
@@ -512,7 +543,8 @@ def _fmt(d: dict) -> str:
 
 
 def results_table(results: list[dict]) -> str:
-    """Markdown tables (one per env) from :func:`samplr_eval` results."""
+    """Markdown tables (one per env) from :func:`samplr_eval` results: one row per method and
+    policy mode (``greedy``: argmax actions; ``sampled``: the trained stochastic policy)."""
     lines = []
     g = [r for r in results if r["env"] == "gamble-maze"]
     lv = [r for r in results if r["env"] == "lava-maze"]
@@ -520,30 +552,39 @@ def results_table(results: list[dict]) -> str:
         lines += [
             "### gamble-maze",
             "",
-            "| method | seeds | paying share (trained-on) | gamble rate: no cue | favourable "
-            "| unfavourable | ground-truth return (exact) |",
-            "|---|---|---|---|---|---|---|",
+            "| method | policy | seeds | paying share (trained-on) | gamble rate: no cue "
+            "| favourable | unfavourable | exit rate (no cue) | ground-truth return (exact) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in g:
-            gr = r["gamble_rate"]
-            lines.append(
-                f"| {r['method']} | {r['num_seeds']} | {_fmt(r['paying_share'])} | "
-                f"{_fmt(gr['no_cue'])} | {_fmt(gr['favourable'])} | "
-                f"{_fmt(gr['unfavourable'])} | {_fmt(r['ground_truth_return'])} |"
-            )
+            for mode, name in (("", "greedy"), ("_sampled", "sampled")):
+                if f"gamble_rate{mode}" not in r:
+                    continue
+                gr = r[f"gamble_rate{mode}"]
+                lines.append(
+                    f"| {r['method']} | {name} | {r['num_seeds']} | {_fmt(r['paying_share'])} | "
+                    f"{_fmt(gr['no_cue'])} | {_fmt(gr['favourable'])} | "
+                    f"{_fmt(gr['unfavourable'])} | {_fmt(r[f'exit_rate{mode}'])} | "
+                    f"{_fmt(r[f'ground_truth_return{mode}'])} |"
+                )
         lines.append("")
     if lv:
         lines += [
             "### lava-maze",
             "",
-            "| method | seeds | mean theta (trained-on) | detour rate | ground-truth return (MC) |",
-            "|---|---|---|---|---|",
+            "| method | policy | seeds | mean theta (trained-on) | detour rate "
+            "| ground-truth return (MC) |",
+            "|---|---|---|---|---|---|",
         ]
         for r in lv:
-            lines.append(
-                f"| {r['method']} | {r['num_seeds']} | {_fmt(r['mean_theta'])} | "
-                f"{_fmt(r['detour_rate'])} | {_fmt(r['ground_truth_return'])} |"
-            )
+            for mode, name in (("", "greedy"), ("_sampled", "sampled")):
+                if f"detour_rate{mode}" not in r:
+                    continue
+                lines.append(
+                    f"| {r['method']} | {name} | {r['num_seeds']} | {_fmt(r['mean_theta'])} | "
+                    f"{_fmt(r[f'detour_rate{mode}'])} | "
+                    f"{_fmt(r[f'ground_truth_return{mode}'])} |"
+                )
         lines.append("")
     return "\n".join(lines)
 
