@@ -64,7 +64,9 @@ _OBS_AFFINE = {
     "mountain-car": ((-0.5, 0.0), (0.5, 0.05)),
     "pendulum": ((0.0, 0.0, 0.0), (1.0, 1.0, 4.0)),
 }
-# Evaluation horizon (init, end): constant full horizon for classic control, grows for Brax.
+# Evaluation horizon (init, end) of the curriculum ``horizon_schedule``: constant full horizon
+# for classic control. For Brax hopper it only grows from 100 to the 1000-step episode when
+# ``horizon_transition`` > 0 is set (the default 0 jumps to ``end`` at ``horizon_begin``).
 _HORIZON = {
     "cartpole": (500, 500),
     "acrobot": (500, 500),
@@ -161,8 +163,10 @@ class SynthMetaConfig:
 
 
 class TargetGymnaxEnv:
-    """Gymnax-style adapter over a ``meta.targets.Target`` (used for Brax targets): auto-reset,
-    ``terminated`` = the target's ``done`` (Brax time-outs are not told apart)."""
+    """Gymnax-style adapter over a ``meta.targets.Target`` (used for Brax targets): auto-reset
+    (``info["final_observation"]`` keeps the last observation of the finished episode) and
+    ``terminated`` = the target's ``done`` except time-outs, which are ``truncated`` (told apart
+    through ``meta.targets.BraxCarry.truncated`` when the target's state carries it)."""
 
     def __init__(self, target):
         self.target = target
@@ -181,15 +185,17 @@ class TargetGymnaxEnv:
         k_s, k_r = jax.random.split(key)
         obs, state2, reward, done = self.target.step(k_s, state, action)
         obs_r, state_r = self.target.reset(k_r)
+        truncated = jnp.logical_and(done, getattr(state2, "truncated", jnp.zeros((), bool)))
+        terminated = jnp.logical_and(done, jnp.logical_not(truncated))
         info = {
-            "terminated": done,
-            "truncated": jnp.zeros((), bool),
+            "terminated": terminated,
+            "truncated": truncated,
             "final_observation": obs,
-            "discount": 1.0 - done.astype(jnp.float32),
+            "discount": 1.0 - terminated.astype(jnp.float32),
         }
         obs = jnp.where(done, obs_r, obs)
         state2 = jax.tree.map(lambda a, b: jnp.where(done, a, b), state_r, state2)
-        return obs, state2, reward, done, jnp.zeros((), bool), info
+        return obs, state2, reward, terminated, truncated, info
 
 
 class RealEnv(NamedTuple):
@@ -225,7 +231,15 @@ def make_real_env(target: str) -> RealEnv:
         t = make_target("hopper")
         env = TargetGymnaxEnv(t)
         return RealEnv(
-            "hopper", env, None, False, t.action_dim, -1.0, 1.0, t.obs_shape[0], t.max_steps
+            "hopper",
+            env,
+            None,
+            False,
+            t.action_dim,
+            t.action_low,
+            t.action_high,
+            t.obs_shape[0],
+            t.max_steps,
         )
     import gymnax
 
@@ -251,8 +265,19 @@ def make_real_env(target: str) -> RealEnv:
 
 
 def synth_config_for(config: SynthMetaConfig, real: RealEnv) -> SynthConfig:
-    """The :class:`SynthConfig` whose spaces match ``real``."""
-    mean, scale = _OBS_AFFINE.get(config.target, ((0.0,) * real.obs_dim, (1.0,) * real.obs_dim))
+    """The :class:`SynthConfig` whose spaces match ``real``.
+
+    Brax targets (:class:`TargetGymnaxEnv`) use their ``meta.targets`` normalisation (the
+    standing pose as the mean), so the default-initialised networks emit near-initial states.
+    """
+    if config.target in _OBS_AFFINE:
+        mean, scale = _OBS_AFFINE[config.target]
+    elif isinstance(real.env, TargetGymnaxEnv):
+        t = real.env.target
+        mean = tuple(np.broadcast_to(np.asarray(t.obs_mean, float), (real.obs_dim,)).tolist())
+        scale = tuple(np.broadcast_to(np.asarray(t.obs_scale, float), (real.obs_dim,)).tolist())
+    else:
+        mean, scale = (0.0,) * real.obs_dim, (1.0,) * real.obs_dim
     return SynthConfig(
         obs_dim=real.obs_dim,
         discrete=real.discrete,

@@ -391,7 +391,7 @@ def test_learning_robust_plr_and_dr_on_the_maze():
         trained = np.zeros(3)
         for _ in range(updates // chunk):
             st, m = run(st, chunk)
-            trained = trained + np.asarray(m["trained"]).sum(0)
+            trained = trained + np.asarray(m["trained"]).sum(1)  # (seeds, chunk)
             points.append(points[-1] + chunk)
             record(st)
         steps = [p * cfg.num_envs * cfg.num_steps for p in points]
