@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -99,15 +100,10 @@ def make_openued(capacity: int, b: int, chunk: int):
 
 
 def make_jaxued(capacity: int, b: int, chunk: int):
-    if not hasattr(jax, "tree_map"):
-        jax.tree_map = jax.tree_util.tree_map  # jaxued 0.0.1 uses the removed alias
-    try:
-        from jaxued.level_sampler import LevelSampler
-    except ImportError as e:  # fail loudly: the comparison was asked for
-        raise SystemExit(
-            "--compare jaxued needs jaxued: /work/venv/bin/pip install --no-deps jaxued==0.0.1 "
-            f"({e})"
-        ) from e
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _jaxued import jaxued_module
+
+    LevelSampler = jaxued_module("jaxued.level_sampler").LevelSampler
     ls = LevelSampler(
         capacity=capacity,
         replay_prob=0.8,

@@ -30,18 +30,12 @@ from envs.maze import MazeConfig, MazeEnv, make_maze_space
 
 
 def _import_jaxued():
-    # jaxued 0.0.1 (its only release) calls jax.tree_map, removed from current jax.
-    if not hasattr(jax, "tree_map"):
-        jax.tree_map = jax.tree_util.tree_map
-    try:
-        from jaxued.environments.maze import Level, Maze
-        from jaxued.wrappers import AutoReplayWrapper
-    except ImportError as e:
-        raise SystemExit(
-            "error: --compare jaxued needs jaxued installed: pip install --no-deps jaxued==0.0.1 "
-            f"(or the project's [bench] extra). Import failed with: {e}"
-        ) from e
-    return Level, Maze, AutoReplayWrapper
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _jaxued import jaxued_module
+
+    maze = jaxued_module("jaxued.environments.maze")
+    wrappers = jaxued_module("jaxued.wrappers")
+    return maze.Level, maze.Maze, wrappers.AutoReplayWrapper
 
 
 def _machine() -> str:

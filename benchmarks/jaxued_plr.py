@@ -48,23 +48,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from _jaxued import jaxued_module  # restores jax.tree_map before importing jaxued
 from flax.linen.initializers import constant, orthogonal
 
-# jaxued 0.0.1 (its only release) calls jax.tree_map, removed from current jax.
-if not hasattr(jax, "tree_map"):
-    jax.tree_map = jax.tree_util.tree_map
-try:
-    from jaxued.environments import Maze
-    from jaxued.environments.maze import make_level_generator
-    from jaxued.level_sampler import LevelSampler
-    from jaxued.linen import ResetRNN
-    from jaxued.utils import compute_max_returns, max_mc
-    from jaxued.wrappers import AutoReplayWrapper
-except ImportError as e:  # fail loudly: the comparison was asked for
-    raise SystemExit(
-        "the jaxued baseline needs jaxued: pip install --no-deps jaxued==0.0.1 "
-        f"(or the project's [bench] extra). Import failed with: {e}"
-    ) from e
+Maze = jaxued_module("jaxued.environments").Maze
+make_level_generator = jaxued_module("jaxued.environments.maze").make_level_generator
+LevelSampler = jaxued_module("jaxued.level_sampler").LevelSampler
+ResetRNN = jaxued_module("jaxued.linen").ResetRNN
+_utils = jaxued_module("jaxued.utils")
+compute_max_returns, max_mc = _utils.compute_max_returns, _utils.max_mc
+AutoReplayWrapper = jaxued_module("jaxued.wrappers").AutoReplayWrapper
 
 # published jaxued maze robust-PLR settings
 GAMMA = 0.995
