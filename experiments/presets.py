@@ -417,8 +417,6 @@ def build(cfg: ExperimentConfig, *, step_hook: Callable | None = None) -> Experi
         ppo=PPOConfig(
             num_epochs=cfg.num_epochs,
             num_minibatches=cfg.num_minibatches,
-            lr=cfg.lr,
-            lr_anneal_updates=cfg.lr_anneal_updates,
             max_grad_norm=cfg.max_grad_norm,
             optimizer=cfg.optimizer,
         ),
@@ -431,6 +429,8 @@ def build(cfg: ExperimentConfig, *, step_hook: Callable | None = None) -> Experi
         clip_eps=cfg.clip_eps,
         vf_coef=cfg.vf_coef,
         ent_coef=cfg.ent_coef,
+        lr=cfg.lr,
+        lr_anneal_updates=cfg.lr_anneal_updates,
     )
     trainer = make_train(
         tc, env, space, cur, student, cfg.score, ppo_params=pp, step_hook=step_hook

@@ -178,11 +178,15 @@ def build(cfg: SamplrConfig) -> SamplrExperiment:
         ppo=PPOConfig(
             num_epochs=cfg.num_epochs,
             num_minibatches=cfg.num_minibatches,
-            lr=cfg.lr,
-            lr_anneal_updates=0,
         ),
     )
-    pp = PPOParams(gamma=cfg.gamma, gae_lambda=cfg.gae_lambda, ent_coef=cfg.ent_coef)
+    pp = PPOParams(
+        gamma=cfg.gamma,
+        gae_lambda=cfg.gae_lambda,
+        ent_coef=cfg.ent_coef,
+        lr=cfg.lr,
+        lr_anneal_updates=0,
+    )
     trainer = make_train(tc, env, space, cur, student, cfg.score, ppo_params=pp, step_hook=hook)
     return SamplrExperiment(cfg, env, space, cur, student, trainer, hook)
 

@@ -153,12 +153,16 @@ def test_adam_rel_resets_count_keeps_moments_and_bias_corrects_from_one():
 
 
 def test_learning_rate_anneals_over_its_own_horizon():
-    cfg = PPOConfig(lr=1e-3, lr_anneal_updates=10)
+    cfg = PPOParams(lr=1e-3, lr_anneal_updates=10)
     np.testing.assert_allclose(learning_rate(cfg, jnp.int32(0)), 1e-3)
     np.testing.assert_allclose(learning_rate(cfg, jnp.int32(5)), 5e-4, rtol=1e-6)
     np.testing.assert_allclose(learning_rate(cfg, jnp.int32(20)), 0.0)
-    const = PPOConfig(lr=1e-3, lr_anneal_updates=0)
+    const = PPOParams(lr=1e-3, lr_anneal_updates=0)
     np.testing.assert_allclose(learning_rate(const, jnp.int32(100)), 1e-3)
+    # dynamic: one jitted function serves every learning rate and horizon
+    lr_of = lambda lr, n: learning_rate(PPOParams(lr=lr, lr_anneal_updates=n), jnp.int32(5))
+    many = jax.jit(jax.vmap(lr_of))(jnp.array([1e-3, 1e-4]), jnp.array([10, 0]))
+    np.testing.assert_allclose(many, [5e-4, 1e-4], rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -166,8 +170,8 @@ def test_learning_rate_anneals_over_its_own_horizon():
     [
         (dict(num_epochs=0), "num_epochs"),
         (dict(optimizer="sgd"), "optimizer"),
-        (dict(lr=0.0), "lr"),
-        (dict(lr_anneal_updates=-1), "lr_anneal_updates"),
+        (dict(minibatch_axis="time"), "minibatch_axis"),
+        (dict(num_minibatches=0), "num_minibatches"),
     ],
 )
 def test_ppo_config_errors_name_the_field(kw, msg):
@@ -224,8 +228,10 @@ def test_standard_maze_network_shapes():
     assert p["encoder"]["params"]["Conv_0"]["kernel"].shape == (3, 3, 3, 16)
     assert p["encoder"]["params"]["Embed_0"]["embedding"].shape == (4, 5)
     assert p["core"]["params"]["wh"]["kernel"].shape == (256, 4 * 256)  # LSTM 256
-    assert p["heads"]["params"]["Dense_0"]["kernel"].shape == (256, 32)
-    assert p["heads"]["params"]["Dense_2"]["kernel"].shape == (256, 32)
+    assert p["heads"]["params"]["actor"]["Dense_0"]["kernel"].shape == (256, 32)
+    assert p["heads"]["params"]["actor"]["Dense_1"]["kernel"].shape == (32, 3)
+    assert p["heads"]["params"]["critic"]["Dense_0"]["kernel"].shape == (256, 32)
+    assert p["heads"]["params"]["critic"]["Dense_1"]["kernel"].shape == (32, 1)
     _, logits, value = jax.jit(net.apply)(params, net.initial_carry(2), obs, jnp.ones((1, 2), bool))
     assert logits.shape == (1, 2, 3) and value.shape == (1, 2)
 
@@ -294,7 +300,7 @@ def test_ppo_update_masking_and_determinism():
     k = jax.random.key(3)
     obs = {"x": jax.random.normal(k, (t, b, 6))}
     params = net.init(jax.random.key(0), jax.tree.map(lambda x: x[0], obs))
-    cfg = PPOConfig(num_epochs=2, num_minibatches=2, lr=1e-2, optimizer="adam-rel")
+    cfg = PPOConfig(num_epochs=2, num_minibatches=2, optimizer="adam-rel")
     tx = make_optimizer(cfg)
     st = StudentState(params, tx.init(params), jnp.zeros((), jnp.int32))
     _, logits, value = net.apply(params, (), obs, jnp.ones((t, b), bool))
@@ -303,9 +309,10 @@ def test_ppo_update_masking_and_determinism():
     adv = jax.random.normal(jax.random.key(4), (t, b))
     mask = jnp.zeros((t, b), bool).at[:, :2].set(True)
     batch = Batch(obs, jnp.ones((t, b), bool), action, lp, value, adv, adv + value, mask)
-    upd = jax.jit(make_ppo_update(cfg, net.apply, net.initial_carry))
-    s1, m1 = upd(jax.random.key(5), st, batch, PPOParams())
-    s2, m2 = upd(jax.random.key(5), st, batch, PPOParams())
+    upd = jax.jit(make_ppo_update(cfg, net))
+    pp = PPOParams(lr=1e-2)
+    s1, m1 = upd(jax.random.key(5), st, batch, pp)
+    s2, m2 = upd(jax.random.key(5), st, batch, pp)
     for a, bb in zip(jax.tree.leaves(s1), jax.tree.leaves(s2), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(bb))
     assert int(s1.num_updates) == 1
@@ -313,7 +320,7 @@ def test_ppo_update_masking_and_determinism():
     # transitions of masked-out envs do not influence the update
     obs2 = {"x": obs["x"].at[:, 2:].set(100.0)}
     batch2 = batch._replace(obs=obs2, advantage=adv.at[:, 2:].set(50.0))
-    s3, _ = upd(jax.random.key(5), st, batch2, PPOParams())
+    s3, _ = upd(jax.random.key(5), st, batch2, pp)
     for a, bb in zip(jax.tree.leaves(s1.params), jax.tree.leaves(s3.params), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(bb), rtol=1e-5, atol=1e-6)
 

@@ -39,7 +39,7 @@ from ued.host import (  # noqa: E402
     save_checkpoint,
 )
 from ued.networks import ActorCritic, NetworkConfig, make_actor_critic  # noqa: E402
-from ued.ppo import PPOConfig  # noqa: E402
+from ued.ppo import PPOConfig, PPOParams  # noqa: E402
 from ued.train import TrainConfig, make_train  # noqa: E402
 
 B, T, U = 4, 16, 6
@@ -61,10 +61,18 @@ def setup():
         num_envs=B,
         num_steps=T,
         num_updates=U,
-        ppo=PPOConfig(num_epochs=2, num_minibatches=2, lr=3e-3, lr_anneal_updates=0),
+        ppo=PPOConfig(num_epochs=2, num_minibatches=2),
     )
     net = make_actor_critic(NetworkConfig.small_ff(), 3)
-    tr = make_train(cfg, env, space, make_alternating(space, B), net, pvl_score)
+    tr = make_train(
+        cfg,
+        env,
+        space,
+        make_alternating(space, B),
+        net,
+        pvl_score,
+        ppo_params=PPOParams(lr=3e-3, lr_anneal_updates=0),
+    )
     return dict(
         env=env,
         space=space,

@@ -1,4 +1,10 @@
-"""Actor-critic networks for the PPO student: feed-forward and recurrent (LSTM / GRU).
+"""The toolkit's networks: the one MLP and activation table, action distributions, and the
+actor-critics of the PPO learner (feed-forward and recurrent: LSTM / GRU).
+
+:class:`MLP` and :data:`ACTIVATIONS` serve every network of the toolkit (students, HaDES
+policies, synthetic-environment nets, DQN/TD3 critics, belief models). :class:`ActionDist`
+(:data:`CATEGORICAL`, :data:`GAUSSIAN`) turns a policy output into actions, log-probabilities
+and entropies, so one PPO serves discrete and continuous control.
 
 A network is a value built by :func:`make_actor_critic`, an :class:`ActorCritic` NamedTuple of
 pure functions that always works on sequences ``(T, B, ...)``::
@@ -34,6 +40,115 @@ import numpy as np
 
 from ued.initializers import orthogonal
 
+# The one activation table of the toolkit (students, HaDES policies, synthetic-env nets,
+# DQN/TD3 critics, belief models all name their activation by a key of this table).
+ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "tanh": jnp.tanh,
+    "relu": jax.nn.relu,
+    "elu": jax.nn.elu,
+    "gelu": jax.nn.gelu,
+    "swish": jax.nn.swish,
+    "leaky_relu": jax.nn.leaky_relu,
+    "sigmoid": jax.nn.sigmoid,
+}
+KERNEL_INITS = ("orthogonal", "lecun")
+
+
+def check_activation(name: str, field: str = "activation") -> None:
+    """Raise ``ValueError`` naming ``field`` unless ``name`` is a key of :data:`ACTIVATIONS`."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"{field} must be one of {tuple(ACTIVATIONS)}, got {name!r}")
+
+
+class MLP(nn.Module):
+    """The toolkit's one multi-layer perceptron: ``Dense -> act`` per hidden size, then an
+    optional linear output layer.
+
+    Attributes:
+      hidden: hidden layer sizes (may be empty).
+      out: output size; ``None`` returns the last hidden activation (a torso).
+      activation: a key of :data:`ACTIVATIONS`.
+      kernel_init: ``"orthogonal"`` (scaled by ``hidden_scale`` / ``out_scale``; the PPO
+        convention) or ``"lecun"`` (LeCun normal, flax's ``Dense`` default; scales ignored).
+      hidden_scale, out_scale: orthogonal gains of the hidden and output layers.
+
+    ``__call__``: float32[..., in] -> float32[..., out] (or ``[..., hidden[-1]]``).
+    """
+
+    hidden: tuple[int, ...] = ()
+    out: int | None = None
+    activation: str = "relu"
+    kernel_init: str = "orthogonal"
+    hidden_scale: float = float(np.sqrt(2.0))
+    out_scale: float = 1.0
+
+    def _init(self, scale: float):
+        if self.kernel_init not in KERNEL_INITS:
+            raise ValueError(f"MLP.kernel_init must be one of {KERNEL_INITS}, got {self.kernel_init!r}")
+        if self.kernel_init == "lecun":
+            return nn.initializers.lecun_normal()
+        return orthogonal(scale)
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        act = ACTIVATIONS[self.activation]
+        for h in self.hidden:
+            x = act(nn.Dense(h, kernel_init=self._init(self.hidden_scale))(x))
+        if self.out is not None:
+            x = nn.Dense(self.out, kernel_init=self._init(self.out_scale))(x)
+        return x
+
+
+class ActionDist(NamedTuple):
+    """How a policy head's output ``out`` becomes actions (pure, jittable functions).
+
+    ``out`` is what :attr:`ActorCritic.apply` returns as its policy output with leading shape
+    ``S`` (e.g. ``(T, B)``): logits ``float32[*S, A]`` for :data:`CATEGORICAL`, a pair
+    ``(mean, log_std)`` of ``float32[*S, A]`` for :data:`GAUSSIAN`.
+    """
+
+    name: str
+    sample: Callable[[jax.Array, Any], jax.Array]  # (key, out) -> action [*S] or [*S, A]
+    log_prob: Callable[[Any, jax.Array], jax.Array]  # (out, action) -> float32[*S]
+    entropy: Callable[[Any], jax.Array]  # out -> float32[*S]
+    mode: Callable[[Any], jax.Array]  # out -> the greedy / mean action
+
+
+def _cat_log_prob(logits, action):
+    logp = jax.nn.log_softmax(logits)
+    return jnp.take_along_axis(logp, action[..., None].astype(jnp.int32), axis=-1)[..., 0]
+
+
+def _cat_entropy(logits):
+    logp = jax.nn.log_softmax(logits)
+    return -jnp.sum(jnp.exp(logp) * logp, axis=-1)
+
+
+CATEGORICAL = ActionDist(
+    name="categorical",
+    sample=lambda key, logits: jax.random.categorical(key, logits).astype(jnp.int32),
+    log_prob=_cat_log_prob,
+    entropy=_cat_entropy,
+    mode=lambda logits: jnp.argmax(logits, axis=-1).astype(jnp.int32),
+)
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def _gauss_log_prob(out, action):
+    mean, log_std = out
+    z = (action - mean) * jnp.exp(-log_std)
+    return jnp.sum(-0.5 * z * z - log_std - 0.5 * _LOG_2PI, axis=-1)
+
+
+GAUSSIAN = ActionDist(
+    name="gaussian",
+    sample=lambda key, out: out[0] + jnp.exp(out[1]) * jax.random.normal(key, out[0].shape),
+    log_prob=_gauss_log_prob,
+    entropy=lambda out: jnp.sum(out[1] + 0.5 * (_LOG_2PI + 1.0), axis=-1),
+    mode=lambda out: out[0],
+)
+
 ENCODERS = ("conv", "flat")
 CORES = ("lstm", "gru", "none")
 # time steps per iteration of the recurrent scan (1 measured fastest for the PPO update of the
@@ -53,7 +168,12 @@ class NetworkConfig:
       torso: hidden sizes of Dense+ReLU layers after the encoder, before the core.
       core: ``"lstm"``, ``"gru"`` or ``"none"`` (feed-forward).
       core_size: hidden size of the recurrent core.
-      head_size: hidden size of the actor and critic heads (one Dense+ReLU each).
+      head_size: hidden size of the actor and critic heads.
+      head_layers: hidden layers of each head (the actor and the critic are separate MLPs).
+      activation: a key of :data:`ACTIVATIONS`, used by the torso and the heads.
+      head_scale: orthogonal gain of the heads' hidden layers (2.0 in jaxued's maze net,
+        sqrt(2) in the usual feed-forward PPO agents).
+      init_log_std: initial log standard deviation of a Gaussian policy (continuous actions).
     """
 
     encoder: str = "conv"
@@ -64,6 +184,10 @@ class NetworkConfig:
     core: str = "lstm"
     core_size: int = 256
     head_size: int = 32
+    head_layers: int = 1
+    activation: str = "relu"
+    head_scale: float = 2.0
+    init_log_std: float = -0.5
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
@@ -72,6 +196,11 @@ class NetworkConfig:
             )
         if self.core not in CORES:
             raise ValueError(f"NetworkConfig.core must be one of {CORES}, got {self.core!r}")
+        check_activation(self.activation, "NetworkConfig.activation")
+        if not isinstance(self.head_layers, int) or self.head_layers < 0:
+            raise ValueError(
+                f"NetworkConfig.head_layers must be an integer >= 0, got {self.head_layers!r}"
+            )
         for name in ("conv_features", "embed_dim", "num_embeddings", "core_size", "head_size"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
@@ -89,6 +218,19 @@ class NetworkConfig:
         """A tiny feed-forward net for tests and quick runs (flatten, Dense 64, heads 32)."""
         return cls(encoder="flat", torso=(64,), core="none", head_size=32)
 
+    @classmethod
+    def mlp(cls, hidden: int = 64, layers: int = 2, activation: str = "tanh") -> NetworkConfig:
+        """The usual feed-forward PPO agent for vector observations: separate actor and critic
+        MLPs of ``layers`` x ``hidden`` units with orthogonal init (gain sqrt(2))."""
+        return cls(
+            encoder="flat",
+            core="none",
+            head_size=hidden,
+            head_layers=layers,
+            activation=activation,
+            head_scale=float(np.sqrt(2.0)),
+        )
+
 
 NETWORK_PRESETS: dict[str, Callable[[], NetworkConfig]] = {
     "maze": NetworkConfig.maze,
@@ -97,10 +239,6 @@ NETWORK_PRESETS: dict[str, Callable[[], NetworkConfig]] = {
     "small-ff": NetworkConfig.small_ff,
     "small-lstm": lambda: NetworkConfig(encoder="flat", torso=(64,), core="lstm", core_size=32),
 }
-
-
-def _orth(scale: float):
-    return orthogonal(scale)
 
 
 class _PatchConv(nn.Module):
@@ -154,8 +292,8 @@ class _Encoder(nn.Module):
             else:
                 feats.append(leaf.astype(jnp.float32).reshape(n, -1))
         x = jnp.concatenate(feats, axis=-1)
-        for h in self.cfg.torso:
-            x = nn.relu(nn.Dense(h, kernel_init=_orth(np.sqrt(2)))(x))
+        if self.cfg.torso:
+            x = MLP(tuple(self.cfg.torso), None, self.cfg.activation, name="torso")(x)
         return x
 
 
@@ -165,10 +303,13 @@ class _Heads(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
-        a = nn.relu(nn.Dense(self.cfg.head_size, kernel_init=_orth(2.0))(x))
-        logits = nn.Dense(self.num_actions, kernel_init=_orth(0.01))(a)
-        c = nn.relu(nn.Dense(self.cfg.head_size, kernel_init=_orth(2.0))(x))
-        value = nn.Dense(1, kernel_init=_orth(1.0))(c)[..., 0]
+        cfg = self.cfg
+        hidden = (cfg.head_size,) * cfg.head_layers
+        mlp = lambda out, scale, name: MLP(
+            hidden, out, cfg.activation, "orthogonal", cfg.head_scale, scale, name=name
+        )
+        logits = mlp(self.num_actions, 0.01, "actor")(x)
+        value = mlp(1, 1.0, "critic")(x)[..., 0]
         return logits, value
 
 
@@ -303,18 +444,33 @@ lstm_sequence.defvjp(_lstm_vjp_fwd, _lstm_vjp_bwd)
 
 
 class ActorCritic(NamedTuple):
-    """A student network as pure functions (see the module docstring for shapes)."""
+    """A student network as pure functions (see the module docstring for shapes).
+
+    ``apply`` returns the policy output ``out`` that ``dist`` turns into actions: logits
+    float32[T, B, A] (discrete) or ``(mean, log_std)`` float32[T, B, A] each (continuous).
+    """
 
     init: Callable[[jax.Array, Any], Any]
     initial_carry: Callable[[int], Any]
-    apply: Callable[[Any, Any, Any, jax.Array], tuple[Any, jax.Array, jax.Array]]
+    apply: Callable[[Any, Any, Any, jax.Array], tuple[Any, Any, jax.Array]]
     num_actions: int
     recurrent: bool
     config: NetworkConfig
+    dist: ActionDist = CATEGORICAL
 
 
-def make_actor_critic(config: NetworkConfig, num_actions: int) -> ActorCritic:
-    """Build an actor-critic for ``num_actions`` discrete actions. All functions jittable."""
+def make_actor_critic(
+    config: NetworkConfig, num_actions: int, *, continuous: bool = False
+) -> ActorCritic:
+    """Build an actor-critic. All returned functions are jittable.
+
+    Args:
+      config: the static :class:`NetworkConfig`.
+      num_actions: number of discrete actions, or the action dimension when ``continuous``.
+      continuous: a Gaussian policy (state-independent learned ``log_std``, initialised to
+        ``config.init_log_std``) instead of a categorical one; actions are unbounded, so the
+        caller clips or squashes them into the env's bounds.
+    """
     if not isinstance(num_actions, int) or num_actions < 1:
         raise ValueError(f"num_actions must be an integer >= 1, got {num_actions!r}")
     enc = _Encoder(config)
@@ -343,7 +499,14 @@ def make_actor_critic(config: NetworkConfig, num_actions: int) -> ActorCritic:
             params["core"] = core.init(k2, initial_carry(b), feat)
             feat = jnp.zeros((b, size), jnp.float32)
         params["heads"] = heads.init(k3, feat)
+        if continuous:
+            params["log_std"] = jnp.full((num_actions,), config.init_log_std, jnp.float32)
         return params
+
+    def policy_out(params, logits):
+        if not continuous:
+            return logits
+        return logits, jnp.broadcast_to(params["log_std"], logits.shape)
 
     def apply(params, carry, obs_seq: Any, reset_seq: jax.Array):
         """Run ``T`` steps: returns (carry, logits float32[T, B, A], value float32[T, B])."""
@@ -359,7 +522,7 @@ def make_actor_critic(config: NetworkConfig, num_actions: int) -> ActorCritic:
                 wh = params["core"]["params"]["wh"]["kernel"]
                 carry, hs = lstm_sequence(wh, xp, reset_seq.astype(bool), carry)
                 logits, value = heads.apply(params["heads"], hs.reshape(t * b, -1))
-                return carry, logits.reshape(t, b, -1), value.reshape(t, b)
+                return carry, policy_out(params, logits.reshape(t, b, -1)), value.reshape(t, b)
 
             def step(c, inp):
                 x, r = inp
@@ -371,7 +534,7 @@ def make_actor_critic(config: NetworkConfig, num_actions: int) -> ActorCritic:
             carry, feat = jax.lax.scan(step, carry, (feat, reset_seq), unroll=_UNROLL)
             feat = feat.reshape(t * b, -1)
         logits, value = heads.apply(params["heads"], feat)
-        return carry, logits.reshape(t, b, -1), value.reshape(t, b)
+        return carry, policy_out(params, logits.reshape(t, b, -1)), value.reshape(t, b)
 
     return ActorCritic(
         init=init,
@@ -380,7 +543,20 @@ def make_actor_critic(config: NetworkConfig, num_actions: int) -> ActorCritic:
         num_actions=num_actions,
         recurrent=recurrent,
         config=config,
+        dist=GAUSSIAN if continuous else CATEGORICAL,
     )
 
 
-__all__ = ["NETWORK_PRESETS", "ActorCritic", "NetworkConfig", "make_actor_critic"]
+__all__ = [
+    "ACTIVATIONS",
+    "CATEGORICAL",
+    "GAUSSIAN",
+    "KERNEL_INITS",
+    "MLP",
+    "NETWORK_PRESETS",
+    "ActionDist",
+    "ActorCritic",
+    "NetworkConfig",
+    "check_activation",
+    "make_actor_critic",
+]

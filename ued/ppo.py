@@ -1,5 +1,7 @@
-"""PPO for the student: GAE (terminated vs truncated), the clipped loss, masked minibatch updates,
-and the Adam / Adam-Rel optimisers.
+"""The toolkit's one PPO: GAE (terminated vs truncated), the clipped loss, masked minibatch
+updates, Adam / Adam-Rel; for recurrent and feed-forward actor-critics, discrete (categorical)
+and continuous (Gaussian) policies. It serves the UED student (``ued.train``) and the
+feed-forward agents of ``meta`` alike.
 
 Conventions (time-major, ``T`` steps x ``B`` environments):
 
@@ -11,12 +13,10 @@ Conventions (time-major, ``T`` steps x ``B`` environments):
 * Both end the GAE trace: advantages never leak across episodes.
 * The last step of a rollout that is neither bootstraps from ``last_value = V(s_T)``.
 
-The optimiser is ``clip_by_global_norm -> scale_by_adam``; the learning rate (linearly annealed)
-is applied outside so it can depend on the student's update count without rebuilding optax.
-Adam-Rel (Ellis et al., NeurIPS 2024, "Adam on local time") is the same transform with Adam's
-step count set back to 0 at the start of each PPO batch (before the epochs), keeping the moment
-estimates; since optax bias-corrects with ``count + 1`` the first step after the reset uses
-``tau = 1``. See :func:`reset_adam_count`.
+The learning rate and its linear annealing live in :class:`PPOParams` (dynamic): one program
+can train a population of learners with different learning rates (``jax.vmap`` over params).
+The optimiser is :func:`ued.optim.make_adam`; the rate is applied outside optax
+(:func:`ued.optim.apply_step`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
+from ued.networks import CATEGORICAL, ActionDist, ActorCritic
+from ued.optim import apply_step, linear_schedule, make_adam, reset_adam_count
+
 OPTIMIZERS = ("adam", "adam-rel")
+MINIBATCH_AXES = ("env", "sample")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,12 +43,10 @@ class PPOConfig:
 
     Attributes:
       num_epochs: passes over each rollout batch.
-      num_minibatches: minibatches per epoch, split along the environment axis (recurrent nets
-        need whole sequences), so it must divide the number of environments.
-      lr: initial learning rate.
-      lr_anneal_updates: the learning rate decays linearly from ``lr`` to 0 over this many
-        student updates (gradient batches actually applied); 0 keeps it constant. Its own field,
-        independent of the run length, so extending a run never changes its past.
+      num_minibatches: minibatches per epoch.
+      minibatch_axis: ``"env"`` splits the environment axis (whole sequences: recurrent nets
+        need them; ``num_minibatches`` must divide ``B``); ``"sample"`` shuffles single
+        transitions (feed-forward nets only; ``num_minibatches`` must divide ``T * B``).
       max_grad_norm: global gradient-norm clip.
       optimizer: ``"adam"`` or ``"adam-rel"`` (Adam's step count restarts at each PPO batch).
       adam_eps: Adam's epsilon.
@@ -53,8 +55,7 @@ class PPOConfig:
 
     num_epochs: int = 5
     num_minibatches: int = 1
-    lr: float = 1e-4
-    lr_anneal_updates: int = 30_000
+    minibatch_axis: str = "env"
     max_grad_norm: float = 0.5
     optimizer: str = "adam"
     adam_eps: float = 1e-5
@@ -65,12 +66,11 @@ class PPOConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"PPOConfig.{name} must be an integer >= 1, got {v!r}")
-        if not isinstance(self.lr_anneal_updates, int) or self.lr_anneal_updates < 0:
+        if self.minibatch_axis not in MINIBATCH_AXES:
             raise ValueError(
-                f"PPOConfig.lr_anneal_updates must be an integer >= 0, got {self.lr_anneal_updates!r}"
+                f"PPOConfig.minibatch_axis must be one of {MINIBATCH_AXES}, "
+                f"got {self.minibatch_axis!r}"
             )
-        if not self.lr > 0:
-            raise ValueError(f"PPOConfig.lr must be > 0, got {self.lr!r}")
         if not self.max_grad_norm > 0:
             raise ValueError(f"PPOConfig.max_grad_norm must be > 0, got {self.max_grad_norm!r}")
         if self.optimizer not in OPTIMIZERS:
@@ -81,13 +81,51 @@ class PPOConfig:
 
 @struct.dataclass
 class PPOParams:
-    """Dynamic PPO numbers (vmappable, sweepable)."""
+    """Dynamic PPO numbers (vmappable, sweepable; defaults: the published maze settings).
+
+    ``lr`` is the initial learning rate; it decays linearly to 0 over ``lr_anneal_updates``
+    student updates (gradient batches actually applied; 0 keeps it constant). The annealing
+    length is its own field, independent of the run length, so extending a run never changes
+    its past.
+    """
 
     gamma: jax.Array | float = 0.995
     gae_lambda: jax.Array | float = 0.98
     clip_eps: jax.Array | float = 0.2
     vf_coef: jax.Array | float = 0.5
     ent_coef: jax.Array | float = 1e-3
+    lr: jax.Array | float = 1e-4
+    lr_anneal_updates: jax.Array | int = 30_000
+
+
+_PARAM_RANGES = {
+    "gamma": (0.0, 1.0),
+    "gae_lambda": (0.0, 1.0),
+    "clip_eps": (0.0, None),
+    "vf_coef": (0.0, None),
+    "ent_coef": (0.0, None),
+    "lr": (0.0, None),
+    "lr_anneal_updates": (0.0, None),
+}
+
+
+def check_ppo_params(params: PPOParams) -> None:
+    """Host-side check of concrete :class:`PPOParams` (traced fields are skipped): every value
+    finite and in range (``0 <= gamma, gae_lambda <= 1``, ``lr > 0``, the rest ``>= 0``).
+    Raises ``ValueError`` naming the field, the bad value and the allowed range."""
+    import numpy as np
+
+    for name, (lo, hi) in _PARAM_RANGES.items():
+        v = getattr(params, name)
+        if isinstance(v, jax.core.Tracer):
+            continue
+        a = np.asarray(v, np.float64)
+        bad = ~np.isfinite(a) | (a < lo) | ((a > hi) if hi is not None else False)
+        if name == "lr":
+            bad = bad | (a <= 0)
+        if np.any(bad):
+            rng = f"[{lo}, {hi}]" if hi is not None else ("> 0" if name == "lr" else f">= {lo}")
+            raise ValueError(f"PPOParams.{name} must be {rng}, got {v!r}")
 
 
 @struct.dataclass
@@ -157,7 +195,7 @@ class LossInfo(NamedTuple):
 
 
 def ppo_loss(
-    logits: jax.Array,
+    policy_out: Any,
     value: jax.Array,
     action: jax.Array,
     old_log_prob: jax.Array,
@@ -167,17 +205,18 @@ def ppo_loss(
     mask: jax.Array,
     params: PPOParams,
     normalize_advantages: bool = True,
+    dist: ActionDist = CATEGORICAL,
 ) -> LossInfo:
     """Clipped PPO loss with value clipping and an entropy bonus, averaged over ``mask``.
 
-    All inputs have the same leading shape ``S`` (e.g. ``(T, B)``); ``logits`` is ``S + (A,)``.
+    All inputs have the same leading shape ``S`` (e.g. ``(T, B)``); ``policy_out`` is what
+    ``dist`` reads (logits ``S + (A,)`` for the default categorical policy).
     ``loss = pg_loss + vf_coef * value_loss - ent_coef * entropy`` where
     ``value_loss = 0.5 * mean(max((v - R)^2, (v_clip - R)^2))``. Jittable.
     """
     mask = mask.astype(jnp.float32)
-    logp_all = jax.nn.log_softmax(logits)
-    logp = jnp.take_along_axis(logp_all, action[..., None].astype(jnp.int32), axis=-1)[..., 0]
-    entropy = -jnp.sum(jnp.exp(logp_all) * logp_all, axis=-1)
+    logp = dist.log_prob(policy_out, action)
+    entropy = dist.entropy(policy_out)
     adv = advantage
     if normalize_advantages:
         mu = _masked_mean(adv, mask)
@@ -199,28 +238,14 @@ def ppo_loss(
 
 
 def make_optimizer(config: PPOConfig) -> optax.GradientTransformation:
-    """``clip_by_global_norm -> scale_by_adam`` (the learning rate is applied by the caller)."""
-    return optax.chain(
-        optax.clip_by_global_norm(config.max_grad_norm), optax.scale_by_adam(eps=config.adam_eps)
-    )
+    """PPO's optimiser: :func:`ued.optim.make_adam` with the config's clip and epsilon."""
+    return make_adam(config.max_grad_norm, config.adam_eps)
 
 
-def reset_adam_count(opt_state: Any) -> Any:
-    """Adam-Rel: set every ``ScaleByAdamState.count`` to 0, keeping ``mu`` and ``nu``. Jittable."""
-    is_adam = lambda s: isinstance(s, optax.ScaleByAdamState)
-    return jax.tree.map(
-        lambda s: s._replace(count=jnp.zeros_like(s.count)) if is_adam(s) else s,
-        opt_state,
-        is_leaf=is_adam,
-    )
-
-
-def learning_rate(config: PPOConfig, num_updates: jax.Array) -> jax.Array:
-    """Linear annealing from ``lr`` to 0 over ``lr_anneal_updates`` student updates."""
-    if config.lr_anneal_updates == 0:
-        return jnp.asarray(config.lr, jnp.float32)
-    frac = 1.0 - num_updates.astype(jnp.float32) / config.lr_anneal_updates
-    return config.lr * jnp.clip(frac, 0.0, 1.0)
+def learning_rate(params: PPOParams, num_updates: jax.Array) -> jax.Array:
+    """Linear annealing from ``params.lr`` to 0 over ``params.lr_anneal_updates`` student
+    updates (constant when 0). Jittable; float32[]."""
+    return linear_schedule(params.lr, params.lr_anneal_updates, num_updates)
 
 
 class Batch(NamedTuple):
@@ -228,7 +253,7 @@ class Batch(NamedTuple):
 
     obs: Any
     reset: jax.Array  # bool[T, B] obs[t] starts an episode (recurrent state is reset)
-    action: jax.Array  # int32[T, B]
+    action: jax.Array  # int32[T, B] (discrete) or float32[T, B, A] (continuous)
     log_prob: jax.Array  # float32[T, B]
     value: jax.Array  # float32[T, B]
     advantage: jax.Array  # float32[T, B]
@@ -236,23 +261,35 @@ class Batch(NamedTuple):
     mask: jax.Array  # bool[T, B] transitions the update uses
 
 
-def make_ppo_update(
-    config: PPOConfig, apply_fn: Callable, initial_carry: Callable[[int], Any]
-) -> Callable:
+def flatten_time(batch: Batch) -> Batch:
+    """``(T, B)`` -> ``(1, T * B)``: every transition becomes its own length-1 sequence, so
+    minibatches over the environment axis are minibatches of single transitions (feed-forward
+    nets only). Jittable."""
+    return jax.tree.map(lambda x: x.reshape((1, -1) + x.shape[2:]), batch)
+
+
+def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
     """Build ``update(key, student, batch, params) -> (student, metrics)``. Jittable.
 
-    Runs ``num_epochs`` x ``num_minibatches`` gradient steps; minibatches are random splits of
-    the environment axis (whole sequences, so recurrent nets replay from their initial state).
-    ``apply_fn(params, carry, obs_seq, reset_seq) -> (carry, logits, value)``.
+    Runs ``num_epochs`` x ``num_minibatches`` gradient steps at the learning rate
+    :func:`learning_rate` ``(params, student.num_updates)``. With ``minibatch_axis="env"``
+    minibatches are random splits of the environment axis (whole sequences, so recurrent nets
+    replay from their initial state); with ``"sample"`` random splits of all ``T * B``
+    transitions. ``net``: an :class:`ued.networks.ActorCritic` (its ``apply`` and ``dist``).
     """
     tx = make_optimizer(config)
     nm = config.num_minibatches
+    if config.minibatch_axis == "sample" and net.recurrent:
+        raise ValueError(
+            "PPOConfig.minibatch_axis='sample' shuffles single transitions; a recurrent net "
+            "needs whole sequences: use minibatch_axis='env'"
+        )
 
     def loss_fn(p, mb: Batch, params: PPOParams):
         b = mb.reset.shape[1]
-        _, logits, value = apply_fn(p, initial_carry(b), mb.obs, mb.reset)
+        _, out, value = net.apply(p, net.initial_carry(b), mb.obs, mb.reset)
         info = ppo_loss(
-            logits,
+            out,
             value,
             mb.action,
             mb.log_prob,
@@ -262,16 +299,20 @@ def make_ppo_update(
             mb.mask,
             params,
             config.normalize_advantages,
+            net.dist,
         )
         return info.loss, info
 
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
     def update(key: jax.Array, student: StudentState, batch: Batch, params: PPOParams):
+        if config.minibatch_axis == "sample":
+            batch = flatten_time(batch)
         b = batch.reset.shape[1]
         if b % nm:
-            raise ValueError(f"num_minibatches={nm} must divide the number of environments {b}")
-        lr = learning_rate(config, student.num_updates)
+            what = "T * B transitions" if config.minibatch_axis == "sample" else "environments"
+            raise ValueError(f"num_minibatches={nm} must divide the number of {what} {b}")
+        lr = learning_rate(params, student.num_updates)
         opt_state = student.opt_state
         if config.optimizer == "adam-rel":
             opt_state = reset_adam_count(opt_state)
@@ -279,8 +320,7 @@ def make_ppo_update(
         def minibatch_step(carry, mb):
             p, o = carry
             (_, info), grads = grad_fn(p, mb, params)
-            upd, o = tx.update(grads, o, p)
-            p = jax.tree.map(lambda w, u: w - lr * u, p, upd)
+            p, o = apply_step(tx, grads, o, p, lr)
             return (p, o), (info, optax.tree.norm(grads))
 
         def epoch(carry, k):
@@ -303,18 +343,29 @@ def make_ppo_update(
     return update
 
 
+def init_student(key: jax.Array, config: PPOConfig, net: ActorCritic, obs: Any) -> StudentState:
+    """A fresh :class:`StudentState`: ``net.init(key, obs)`` (obs leaves ``(B, ...)``), the
+    optimiser state, and 0 updates. Jittable."""
+    params = net.init(key, obs)
+    return StudentState(params, make_optimizer(config).init(params), jnp.zeros((), jnp.int32))
+
+
 PPO_METRICS = ("loss", "pg_loss", "value_loss", "entropy", "approx_kl", "clip_frac", "grad_norm")
 
 
 __all__ = [
     "Batch",
     "LossInfo",
+    "MINIBATCH_AXES",
     "OPTIMIZERS",
     "PPOConfig",
     "PPOParams",
     "PPO_METRICS",
     "StudentState",
+    "check_ppo_params",
+    "flatten_time",
     "gae",
+    "init_student",
     "learning_rate",
     "make_optimizer",
     "make_ppo_update",

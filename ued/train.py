@@ -33,7 +33,16 @@ from ued.curriculum import BRANCH_NAMES, BRANCH_REPLAY, Curriculum, LevelStats, 
 from ued.env import Environment
 from ued.level_space import LevelSpace
 from ued.networks import ActorCritic
-from ued.ppo import Batch, PPOConfig, PPOParams, StudentState, gae, make_optimizer, make_ppo_update
+from ued.ppo import (
+    Batch,
+    PPOConfig,
+    PPOParams,
+    StudentState,
+    check_ppo_params,
+    gae,
+    make_optimizer,
+    make_ppo_update,
+)
 from ued.rollout import reset_batch, rollout, rollout_stats
 from ued.wrappers import AutoReplay, EpisodeStats
 
@@ -162,11 +171,12 @@ def make_train(
         raise ValueError(f"student has {student.num_actions} actions but the env has {n_act}")
     wrapped = EpisodeStats(AutoReplay(env))
     score_fn = _resolve_score(score)
-    ppo_update = make_ppo_update(config.ppo, student.apply, student.initial_carry)
+    ppo_update = make_ppo_update(config.ppo, student)
     tx = make_optimizer(config.ppo)
     b, t = config.num_envs, config.num_steps
     default_env_params = env.default_params if env_params is None else env_params
     default_ppo = PPOParams() if ppo_params is None else ppo_params
+    check_ppo_params(default_ppo)
     descriptor_names = tuple(space.descriptor_names or ()) if space.descriptor else ()
     optimal_return = space.optimal_return
 
