@@ -16,8 +16,8 @@ import jax
 def jaxued_module(name: str) -> ModuleType:
     """``importlib.import_module(name)`` for a jaxued module (e.g. ``"jaxued.level_sampler"``).
 
-    A missing jaxued is a ``SystemExit`` naming the fix: the comparison was asked for, so it
-    must not be skipped silently.
+    A missing jaxued is a ``SystemExit`` naming the fix: the caller asked for the comparison,
+    so it must not be skipped silently.
     """
     if not hasattr(jax, "tree_map"):
         jax.tree_map = jax.tree_util.tree_map

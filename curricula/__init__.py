@@ -1,11 +1,15 @@
 """openued curricula: the level buffer and curricula as values (DR, PLR, robust PLR, ACCEL,
-their parallel modes, SFL, a MAP-Elites level archive), plus diagnostic plots.
+their parallel modes, SFL, a MAP-Elites level archive, SAMPLR), plus diagnostic plots.
 
 Every factory returns a ``ued.Curriculum`` (``init / propose / observe / diagnostics``)::
 
     cur = curricula.make_plr(space, num_envs=32, robust=True)
     cstate = cur.init(key)
     cstate, proposal = cur.propose(key, cstate, cur.default_params, evaluate)
+
+and every one goes to ``ued.make_train`` the same way; SAMPLR's fictitious transitions travel
+inside its curriculum (``Curriculum.make_step_hook``), so ``make_samplr(space, B)`` needs no
+companion object.
 
 Plotting helpers live in ``curricula.plotting`` (host-side; imported lazily so importing this
 package does not pull in matplotlib).

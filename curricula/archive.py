@@ -17,7 +17,7 @@ cell of their descriptor and replace its elite only if the cell is empty or thei
 strictly higher (several candidates for one cell in a batch: the highest wins, ties to the
 lower env index). Default training: on every proposed level (``robust=True``: elites only).
 
-Maze default (issue 3): wall count x shortest-path length, 10 x 10 bins; use
+Maze default: wall count x shortest-path length, 10 x 10 bins; use
 :func:`maze_archive_config` for its bounds.
 """
 

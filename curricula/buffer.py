@@ -7,7 +7,7 @@ sweep or vmap in :class:`LevelSamplerParams`; the evolving data in :class:`Level
 Replay distribution (PLR paper): ``P = (1 - s) P_score + s P_staleness`` with
 
 * rank prioritisation ``h_i = (1 / rank_i) ** (1 / T)`` (rank 1 = highest score, ties broken by
-  slot order, lower slot first). The temperature is a *power*, not a division (minimax issue #7);
+  slot order, lower slot first). The temperature is a *power* (minimax divides instead);
   it is computed as a softmax of ``-log(rank) / T`` so a tiny ``T`` or all-equal scores never
   give NaN (``T`` is clipped below at 1e-6).
 * top-k prioritisation: uniform over the ``k`` highest-ranked filled levels (a documented

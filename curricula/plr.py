@@ -7,10 +7,10 @@ Semantics (following the papers; choices where libraries differ are noted):
   buffer's replay distribution (probability ``replay_prob`` once the buffer is ``min_fill``
   full) or plays ``B`` fresh levels whose scores are then inserted. PLR trains on both; **robust
   PLR** (PLR⊥, Jiang et al. 2021b) trains only on replayed levels. Replayed levels keep their
-  level for the whole rollout (the trainer's auto-replay; minimax issue #6).
+  level for the whole rollout (the trainer's auto-replay, never a reset to a random level).
 * **ACCEL** (Parker-Holder et al. 2022): like robust PLR, but after every replay step the next
   step mutates **every** level just replayed (``num_edits`` applications of ``space.mutate``;
-  dcd issue #11 mutated only the first), rolls the children out (no training by default) and
+  dcd's implementation mutated only the first), rolls the children out (no training by default) and
   inserts them by score. ``generate_from_empty`` makes the "new" branch start from an empty
   level (minimax's ACCEL) instead of the random generator.
 * **Parallel mode** (minimax's PLR‖ / ACCEL‖): one proposal holds new, replayed and (ACCEL)

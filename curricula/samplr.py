@@ -9,19 +9,22 @@ predictive given the episode's ``history_stats`` (``ued.aleatoric``), so for ANY
 trajectory distribution on a level equals the one under fresh prior draws of its aleatoric
 parameters; levels are scored on these fictitious transitions.
 
-Two pieces, built separately because the trainer owns the rollout:
+:func:`make_samplr` returns one ``ued.Curriculum``, used like any other
+(``make_train(config, env, space, make_samplr(space, B), student, "maxmc")``). It has two parts:
 
-* :func:`make_samplr` -> ``ued.Curriculum``: robust PLR (``curricula.make_plr``) whose proposal
-  redraws the aleatoric fields of the fictitious levels from the prior before the rollout's first
-  reset. The trainer resets the environments itself, and the reset observation may already show
-  a random outcome (the gamble maze's cue is in view at t = 0): with an empty history the
-  posterior predictive *is* the prior, so this is the fictitious draw of that first outcome.
-  The buffer keeps the stored levels (their draws are never used for training).
-* :func:`make_samplr_step_hook` -> ``step_hook`` for ``ued.make_train``: replaces the wrapped
-  env's step on fictitious levels. Before each step it rewrites the hidden values of the env
-  state so that the next outcome is Bernoulli(p), p = posterior predictive given
-  ``history_stats`` (analytic, or a learned belief); when an episode ends, the auto-replay
-  reset redraws the aleatoric fields from the prior (a fresh episode has an empty history).
+* its ``propose`` is robust PLR's (``curricula.make_plr``) with the aleatoric fields of the
+  fictitious levels redrawn from the prior before the rollout's first reset. The trainer resets
+  the environments itself, and the reset observation may already show a random outcome (the
+  gamble maze's cue is in view at t = 0): with an empty history the posterior predictive *is*
+  the prior, so this is the fictitious draw of that first outcome. The buffer keeps the stored
+  levels (their draws are never used for training).
+* its ``make_step_hook`` builds the trainer's per-step hook (:func:`make_samplr_step_hook` is
+  the same hook for a raw env): on fictitious levels it replaces the wrapped env's step. Before
+  each step it rewrites the hidden values of the env state so that the next outcome is
+  Bernoulli(p), p = posterior predictive given ``history_stats`` (analytic, or a learned
+  belief); when an episode ends, the auto-replay reset redraws the aleatoric fields from the
+  prior (a fresh episode has an empty history). Only the environment's transitions change: the
+  student's recurrent state is the rollout's, kept within an episode and reset at its end.
 
 Choice (documented; the paper applies fictitious transitions to replayed levels): by default
 (``SAMPLRConfig.fictitious="all"``) new levels are rolled out fictitiously too, so their
@@ -90,10 +93,18 @@ def fictitious_mask(config: SAMPLRConfig, branch: jax.Array) -> jax.Array:
     return branch == BRANCH_REPLAY
 
 
-def make_samplr(space: LevelSpace, num_envs: int, config: SAMPLRConfig | None = None) -> Curriculum:
+def make_samplr(
+    space: LevelSpace,
+    num_envs: int,
+    config: SAMPLRConfig | None = None,
+    belief: Callable[[Any, jax.Array], jax.Array] | None = None,
+) -> Curriculum:
     """SAMPLR's curriculum: robust PLR over ``space`` + prior redraw of the fictitious levels'
-    aleatoric fields in each proposal. Use it with :func:`make_samplr_step_hook`.
+    aleatoric fields in each proposal + the fictitious-transition step hook
+    (``make_step_hook``, which ``ued.make_train`` calls with its wrapped env).
 
+    ``belief(level, stats) -> p``: the posterior predictive of the fictitious outcomes (see
+    :func:`make_samplr_step_hook`; the analytic one by default).
     Params: ``curricula.LevelSamplerParams``; state: ``curricula.PLRState``; name ``"samplr"``.
     Diagnostics add ``aleatoric/*`` (see :func:`with_aleatoric_diagnostics`).
     """
@@ -115,7 +126,14 @@ def make_samplr(space: LevelSpace, num_envs: int, config: SAMPLRConfig | None = 
         return base.observe(key, state, proposal, stats, params)
 
     cur = Curriculum(
-        "samplr", base.init, propose, observe, base.default_params, base.diagnostics, False
+        "samplr",
+        base.init,
+        propose,
+        observe,
+        base.default_params,
+        base.diagnostics,
+        False,
+        make_step_hook=lambda wrapped: _fictitious_hook(wrapped, spec, config, belief),
     )
     return with_aleatoric_diagnostics(cur, space)
 
@@ -126,20 +144,29 @@ def make_samplr_step_hook(
     config: SAMPLRConfig | None = None,
     belief: Callable[[Any, jax.Array], jax.Array] | None = None,
 ) -> Callable:
-    """``step_hook(key, env_state, action, env_params, proposal_i)`` for ``ued.make_train``.
+    """SAMPLR's per-step hook for the raw ``env`` wrapped as ``EpisodeStats(AutoReplay(env))``
+    (the trainer's wrapping): ``hook(key, env_state, action, env_params, proposal_i)`` takes and
+    returns those wrappers' states. A building block: :func:`make_samplr` already carries this
+    hook (``make_step_hook``), so training needs nothing but the curriculum.
 
-    ``env`` is the raw environment given to ``make_train`` (which wraps it as
-    ``EpisodeStats(AutoReplay(env))``; the hook takes and returns those wrappers' states).
     ``belief(level, stats) -> p`` is the posterior predictive used for fictitious outcomes:
     the analytic ``spec.predictive_prob`` by default, or a learned one
     (``functools.partial(model.predict, params)`` from ``ued.aleatoric.make_belief_model``).
     Jittable; the non-fictitious branch is exactly the wrapped env's step.
     """
     config = SAMPLRConfig() if config is None else config
-    spec = _spec(space)
-    fict = FictitiousEnv(env, spec, belief)
-    plain_w = EpisodeStats(AutoReplay(env))
-    fict_w = EpisodeStats(AutoReplay(fict))
+    return _fictitious_hook(EpisodeStats(AutoReplay(env)), _spec(space), config, belief)
+
+
+def _fictitious_hook(wrapped: Wrapper, spec: AleatoricSpec, config: SAMPLRConfig, belief):
+    """The hook on ``wrapped``'s states: the same wrappers around ``FictitiousEnv``."""
+    if not isinstance(wrapped, Wrapper):
+        raise TypeError(
+            "SAMPLR's step hook replaces the step of a wrapped env (auto-reset wrappers around "
+            f"the raw env); got {type(wrapped).__name__}"
+        )
+    plain_w = wrapped
+    fict_w = wrapped.with_base_env(FictitiousEnv(wrapped.unwrapped, spec, belief))
 
     def hook(key, state: EpisodeStatsState, action, params, proposal_i: Proposal):
         on = fictitious_mask(config, proposal_i.branch)
@@ -168,6 +195,9 @@ class FictitiousEnv(Wrapper):
     @property
     def name(self) -> str:
         return f"Fictitious({self.env.name})"
+
+    def inner_state(self, state):
+        return state  # its state is the wrapped env's own
 
     def reset_to_level(self, key, level, params):
         k_prior, k_reset = jax.random.split(key)

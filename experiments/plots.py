@@ -198,14 +198,15 @@ def _top_levels(run, path: Path, k: int = 16) -> Path | None:
 
 
 def make_gif(run_dir, path: Path, num_levels: int = 4, max_frames: int = 120) -> Path:
-    """Animation of the agent (seed 0, sampled actions) on up to ``num_levels`` eval mazes."""
+    """Animation of the agent (seed 0, sampled actions) on up to ``num_levels`` eval mazes: the
+    first episode on each, drawn from the maze states the rollout records."""
     import jax
     import jax.numpy as jnp
     from PIL import Image
 
     from envs.maze import render_state
     from experiments.cli import restore
-    from ued.rollout import reset_batch
+    from ued.rollout import first_episode, reset_batch, rollout
     from ued.wrappers import AutoReplay, EpisodeStats
 
     exp, state, _ = restore(run_dir)
@@ -225,25 +226,20 @@ def make_gif(run_dir, path: Path, num_levels: int = 4, max_frames: int = 120) ->
 
     @jax.jit
     def play(key):
-        rc = reset_batch(key, env, levels, ep, net.initial_carry(n))
-
-        def body(c, k):
-            rc, alive = c
-            obs1 = jax.tree.map(lambda x: x[None], rc.obs)
-            carry, logits, _ = net.apply(params, rc.carry, obs1, rc.reset[None])
-            a = jax.random.categorical(k, logits[0]).astype(jnp.int32)
-            obs, es, _, term, trunc, _ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
-                jax.random.split(k, n), rc.env_state, a, ep
-            )
-            frame_state = rc.env_state.env_state.env_state
-            done = term | trunc
-            new = rc.replace(env_state=es, obs=obs, carry=carry, reset=done)
-            return (new, alive & ~done), (frame_state, alive)
-
-        _, (states, alive) = jax.lax.scan(
-            body, (rc, jnp.ones(n, bool)), jax.random.split(key, steps)
+        k_reset, k_roll = jax.random.split(key)
+        rc = reset_batch(k_reset, env, levels, ep, net.initial_carry(n))
+        res = rollout(
+            k_roll,
+            rc,
+            params,
+            ep,
+            net=net,
+            step_fn=env.step,
+            num_steps=steps,
+            record_state=env.base_state,  # the maze's own state, before each action
         )
-        frames = jax.vmap(jax.vmap(render_state))(states)  # (T, n, H, W, 3)
+        frames = jax.vmap(jax.vmap(render_state))(res.states)  # (T, n, H, W, 3)
+        alive = first_episode(jnp.logical_or(res.traj.terminated, res.traj.truncated))
         return frames, alive
 
     frames, alive = jax.device_get(play(jax.random.key(0)))

@@ -7,7 +7,7 @@ staleness 0.3, rank temperature 0.3, min fill 0.5; robust PLR and SAMPLR score w
 
     gamble-dr, gamble-robust-plr, gamble-samplr, lava-dr, lava-robust-plr, lava-samplr
 
-Commands (``python -m experiments.samplr ...``; the lead may route ``openued`` to them)::
+Commands (``python -m experiments.samplr ...``; ``openued train/eval/plot`` dispatch here)::
 
     train PRESET [--num-updates N] [--num-seeds K] [--out DIR] [--no-progress]
     eval RUN_DIR                      # last stdout line: one JSON object (see samplr_eval)
@@ -19,7 +19,7 @@ Evaluation (:func:`samplr_eval`), per seed, then mean and a 95% t-interval over 
 * ``paying_share`` (gamble) / ``mean_theta`` (lava): the aleatoric parameter in trained-on
   episodes, averaged over the run's trained updates (``cur/aleatoric/trained``).
 * gamble: ``gamble_rate`` {``no_cue``, ``favourable``, ``unfavourable``}: share of held-out
-  layouts (both exits at equal distance, :func:`envs.aleatoric_mazes.gamble_eval_layouts`)
+  layouts (both exits at equal distance, :func:`envs.aleatoric.gamble_eval_layouts`)
   where the greedy policy leaves by the gamble exit; ``ground_truth_return``: EXACT expected
   return of the greedy policy under the ground truth, enumerating cue flag (1/2 each) x coin x
   cue reading with their prior probabilities (each case is deterministic given the greedy
@@ -131,19 +131,14 @@ class SamplrExperiment:
     curriculum: Any
     student: Any
     trainer: Any
-    step_hook: Any
 
 
 def build(cfg: SamplrConfig) -> SamplrExperiment:
-    """Env, level space, curriculum (+ SAMPLR hook), feed-forward student and trainer."""
+    """Env, level space, curriculum (SAMPLR's carries its step hook), feed-forward student and
+    trainer."""
     import curricula
-    from curricula.samplr import (
-        SAMPLRConfig,
-        make_samplr,
-        make_samplr_step_hook,
-        with_aleatoric_diagnostics,
-    )
-    from envs.aleatoric_mazes import make_aleatoric_maze
+    from curricula.samplr import SAMPLRConfig, make_samplr, with_aleatoric_diagnostics
+    from envs.aleatoric import make_aleatoric_maze
     from ued.networks import NetworkConfig, make_actor_critic
     from ued.ppo import PPOConfig, PPOParams
     from ued.train import TrainConfig, make_train
@@ -157,7 +152,6 @@ def build(cfg: SamplrConfig) -> SamplrExperiment:
         temperature=cfg.temperature,
         min_fill=cfg.min_fill,
     )
-    hook = None
     if cfg.curriculum == "dr":
         cur = with_aleatoric_diagnostics(curricula.make_dr(space, b), space)
     elif cfg.curriculum == "robust-plr":
@@ -166,7 +160,6 @@ def build(cfg: SamplrConfig) -> SamplrExperiment:
     else:
         sc = SAMPLRConfig(buffer=buf, fictitious=cfg.fictitious)
         cur = make_samplr(space, b, sc)._replace(default_params=bp)
-        hook = make_samplr_step_hook(env, space, sc)
     student = make_actor_critic(
         NetworkConfig(encoder="flat", torso=(64,), core="none", head_size=32),
         env.action_space().n,
@@ -187,8 +180,8 @@ def build(cfg: SamplrConfig) -> SamplrExperiment:
         lr=cfg.lr,
         lr_anneal_updates=0,
     )
-    trainer = make_train(tc, env, space, cur, student, cfg.score, ppo_params=pp, step_hook=hook)
-    return SamplrExperiment(cfg, env, space, cur, student, trainer, hook)
+    trainer = make_train(tc, env, space, cur, student, cfg.score, ppo_params=pp)
+    return SamplrExperiment(cfg, env, space, cur, student, trainer)
 
 
 def _seed_keys(seed: int, k: int):
@@ -262,48 +255,48 @@ def interval(values) -> dict[str, Any]:
     return {"per_seed": per, "mean": m, "ci95": [m - half, m + half]}
 
 
-def _greedy_episodes(env, student, params, levels, num_steps: int, key, greedy: bool = True):
-    """First episodes on ``levels`` (batched, raw env) under the greedy (argmax) policy, or the
-    stochastic policy itself with ``greedy=False``: dict of per-level arrays (return, exit /
-    detour / solved flags of the first episode). Jittable."""
+def _greedy_episodes(
+    env, student, params, levels, num_steps: int, key, greedy: bool = True, info_keys=()
+):
+    """First episodes on ``levels`` (batched) under the greedy (mode) policy, or the stochastic
+    policy itself with ``greedy=False``: dict of per-level arrays, ``"return"`` of the first
+    episode (0 if unfinished after ``num_steps``) and, for each of ``info_keys``, ``info[key]``
+    on the step that ended it (``exit``, ``detour``: reported there; 0 if unfinished). The
+    toolkit's rollout (``ued.rollout``), so a recurrent student keeps its state through the
+    episode. Jittable."""
     import jax
     import jax.numpy as jnp
 
+    from ued.rollout import first_episode, reset_batch, rollout
+    from ued.wrappers import AutoReplay, EpisodeStats
+
     n = jax.tree.leaves(levels)[0].shape[0]
     ep = env.default_params
-    obs, st = jax.vmap(env.reset_to_level, in_axes=(0, 0, None))(
-        jax.random.split(key, n), levels, ep
+    wrapped = EpisodeStats(AutoReplay(env))
+    k_reset, k_roll = jax.random.split(key)
+    rc = reset_batch(k_reset, wrapped, levels, ep, student.initial_carry(n))
+    res = rollout(
+        k_roll,
+        rc,
+        params,
+        ep,
+        net=student,
+        step_fn=wrapped.step,
+        num_steps=num_steps,
+        greedy=greedy,
+        record_trajectory=False,
+        count_episodes=True,
+        record_info=(*info_keys, "returned_episode"),
     )
-    carry0 = student.initial_carry(n)
-
-    def body(c, k):
-        obs, st, done, ret, ex, det = c
-        _, logits, _ = student.apply(
-            params, carry0, jax.tree.map(lambda x: x[None], obs), jnp.ones((1, n), bool)
-        )
-        k, k_act = jax.random.split(k)
-        if greedy:
-            a = jnp.argmax(logits[0], -1).astype(jnp.int32)
-        else:
-            a = jax.random.categorical(k_act, logits[0]).astype(jnp.int32)
-        obs2, st2, r, term, trunc, info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
-            jax.random.split(k, n), st, a, ep
-        )
-        live = ~done
-        ret = ret + jnp.where(live, r, 0.0)
-        ex = jnp.where(
-            live & (info.get("exit", jnp.zeros(n, jnp.int32)) > 0),
-            info.get("exit", jnp.zeros(n, jnp.int32)),
-            ex,
-        )
-        det = det | (live & info.get("detour", jnp.zeros(n, bool)))
-        done = done | term | trunc
-        return (obs2, st2, done, ret, ex, det), None
-
-    z = jnp.zeros(n, bool)
-    init = (obs, st, z, jnp.zeros(n, jnp.float32), jnp.zeros(n, jnp.int32), z)
-    (_, _, _, ret, ex, det), _ = jax.lax.scan(body, init, jax.random.split(key, num_steps))
-    return {"return": ret, "exit": ex, "detour": det}
+    done = res.info["returned_episode"]
+    end = first_episode(done) & done  # bool[T, n] the step the first episode ended
+    out = {
+        k: jnp.max(jnp.where(end, res.info[k], jnp.zeros_like(res.info[k])), axis=0)
+        for k in info_keys
+    }
+    cnt = res.counters
+    out["return"] = jnp.where(cnt.num_episodes > 0, cnt.first_return, 0.0)
+    return out
 
 
 def _seed_params(params, i: int):
@@ -322,7 +315,7 @@ def gamble_eval(
     import jax
     import jax.numpy as jnp
 
-    from envs.aleatoric_mazes import (
+    from envs.aleatoric import (
         CUE_ACCURACY,
         EXIT_GAMBLE,
         MAX_STEPS,
@@ -360,7 +353,14 @@ def gamble_eval(
         lv = jax.tree.map(lambda x: jnp.repeat(x, reps, 0), batch)
         res = jax.jit(
             lambda p, lv: _greedy_episodes(
-                env, student, p, lv, MAX_STEPS, jax.random.key(0), greedy=(reps == 1)
+                env,
+                student,
+                p,
+                lv,
+                MAX_STEPS,
+                jax.random.key(0),
+                greedy=(reps == 1),
+                info_keys=("exit",),
             )
         )(params, lv)
         shape = (len(cases), num_layouts * reps)
@@ -386,7 +386,7 @@ def lava_eval(env, space, student, params, episodes_per_layout: int = 64, seed: 
     import jax
     import jax.numpy as jnp
 
-    from envs.aleatoric_mazes import MAX_STEPS, lava_eval_layouts
+    from envs.aleatoric import MAX_STEPS, lava_eval_layouts
 
     lay = lava_eval_layouts()
     n_l = jax.tree.leaves(lay)[0].shape[0]
@@ -398,7 +398,7 @@ def lava_eval(env, space, student, params, episodes_per_layout: int = 64, seed: 
     def run(p, lv, key, greedy):
         k1, k2 = jax.random.split(key)
         lv = jax.vmap(spec.prior_sample)(jax.random.split(k1, n), lv)
-        return _greedy_episodes(env, student, p, lv, MAX_STEPS, k2, greedy)
+        return _greedy_episodes(env, student, p, lv, MAX_STEPS, k2, greedy, ("detour",))
 
     out = {}
     for mode, greedy in (("", True), ("_sampled", False)):

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from curricula.samplr import FictitiousEnv
-from envs.aleatoric_mazes import (
+from envs.aleatoric import (
     ALEATORIC_MAZES,
     LavaLevel,
     lava_route_values,

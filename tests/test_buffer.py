@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -273,9 +274,8 @@ def test_jit_equals_eager_and_deterministic():
     a = fixed_ops(ls, s0, jit=False)
     b = fixed_ops(ls, s0, jit=True)
     c = fixed_ops(ls, s0, jit=True)
-    for x, y, z in zip(jax.tree.leaves(a), jax.tree.leaves(b), jax.tree.leaves(c), strict=True):
-        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6)
-        np.testing.assert_array_equal(np.asarray(y), np.asarray(z))
+    chex.assert_trees_all_close(a, b, rtol=1e-6)
+    chex.assert_trees_all_equal(b, c)
 
 
 def test_vmap_over_params_matches_loop():
@@ -300,8 +300,9 @@ def test_vmap_over_params_matches_loop():
     run_j = jax.jit(run)
     for i in range(3):
         one = run_j(jax.tree.map(lambda x, i=i: x[i], ps))
-        for x, y in zip(jax.tree.leaves(out), jax.tree.leaves(one), strict=True):
-            np.testing.assert_allclose(np.asarray(x)[i], np.asarray(y), rtol=1e-5, atol=1e-7)
+        chex.assert_trees_all_close(
+            jax.tree.map(lambda x, i=i: x[i], out), one, rtol=1e-5, atol=1e-7
+        )
 
 
 def _filled_state(scores, last_used, clock):
@@ -338,7 +339,7 @@ def test_sampling_frequencies_chi_square():
     assert counts[6:].sum() == 0
     chi2 = ((counts[:6] - n * expected) ** 2 / (n * expected)).sum()
     assert chi2 < sps.chi2.ppf(0.999, df=5), chi2
-    # the same counts reject the temperature-as-division distribution (minimax issue #7)
+    # the same counts reject the temperature-as-division distribution (minimax's variant)
     sdiv = np.exp(np.array(scores) / 0.5)
     wrong = 0.7 * sdiv / sdiv.sum() + 0.3 * stale / stale.sum()
     chi2_wrong = ((counts[:6] - n * wrong) ** 2 / (n * wrong)).sum()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import jax
 import numpy as np
 import pytest
 
@@ -168,8 +169,8 @@ def test_num_seeds_vmapped_and_load_run(tmp_path, capsys):
     run = load_run(d)
     assert run.metrics["ppo/loss"].shape == (3, 2)
     assert run.config["num_seeds"] == 2
-    leaf = np.asarray(run.params["heads"]["params"]["Dense_0"]["kernel"])
-    assert leaf.shape[0] == 2
+    leaves = [np.asarray(x) for x in jax.tree.leaves(run.params)]
+    assert leaves and all(x.shape[0] == 2 for x in leaves)  # a leading seed axis everywhere
     assert cli.main(["eval", str(d)]) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert len(res["per_seed_mean_solve_rate"]) == 2

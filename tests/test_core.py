@@ -249,6 +249,33 @@ def test_auto_reset_fresh_samples_new_levels():
     assert int(s_final.level.goal) != 1 or bool(jnp.any(s_final.level.walls))
 
 
+def test_wrapper_accessors_unwrap_and_rewrap():
+    base = LineEnv()
+    env = ued.EpisodeStats(ued.AutoReplay(base))
+    assert env.unwrapped is base and base.unwrapped is base
+    level = Line(jnp.int32(5), jnp.zeros(8, bool))
+    _, s = env.reset_to_level(jax.random.key(0), level, env.default_params)
+    _, s = env.step(jax.random.key(1), s, jnp.int32(1), env.default_params)[:2]
+    inner = env.base_state(s)
+    assert isinstance(inner, LineState) and int(inner.pos) == 1
+    assert base.base_state(inner) is inner
+    # jittable under vmap (what rollouts record)
+    states = jax.vmap(lambda _: s)(jnp.arange(3))
+    np.testing.assert_array_equal(np.asarray(jax.jit(jax.vmap(env.base_state))(states).pos), 1)
+
+    class Faster(LineEnv):
+        def step(self, key, state, action, params):
+            return super().step(key, state, 2 * action, params)
+
+    other = env.with_base_env(Faster())
+    assert type(other) is type(env) and type(other.env) is type(env.env)
+    assert isinstance(other.unwrapped, Faster) and env.unwrapped is base  # original untouched
+    _, s2 = other.step(jax.random.key(1), s, jnp.int32(1), other.default_params)[:2]
+    assert int(other.base_state(s2).pos) == 3  # the same wrapper states, the new dynamics
+    fresh = ued.AutoResetFresh(base, _sample).with_base_env(Faster())
+    assert fresh.sample_level is _sample and isinstance(fresh.env, Faster)
+
+
 # --------------------------------------------------------------------------- gymnax levels
 @pytest.fixture(scope="module")
 def cartpole():

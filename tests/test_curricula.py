@@ -264,8 +264,8 @@ def test_robust_trains_only_on_replay(runs):
 
 
 def test_plr_replayed_levels_are_buffer_levels_and_rescored(runs):
-    """Regression (minimax #6): a replay proposal is the buffer's own levels, with their
-    extras; observe updates exactly those slots and inserts nothing."""
+    """Regression (minimax reset replays to random levels): a replay proposal is the buffer's
+    own levels, with their extras; observe updates exactly those slots and inserts nothing."""
     cur, comp, _ = runs["robust_plr"]
     p = TINY_PARAMS.replace(replay_prob=1.0, min_fill=0.0)
     st = cur.init(jax.random.key(0))
@@ -292,8 +292,9 @@ def test_plr_replayed_levels_are_buffer_levels_and_rescored(runs):
 
 
 def test_accel_mutates_every_replayed_level(runs):
-    """Regression (dcd #11): the step after a replay mutates ALL replayed levels, each child
-    one edit (one bit) away from its own parent, valid, not trained on, inserted by score."""
+    """Regression (dcd mutated only the first): the step after a replay mutates ALL replayed
+    levels, each child one edit (one bit) away from its own parent, valid, not trained on,
+    inserted by score."""
     cur, comp, _ = runs["accel"]
     p = TINY_PARAMS.replace(replay_prob=1.0, min_fill=0.0)
     st = cur.init(jax.random.key(0))

@@ -3,6 +3,7 @@ reward, termination/truncation, the 7-action option, determinism, and the confor
 
 from __future__ import annotations
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -257,7 +258,7 @@ def test_env_conformance_and_determinism():
         return jax.lax.scan(body, s, jax.random.split(key, 300))[1]
 
     a, b = run(jax.random.key(0)), run(jax.random.key(0))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    chex.assert_trees_all_equal(a, b)
     c = run(jax.random.key(1))
     assert not np.array_equal(a[0], c[0])
     assert bool(jnp.any(a[3]))  # episodes truncate at T = 250 and auto-replay continues

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -42,13 +43,6 @@ SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 DIRS = ((1, 0), (0, 1), (-1, 0), (0, -1))
-
-
-def _eq(a, b) -> bool:
-    return all(
-        np.array_equal(np.asarray(x), np.asarray(y))
-        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    )
 
 
 # ----------------------------------------------------------------------------- references
@@ -144,7 +138,7 @@ def test_ascii_round_trip(text):
     assert level_to_str(lvl) == text
     assert bool(is_valid_level(lvl))
     again = level_from_str(level_to_str(lvl), CFG)
-    assert _eq(again, lvl)
+    chex.assert_trees_all_equal(again, lvl)
     # Unpadded parse keeps the text's size.
     assert level_from_str(text).wall_map.shape == (len(text.splitlines()), len(text.split()[0]))
 
@@ -251,7 +245,7 @@ def test_sample_semantics(space):
     assert bool(jnp.all(jax.vmap(is_valid_level)(batch)))
     assert set(np.asarray(batch.agent_dir).tolist()) == {0, 1, 2, 3}
     # Same key, same level, bitwise.
-    assert _eq(space.sample(jax.random.key(5)), space.sample(jax.random.key(5)))
+    chex.assert_trees_all_equal(space.sample(jax.random.key(5)), space.sample(jax.random.key(5)))
     d = jax.vmap(space.descriptor)(batch)
     assert d.dtype == jnp.float32 and d.shape == (64, 2)
     assert np.array_equal(np.asarray(d[:, 0]), walls.astype(np.float32))
@@ -316,7 +310,8 @@ def test_prefabs_parse_and_are_solvable(jitted):
         assert n > 0 and int(jitted["spl"](lvl)) == n, name
         assert float(jitted["ret"](lvl, MazeParams(jnp.int32(250)))) > 0, name
     assert prefabs["LabyrinthFlipped"] is not prefabs["Labyrinth"]
-    assert not _eq(prefabs["Labyrinth"], prefabs["LabyrinthFlipped"])
+    with pytest.raises(AssertionError):
+        chex.assert_trees_all_equal(prefabs["Labyrinth"], prefabs["LabyrinthFlipped"])
 
 
 @pytest.mark.parametrize("size", [13, 25])

@@ -85,7 +85,7 @@ def test_golden_scores(name):
     np.testing.assert_allclose(np.asarray(got), GOLDEN[name], rtol=1e-6, atol=1e-6)
 
 
-def test_registry_covers_issue_scores():
+def test_registry_covers_golden_scores():
     assert set(GOLDEN) <= set(S.SCORES)
     with pytest.raises(KeyError, match="unknown score"):
         S.get_score("nope")

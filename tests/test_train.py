@@ -182,6 +182,38 @@ def test_curriculum_evaluate_closure_probes_the_student(setup):
     np.testing.assert_array_equal(m["trained"], [1, 1])
 
 
+def test_curriculum_step_hook_drives_training_rollouts(setup):
+    """A curriculum's own hook (make_step_hook, called with the wrapped env) replaces the step
+    of training rollouts, with each env's proposal slice; a second hook from the caller is an
+    error."""
+    env, space = setup["env"], setup["space"]
+    seen = []
+
+    def make_step_hook(wrapped):
+        seen.append(wrapped)
+
+        def hook(key, state, action, params, proposal_i):
+            # every step ends an episode with reward 7 + the env's slot
+            obs, s, _, _, trunc, info = wrapped.step(key, state, action, params)
+            info = dict(info, returned_episode=jnp.asarray(True))
+            info["returned_episode_return"] = 7.0 + proposal_i.slots.astype(jnp.float32)
+            return obs, s, jnp.float32(7.0), jnp.asarray(True), trunc, info
+
+        return hook
+
+    cur = make_alternating(space, B)._replace(make_step_hook=make_step_hook)
+    cfg = TrainConfig(num_envs=B, num_steps=4, num_updates=2, ppo=PPOConfig(num_epochs=1))
+    net = make_actor_critic(NetworkConfig.small_ff(), 3)
+    tr = make_train(cfg, env, space, cur, net, pvl_score)
+    assert len(seen) == 1 and seen[0] is tr.env and tr.step_hook is not None
+    _, m = jax.jit(tr.train)(jax.random.key(0))
+    # update 1 proposes new levels (slot -1), update 2 replays slots 0..B-1
+    np.testing.assert_allclose(m["rollout/return"], [6.0, 7.0 + (B - 1) / 2])
+    np.testing.assert_array_equal(m["rollout/num_episodes"], [B * 4, B * 4])
+    with pytest.raises(ValueError, match="own step hook"):
+        make_train(cfg, env, space, cur, net, pvl_score, step_hook=tr.step_hook)
+
+
 def test_make_train_rejects_mismatched_student(setup):
     env, space = setup["env"], setup["space"]
     with pytest.raises(ValueError, match="actions"):

@@ -17,6 +17,13 @@ and fresh levels) without ``lax.cond``.
 ``evaluate(key, levels) -> LevelStats`` is a closure the trainer builds around the current
 student; curricula that need to probe the student outside the training rollout (SFL) call it,
 the others ignore it. Curricula that own a learner of their own (PAIRED) keep it in their state.
+
+A curriculum that changes transitions during its rollouts (SAMPLR resamples aleatoric
+parameters step by step) carries a step-hook factory, ``make_step_hook(env) -> hook``: the
+trainer calls it once, at build time, with its wrapped env (``EpisodeStats(AutoReplay(env))``)
+and steps its training rollouts with ``hook(key, env_state, action, env_params, proposal_i)``
+(one environment; ``proposal_i`` is that environment's slice of the proposal) instead of
+``env.step``. So such a curriculum is passed to ``make_train`` like any other.
 """
 
 from __future__ import annotations
@@ -92,6 +99,8 @@ def new_proposal(levels: Any, branch: int, train: bool) -> Proposal:
 
 
 Evaluate = Callable[[jax.Array, Any], LevelStats]
+# hook(key, env_state, action, env_params, proposal_i) -> (obs, state, reward, term, trunc, info)
+StepHook = Callable[[jax.Array, Any, jax.Array, Any, Proposal], tuple]
 
 
 class Curriculum(NamedTuple):
@@ -101,6 +110,9 @@ class Curriculum(NamedTuple):
     propose(key, cstate, params, evaluate | None) -> (CState, Proposal)
     observe(key, cstate, proposal, stats: LevelStats, params) -> CState
     diagnostics(cstate, proposal, stats) -> dict[str, float32[]]   (for logging)
+    make_step_hook(wrapped_env) -> StepHook   (host-side, at build time; None: plain steps)
+
+    ``needs_evaluate``: the trainer passes ``propose`` an ``evaluate`` probe (else ``None``).
     """
 
     name: str
@@ -110,3 +122,4 @@ class Curriculum(NamedTuple):
     default_params: Any
     diagnostics: Callable[[Any, Proposal, LevelStats], dict] | None = None
     needs_evaluate: bool = False
+    make_step_hook: Callable[[Any], StepHook] | None = None

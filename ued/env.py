@@ -85,6 +85,16 @@ class Environment:
     def name(self) -> str:
         return type(self).__name__
 
+    @property
+    def unwrapped(self) -> Environment:
+        """The innermost environment (itself; wrappers return the one they wrap, recursively)."""
+        return self
+
+    def base_state(self, state: Any) -> Any:
+        """The innermost environment's state inside ``state`` (itself here; wrappers unwrap
+        theirs), e.g. for rendering a wrapped rollout's states. Jittable."""
+        return state
+
 
 def tree_select(pred: jax.Array, on_true: Any, on_false: Any) -> Any:
     """Leafwise ``where(pred, a, b)`` for a scalar or batch-leading ``pred``. Jittable."""

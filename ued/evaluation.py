@@ -5,6 +5,8 @@ EvalResult`` that plays ``num_attempts`` independent episodes on every level (on
 environment per attempt, each counting only its first episode), so a level's solve rate is a
 share of exactly ``num_attempts`` episodes. An attempt not finished within ``max_steps`` counts as
 unsolved with length ``max_steps`` (use the env's episode limit so every attempt finishes).
+It is :func:`ued.rollout.rollout` keeping only per-environment episode counters, so thousands
+of levels cost no trajectory memory; a recurrent student keeps its state within each episode.
 
 Across seeds, :func:`iqm` is the interquartile mean (mean of the middle 50%, with fractional
 weights at the quartile boundaries so it is well defined for any n) and :func:`iqm_ci` adds a
@@ -23,7 +25,7 @@ from flax import struct
 
 from ued.env import Environment
 from ued.networks import ActorCritic
-from ued.rollout import reset_batch, rollout_stats
+from ued.rollout import reset_batch, rollout
 from ued.wrappers import AutoReplay, EpisodeStats
 
 
@@ -50,7 +52,7 @@ def make_evaluator(
       student: the actor-critic.
       num_attempts: episodes per level (>= 1).
       max_steps: steps simulated per attempt (>= the env's episode limit to finish them all).
-      greedy: argmax actions instead of sampling from the policy.
+      greedy: the policy's mode (argmax / mean) instead of sampling from it.
     """
     if not isinstance(num_attempts, int) or num_attempts < 1:
         raise ValueError(f"num_attempts must be an integer >= 1, got {num_attempts!r}")
@@ -66,16 +68,18 @@ def make_evaluator(
         nb = n * num_attempts
         k_reset, k_roll = jax.random.split(key)
         rc = reset_batch(k_reset, wrapped, reps, ep, student.initial_carry(nb))
-        cnt = rollout_stats(
+        cnt = rollout(
             k_roll,
             rc,
             net_params,
             ep,
-            apply_fn=student.apply,
+            net=student,
             step_fn=wrapped.step,
             num_steps=max_steps,
             greedy=greedy,
-        )
+            record_trajectory=False,
+            count_episodes=True,
+        ).counters
         fin = cnt.num_episodes > 0
         solved = jnp.where(fin, cnt.first_solved, 0.0).reshape(num_attempts, n)
         ret = jnp.where(fin, cnt.first_return, 0.0).reshape(num_attempts, n)

@@ -1,15 +1,50 @@
-"""Scanned rollouts of a batch of environments under an actor-critic.
+"""The toolkit's one rollout: ``B`` environments scanned ``T`` steps under an actor-critic.
 
-``rollout`` stores the whole trajectory (for PPO and the curriculum's scores); ``rollout_stats``
-keeps only per-environment episode counters in its carry, so evaluating thousands of levels for
-thousands of steps costs no trajectory memory.
+One scanned step serves training (PPO batches and the curriculum's scores), evaluation of many
+levels, SAMPLR's fictitious transitions and the plots; flags choose what it keeps::
 
-Both take a ``step_fn(key, env_state, action, env_params) -> (obs, state, reward, terminated,
-truncated, info)`` for ONE environment (vmapped here) so that callers can change transitions:
-the trainer passes the wrapped env's ``step`` by default, and SAMPLR-style curricula may pass a
-function that resamples aleatoric parameters on replayed levels. ``info`` must contain the
-``EpisodeStats`` keys (``returned_episode``, ``returned_episode_return``,
-``returned_episode_length``, ``returned_episode_solved``).
+    res = rollout(key, rc, net_params, env_params, net=student, step_fn=wrapped.step,
+                  num_steps=T)                              # res.traj: Transition (T, B)
+    res = rollout(..., record_trajectory=False, count_episodes=True)
+                                                            # res.counters only: no (T, B) memory
+    res = rollout(..., record_state=wrapped.base_state)     # res.states: e.g. frames for a GIF
+    res = rollout(..., record_info=("exit",))               # res.info["exit"]: (T, B)
+
+The policy: ``net`` is a :class:`ued.networks.ActorCritic`; actions are ``net.dist.sample``
+(``greedy=True``: ``net.dist.mode``) of its policy output, so discrete (int32[B]) and continuous
+(float32[B, A]) actions go through the same code; ``log_prob`` is ``net.dist.log_prob``.
+Recurrent state: the carry is kept from step to step within an episode and set back to its
+initial value (inside ``net.apply``) wherever ``reset`` says the observation starts an episode;
+``reset`` is ``terminated | truncated`` of the previous step, which is right for environments
+that reset themselves when an episode ends (the ``ued.wrappers``, gymnax auto-reset).
+
+The environment: ``step_fn(key, env_state, action, env_params) -> (obs, env_state, reward,
+terminated, truncated, info)`` for ONE environment (vmapped here). By default ``info`` must hold
+the keys that :class:`ued.wrappers.EpisodeStats` adds (``returned_episode``,
+``returned_episode_return``, ``returned_episode_length``, ``returned_episode_solved``); with
+``episode_stats=False`` they are not read (the ``episode_*`` fields of the trajectory are then
+``None`` and ``count_episodes`` is unavailable). The per-step hook: ``step_fn`` may be any
+replacement of the env's step (SAMPLR's fictitious transitions), and with ``step_aux`` (a
+pytree with leaves ``(B, ...)``) it is called as ``step_fn(key, env_state, action, env_params,
+aux_i)`` with environment i's slice (the trainer passes each environment's proposal slice).
+
+A plain gymnax-style environment (``reset(key, params) -> (obs, state)``, auto-resetting
+``step(key, state, action, params) -> (obs, state, reward, terminated, truncated, info)``)
+needs no wrapper::
+
+    obs, st = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, B), params)
+    rc = RolloutCarry.start(st, obs, net.initial_carry(B))
+    res = rollout(k_roll, rc, net_params, params, net=net, step_fn=env.step, num_steps=T,
+                  episode_stats=False)
+    adv, target = ued.ppo.gae(res.traj.reward, res.traj.value, res.traj.terminated,
+                              res.traj.truncated, res.last_value, gamma, lam)
+    # continue from res.carry next time; env-side action transforms (clipping a Gaussian
+    # action into the env's bounds) belong in step_fn:
+    #   step_fn=lambda k, s, a, p: env.step(k, s, jnp.clip(a, low, high), p)
+
+:func:`first_episode` masks each environment's first episode in recorded ``(T, B)`` arrays
+(GIFs, first-episode evaluations). Everything here is pure and jittable (``num_steps`` and the
+flags static); vmap over the parameters or keys and scan over rollouts as you like.
 """
 
 from __future__ import annotations
@@ -23,106 +58,50 @@ from flax import struct
 
 StepFn = Callable[..., tuple]
 
+EPISODE_STATS_KEYS = (
+    "returned_episode",
+    "returned_episode_return",
+    "returned_episode_length",
+    "returned_episode_solved",
+)
+
 
 @struct.dataclass
 class Transition:
-    """One scanned rollout, time-major: leaves ``(T, B, ...)``."""
+    """One scanned rollout, time-major: leaves ``(T, B, ...)``.
+
+    The ``episode_*`` and ``solved`` fields come from ``info`` (:class:`ued.wrappers.
+    EpisodeStats`); they are ``None`` when the rollout ran with ``episode_stats=False``.
+    """
 
     obs: Any  # observation pytree, leaves (T, B, ...)
     reset: jax.Array  # bool[T, B] obs[t] is the first of an episode
-    action: jax.Array  # int32[T, B]
+    action: jax.Array  # int32[T, B] (discrete) or float32[T, B, A] (continuous)
     log_prob: jax.Array  # float32[T, B]
     value: jax.Array  # float32[T, B]
     reward: jax.Array  # float32[T, B]
     terminated: jax.Array  # bool[T, B]
     truncated: jax.Array  # bool[T, B]
-    episode_done: jax.Array  # bool[T, B] an episode ended at t
-    episode_return: jax.Array  # float32[T, B] its return (where episode_done)
-    episode_length: jax.Array  # int32[T, B] its length (where episode_done)
-    solved: jax.Array  # bool[T, B] it ended solved (where episode_done)
+    episode_done: jax.Array | None = None  # bool[T, B] an episode ended at t
+    episode_return: jax.Array | None = None  # float32[T, B] its return (where episode_done)
+    episode_length: jax.Array | None = None  # int32[T, B] its length (where episode_done)
+    solved: jax.Array | None = None  # bool[T, B] it ended solved (where episode_done)
 
 
 @struct.dataclass
 class RolloutCarry:
-    """What a rollout continues from."""
+    """What a rollout continues from (leaves ``(B, ...)``)."""
 
     env_state: Any  # leaves (B, ...)
     obs: Any  # leaves (B, ...)
-    carry: Any  # recurrent state of the policy, leaves (B, ...)
+    carry: Any  # recurrent state of the policy, leaves (B, ...) (``()`` if feed-forward)
     reset: jax.Array  # bool[B] obs starts an episode
 
-
-def _act(key, logits, greedy: bool):
-    if greedy:
-        return jnp.argmax(logits, axis=-1).astype(jnp.int32)
-    return jax.random.categorical(key, logits).astype(jnp.int32)
-
-
-def _policy_step(apply_fn, net_params, rc: RolloutCarry):
-    obs1 = jax.tree.map(lambda x: x[None], rc.obs)
-    carry, logits, value = apply_fn(net_params, rc.carry, obs1, rc.reset[None])
-    return carry, logits[0], value[0]
-
-
-def _env_step(step_fn, key, rc, action, env_params, aux):
-    b = action.shape[0]
-    keys = jax.random.split(key, b)
-    if aux is None:
-        return jax.vmap(step_fn, in_axes=(0, 0, 0, None))(keys, rc.env_state, action, env_params)
-    # per-environment extra input (e.g. the proposal slice of its level) for step hooks
-    return jax.vmap(step_fn, in_axes=(0, 0, 0, None, 0))(
-        keys, rc.env_state, action, env_params, aux
-    )
-
-
-def rollout(
-    key: jax.Array,
-    rc: RolloutCarry,
-    net_params: Any,
-    env_params: Any,
-    *,
-    apply_fn: Callable,
-    step_fn: StepFn,
-    num_steps: int,
-    greedy: bool = False,
-    step_aux: Any = None,
-) -> tuple[RolloutCarry, Transition, jax.Array]:
-    """Roll ``B`` environments ``num_steps`` steps. Jittable (``num_steps`` static).
-
-    ``step_aux``: optional pytree with leaves (B, ...); when given, ``step_fn`` is called as
-    ``step_fn(key, env_state, action, env_params, aux_i)`` with environment i's slice.
-
-    Returns ``(final carry, trajectory (T, B), last_value float32[B] = V(s_T))``.
-    """
-
-    def body(rc: RolloutCarry, k):
-        k_act, k_env = jax.random.split(k)
-        carry, logits, value = _policy_step(apply_fn, net_params, rc)
-        action = _act(k_act, logits, greedy)
-        log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], axis=-1)[:, 0]
-        obs, es, reward, term, trunc, info = _env_step(
-            step_fn, k_env, rc, action, env_params, step_aux
-        )
-        done = jnp.logical_or(term, trunc)
-        tr = Transition(
-            obs=rc.obs,
-            reset=rc.reset,
-            action=action,
-            log_prob=log_prob,
-            value=value,
-            reward=reward.astype(jnp.float32),
-            terminated=term.astype(bool),
-            truncated=trunc.astype(bool),
-            episode_done=info["returned_episode"].astype(bool),
-            episode_return=info["returned_episode_return"].astype(jnp.float32),
-            episode_length=info["returned_episode_length"].astype(jnp.int32),
-            solved=info["returned_episode_solved"].astype(bool),
-        )
-        return RolloutCarry(es, obs, carry, done), tr
-
-    rc, traj = jax.lax.scan(body, rc, jax.random.split(key, num_steps))
-    _, _, last_value = _policy_step(apply_fn, net_params, rc)
-    return rc, traj, last_value
+    @classmethod
+    def start(cls, env_state: Any, obs: Any, carry: Any) -> RolloutCarry:
+        """A carry whose observations all start episodes (right after a batched reset)."""
+        b = jax.tree.leaves(obs)[0].shape[0]
+        return cls(env_state=env_state, obs=obs, carry=carry, reset=jnp.ones((b,), bool))
 
 
 @struct.dataclass
@@ -146,6 +125,8 @@ class EpisodeCounters:
         return cls(zi, zf, zf, zi, jnp.full((b,), -jnp.inf), nan, nan, nan)
 
     def add(self, done, ret, length, solved) -> EpisodeCounters:
+        """Count the episodes ending now: ``done`` bool[B], ``ret`` float32[B], ``length``
+        int32[B], ``solved`` bool[B] (the last three read only where ``done``)."""
         first = jnp.logical_and(done, self.num_episodes == 0)
         f = lambda new, old: jnp.where(first, new, old)
         return EpisodeCounters(
@@ -160,55 +141,182 @@ class EpisodeCounters:
         )
 
 
-def rollout_stats(
+@struct.dataclass
+class RolloutResult:
+    """What :func:`rollout` returns; a field is ``None`` when its flag is off.
+
+    Attributes:
+      carry: the :class:`RolloutCarry` after the last step (continue from it).
+      traj: :class:`Transition` with leaves ``(T, B, ...)`` (``record_trajectory``).
+      last_value: float32[B] ``V(s_T)`` for bootstrapping (``record_trajectory``).
+      counters: :class:`EpisodeCounters` (``count_episodes``).
+      states: ``record_state(env_state)`` of every step, leaves ``(T, B, ...)`` (the state the
+        step's observation came from).
+      info: ``{key: (T, B, ...)}`` for the keys of ``record_info`` (empty without them).
+    """
+
+    carry: RolloutCarry
+    traj: Transition | None = None
+    last_value: jax.Array | None = None
+    counters: EpisodeCounters | None = None
+    states: Any = None
+    info: dict = struct.field(default_factory=dict)
+
+
+def _policy_step(apply_fn, net_params, rc: RolloutCarry):
+    obs1 = jax.tree.map(lambda x: x[None], rc.obs)
+    carry, out, value = apply_fn(net_params, rc.carry, obs1, rc.reset[None])
+    return carry, jax.tree.map(lambda x: x[0], out), value[0]
+
+
+def _env_step(step_fn, key, rc, action, env_params, aux):
+    b = rc.reset.shape[0]
+    keys = jax.random.split(key, b)
+    if aux is None:
+        return jax.vmap(step_fn, in_axes=(0, 0, 0, None))(keys, rc.env_state, action, env_params)
+    return jax.vmap(step_fn, in_axes=(0, 0, 0, None, 0))(
+        keys, rc.env_state, action, env_params, aux
+    )
+
+
+def rollout(
     key: jax.Array,
     rc: RolloutCarry,
     net_params: Any,
     env_params: Any,
     *,
-    apply_fn: Callable,
+    net: Any,
     step_fn: StepFn,
     num_steps: int,
     greedy: bool = False,
     step_aux: Any = None,
-) -> EpisodeCounters:
-    """Like :func:`rollout` but only accumulates :class:`EpisodeCounters`. Jittable."""
+    record_trajectory: bool = True,
+    count_episodes: bool = False,
+    record_state: Callable[[Any], Any] | None = None,
+    record_info: tuple[str, ...] = (),
+    episode_stats: bool = True,
+) -> RolloutResult:
+    """Roll ``B`` environments ``num_steps`` steps from ``rc``. Jittable (all but the first four
+    arguments static or closed over).
+
+    Args:
+      key: typed PRNG key; the same key gives bitwise the same rollout.
+      rc: where to start (:func:`reset_batch`, :meth:`RolloutCarry.start` or a previous
+        result's ``carry``).
+      net_params: the actor-critic's parameters.
+      env_params: the environment's dynamic parameters (shared by the ``B`` environments).
+      net: a :class:`ued.networks.ActorCritic` (its ``apply`` and ``dist``).
+      step_fn: one environment's step (see the module docstring); the per-step hook.
+      num_steps: ``T``.
+      greedy: ``net.dist.mode`` actions instead of samples.
+      step_aux: optional per-environment input of ``step_fn`` (leaves ``(B, ...)``).
+      record_trajectory: keep the :class:`Transition` and ``last_value`` (PPO, scores).
+      count_episodes: accumulate :class:`EpisodeCounters` (needs ``episode_stats``).
+      record_state: optional ``f(env_state) -> pytree`` of one environment's state, recorded
+        every step (e.g. ``wrapped.base_state`` for frames).
+      record_info: keys of ``info`` to record every step.
+      episode_stats: read the :class:`ued.wrappers.EpisodeStats` keys from ``info``.
+
+    Returns:
+      :class:`RolloutResult`.
+    """
+    if count_episodes and not episode_stats:
+        raise ValueError("count_episodes needs episode_stats=True (the EpisodeStats info keys)")
+    if not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
+    record_info = tuple(record_info)
+    dist = net.dist
     b = rc.reset.shape[0]
 
     def body(c, k):
         rc, cnt = c
         k_act, k_env = jax.random.split(k)
-        carry, logits, _ = _policy_step(apply_fn, net_params, rc)
-        action = _act(k_act, logits, greedy)
-        obs, es, _, term, trunc, info = _env_step(step_fn, k_env, rc, action, env_params, step_aux)
-        cnt = cnt.add(
-            info["returned_episode"].astype(bool),
-            info["returned_episode_return"].astype(jnp.float32),
-            info["returned_episode_length"],
-            info["returned_episode_solved"].astype(bool),
+        carry, out, value = _policy_step(net.apply, net_params, rc)
+        action = dist.mode(out) if greedy else dist.sample(k_act, out)
+        obs, es, reward, term, trunc, info = _env_step(
+            step_fn, k_env, rc, action, env_params, step_aux
         )
-        return (RolloutCarry(es, obs, carry, jnp.logical_or(term, trunc)), cnt), None
+        term, trunc = term.astype(bool), trunc.astype(bool)
+        if episode_stats:
+            missing = [k for k in EPISODE_STATS_KEYS if k not in info]
+            if missing:
+                raise KeyError(
+                    f"info lacks {missing}: wrap the env in ued.wrappers.EpisodeStats or roll "
+                    "out with episode_stats=False"
+                )
+            ep_done = info["returned_episode"].astype(bool)
+            ep_ret = info["returned_episode_return"].astype(jnp.float32)
+            ep_len = info["returned_episode_length"].astype(jnp.int32)
+            ep_solved = info["returned_episode_solved"].astype(bool)
+        else:
+            ep_done = ep_ret = ep_len = ep_solved = None
+        ys = {}
+        if record_trajectory:
+            ys["traj"] = Transition(
+                obs=rc.obs,
+                reset=rc.reset,
+                action=action,
+                log_prob=dist.log_prob(out, action),
+                value=value,
+                reward=reward.astype(jnp.float32),
+                terminated=term,
+                truncated=trunc,
+                episode_done=ep_done,
+                episode_return=ep_ret,
+                episode_length=ep_len,
+                solved=ep_solved,
+            )
+        if count_episodes:
+            cnt = cnt.add(ep_done, ep_ret, ep_len, ep_solved)
+        if record_state is not None:
+            ys["states"] = jax.vmap(record_state)(rc.env_state)
+        if record_info:
+            ys["info"] = {name: info[name] for name in record_info}
+        # episode ends reset the recurrent state before the next observation is read
+        return (RolloutCarry(es, obs, carry, jnp.logical_or(term, trunc)), cnt), ys
 
-    (_, cnt), _ = jax.lax.scan(
-        body, (rc, EpisodeCounters.zeros(b)), jax.random.split(key, num_steps)
+    cnt0 = EpisodeCounters.zeros(b) if count_episodes else None
+    (rc, cnt), ys = jax.lax.scan(body, (rc, cnt0), jax.random.split(key, num_steps))
+    last_value = None
+    if record_trajectory:
+        _, _, last_value = _policy_step(net.apply, net_params, rc)
+    return RolloutResult(
+        carry=rc,
+        traj=ys.get("traj"),
+        last_value=last_value,
+        counters=cnt,
+        states=ys.get("states"),
+        info=ys.get("info", {}),
     )
-    return cnt
 
 
 def reset_batch(key: jax.Array, env: Any, levels: Any, env_params: Any, carry: Any) -> RolloutCarry:
-    """Reset ``B`` environments to ``levels`` (leaves (B, ...)); every obs starts an episode."""
+    """Reset ``B`` environments to ``levels`` (leaves (B, ...)) with ``env.reset_to_level``;
+    every obs starts an episode. ``carry``: the policy's initial recurrent state for ``B``
+    (``net.initial_carry(B)``). Jittable."""
     b = jax.tree.leaves(levels)[0].shape[0]
     obs, es = jax.vmap(env.reset_to_level, in_axes=(0, 0, None))(
         jax.random.split(key, b), levels, env_params
     )
-    return RolloutCarry(env_state=es, obs=obs, carry=carry, reset=jnp.ones((b,), bool))
+    return RolloutCarry.start(es, obs, carry)
+
+
+def first_episode(done: jax.Array) -> jax.Array:
+    """bool[T, B]: the steps of each environment's first episode in a rollout (up to and
+    including the step where it ends), from ``done`` bool[T, B] (``terminated | truncated`` or
+    ``episode_done``). Jittable."""
+    done = done.astype(jnp.int32)
+    return (jnp.cumsum(done, axis=0) - done) == 0
 
 
 __all__ = [
+    "EPISODE_STATS_KEYS",
     "EpisodeCounters",
     "RolloutCarry",
+    "RolloutResult",
+    "StepFn",
     "Transition",
+    "first_episode",
     "reset_batch",
     "rollout",
-    "rollout_stats",
 ]

@@ -1,18 +1,22 @@
 """Conformance kit: check a level space or an environment the way every curriculum will use it.
 
-``check_level_space(space)`` and ``check_env(env, space)`` raise ``AssertionError`` naming the
-first property that fails, so a notebook user learns at once what to fix. Host-only (they call
-``jax.jit`` themselves).
+``check_level_space(space)``, ``check_env(env, space)`` and, for SAMPLR's aleatoric spaces,
+``check_aleatoric_space(space)`` raise ``AssertionError`` naming the first property that fails,
+so a notebook user learns at once what to fix. Host-only (they call ``jax.jit`` themselves).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ued.aleatoric.spec import AleatoricSpec, designable_equal, posterior_predictive
 from ued.level_space import LevelSpace
 from ued.wrappers import AutoReplay
 
@@ -67,14 +71,32 @@ def _check_finite(prop: str, tree: Any, what: str) -> None:
             _fail(prop, f"{what}: leaf {jax.tree_util.keystr(path)} has non-finite values")
 
 
-class _TraceCounter:
-    def __init__(self, fn):
-        self.fn = fn
-        self.count = 0
+def _jit_traced_once(fn: Callable[..., Any], retrace_detail: str) -> Callable[..., Any]:
+    """``jax.jit(fn)`` that fails ``[no retrace] <retrace_detail>`` when it is traced a second time.
 
-    def __call__(self, *args):
-        self.count += 1
-        return self.fn(*args)
+    The trace count is ``chex.assert_max_traces(n=1)``'s. chex keeps one process-wide table keyed by
+    where the wrapper is made and its source, which is the same for every space checked from the
+    same place, so the table is cleared here: each check starts from zero. This also resets the
+    counts of any other ``chex.assert_max_traces`` wrappers in the process, and
+    ``chex.disable_asserts()`` turns this check off. ``fn`` is wrapped in a local function first,
+    so an already-jitted function or a ``functools.partial`` is accepted.
+    """
+    chex.clear_trace_counter()
+
+    def traced_by_ued_testing(*args):
+        return fn(*args)
+
+    jitted = jax.jit(chex.assert_max_traces(traced_by_ued_testing, n=1))
+
+    def call(*args):
+        try:
+            return jitted(*args)
+        except AssertionError as e:
+            if "Function 'traced_by_ued_testing' is traced >" not in str(e):
+                raise  # the user's own assertion, not this trace count
+            _fail("no retrace", retrace_detail)
+
+    return call
 
 
 def check_level_space(space: LevelSpace, key: jax.Array | None = None, n: int = 8) -> None:
@@ -95,8 +117,11 @@ def check_level_space(space: LevelSpace, key: jax.Array | None = None, n: int = 
         if not hasattr(leaf, "shape") or not hasattr(leaf, "dtype"):
             _fail("placeholder", f"leaf {jax.tree_util.keystr(path)} is not an array: {type(leaf)}")
 
-    sample = _TraceCounter(space.sample)
-    sample_j = jax.jit(sample)
+    sample_j = _jit_traced_once(
+        space.sample,
+        "jit(sample) was traced again for a key of the same shape and dtype, so every call "
+        "recompiles (does sample change JAX's trace context, e.g. jax.config, as a side effect?)",
+    )
     keys = jax.random.split(key, n)
     lvl = sample_j(keys[0])
     _same_structure("sample shapes/dtypes", ph, lvl, "sample(key)", check_weak=True)
@@ -104,8 +129,6 @@ def check_level_space(space: LevelSpace, key: jax.Array | None = None, n: int = 
     if not _tree_equal(lvl, sample_j(keys[0])):
         _fail("determinism", "sample(key) gave different levels for the same key")
     singles = [sample_j(k) for k in keys]
-    if sample.count != 1:
-        _fail("no retrace", f"jit(sample) traced {sample.count} times for same-shaped keys")
     if all(_tree_equal(singles[0], s) for s in singles[1:]):
         _fail("key dependence", f"sample gave the same level for {n} different keys (key ignored?)")
     batch = jax.jit(jax.vmap(space.sample))(keys)
@@ -128,8 +151,11 @@ def check_level_space(space: LevelSpace, key: jax.Array | None = None, n: int = 
             _fail("is_valid", "sample produced levels that is_valid rejects")
 
     if space.mutate is not None:
-        mut = _TraceCounter(space.mutate)
-        mut_j = jax.jit(mut)
+        mut_j = _jit_traced_once(
+            space.mutate,
+            "jit(mutate) was traced again when fed its own output (does the output's type, "
+            "weak type or pytree structure differ from the input level's?)",
+        )
         k_m = jax.random.split(jax.random.fold_in(key, 1), 16)
         child = mut_j(k_m[0], singles[0])
         _same_structure("mutate shapes/dtypes", ph, child, "mutate(key, level)", check_weak=True)
@@ -139,11 +165,6 @@ def check_level_space(space: LevelSpace, key: jax.Array | None = None, n: int = 
         cur = child
         for k in k_m[1:]:
             cur = mut_j(k, cur)  # feeding the output back must not retrace
-        if mut.count != 1:
-            _fail(
-                "no retrace",
-                f"jit(mutate) traced {mut.count} times (output type differs from input?)",
-            )
         if space.is_valid is not None and not bool(space.is_valid(cur)):
             _fail("validity after mutate", "15 successive mutations produced an invalid level")
         vm = jax.jit(jax.vmap(space.mutate))(jax.random.split(k_m[0], n), batch)
@@ -220,8 +241,11 @@ def check_env(
         _fail("reset determinism", "reset_to_level gave different results for the same key")
     _check_finite("finite", obs, "reset observation")
 
-    step_c = _TraceCounter(env.step)
-    step = jax.jit(step_c)
+    step = _jit_traced_once(
+        env.step,
+        "jit(step) was traced again when fed its own state (does the state's type, weak type "
+        "or pytree structure change after a step?)",
+    )
     act = aspace.sample(jax.random.key(1))
     out = step(jax.random.key(2), state, act, params)
     if len(out) != 6:
@@ -241,9 +265,7 @@ def check_env(
             _fail(name, f"{name} must be a bool scalar, got {jnp.result_type(v)}{jnp.shape(v)}")
     if not isinstance(info, dict):
         _fail("info", f"info must be a dict, got {type(info).__name__}")
-    step(jax.random.key(3), s, act, params)
-    if step_c.count != 1:
-        _fail("no retrace", f"jit(step) traced {step_c.count} times when fed its own state")
+    step(jax.random.key(3), s, act, params)  # fed its own state: must not retrace
 
     wrapped = AutoReplay(env)
 
@@ -278,12 +300,180 @@ def check_env(
         )
 
 
-def check_aleatoric_space(space: LevelSpace, **kwargs: Any) -> None:
-    """Check a level space's aleatoric extension (SAMPLR); see ``ued.aleatoric``.
+def check_aleatoric_space(
+    space: LevelSpace,
+    key: jax.Array | None = None,
+    n: int = 8,
+    num_draws: int = 20_000,
+    tol: float = 0.02,
+) -> None:
+    """Check the SAMPLR extension of ``space`` (see ``ued.aleatoric``); raise ``AssertionError``
+    naming the first failing property.
 
-    Raises ``AssertionError`` naming the first failing property (prior, history statistics,
-    posterior-predictive sampler against the analytic posterior per history class, ...).
+    Checked, in order: ``space.aleatoric`` is an :class:`ued.aleatoric.AleatoricSpec` whose
+    ``names`` are fields of the placeholder; ``prior_sample`` keeps shapes/dtypes, is deterministic by key,
+    depends on the key, changes only aleatoric fields, keeps levels valid and agrees under jit,
+    vmap and ``lax.scan``; ``history_stats`` of a reset state is a finite float32[S]
+    (jit, vmap); ``predictive_prob`` lies in [0, 1] for every history class;
+    ``posterior_sample`` keeps designable fields and the share of its draws' outcome-one
+    probability matches ``predictive_prob`` within ``tol`` per history class (``num_draws``
+    draws); draws of :func:`posterior_predictive` match it too; ``condition_state`` keeps the
+    state's structure and its statistics; ``episode_events`` has consistent (N, S) / (N,) shapes
+    and its outcomes' frequency given the first event's history matches ``predictive_prob``.
     """
-    from ued.aleatoric import check_aleatoric_space as _check
+    spec = getattr(space, "aleatoric", None)
+    if not isinstance(spec, AleatoricSpec):
+        _fail("spec", f"space.aleatoric must be an AleatoricSpec, got {type(spec).__name__}")
+    key = jax.random.key(0) if key is None else key
+    ph = space.placeholder
+    fields = {f.name for f in dataclasses.fields(ph)}
+    for name in spec.names:
+        if name not in fields:
+            _fail("names", f"aleatoric field {name!r} is not a field of the level {sorted(fields)}")
+    # Everything below runs as a few jitted programs; comparisons happen in NumPy (eager JAX
+    # ops would each compile a kernel).
+    keys = jax.random.split(key, 8)
+    levels = jax.jit(lambda k: jax.vmap(space.sample)(jax.random.split(k, n)))(keys[0])
+    lv_np = jax.device_get(levels)
+    one = _index(lv_np, 0)
 
-    _check(space, **kwargs)
+    # prior_sample: shapes, determinism, key dependence, designable fields, validity, vmap/scan
+    ps = jax.jit(spec.prior_sample)
+    a = ps(keys[1], one)
+    if jax.tree.structure(a) != jax.tree.structure(ph) or any(
+        x.shape != y.shape or x.dtype != y.dtype
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(ph), strict=True)
+    ):
+        _fail("prior_sample shapes/dtypes", "prior_sample(key, level) changed shapes or dtypes")
+    if not _tree_equal(a, ps(keys[1], one)):
+        _fail("prior_sample determinism", "same key gave different draws")
+    pkeys = jax.random.split(keys[2], n)
+
+    @jax.jit
+    def prior_props(ks, lvls, lvl):
+        draws = jax.vmap(spec.prior_sample, in_axes=(0, None))(ks, lvl)
+        same = jax.vmap(lambda d: designable_equal(spec, d, lvl))(draws)
+        valid = jax.vmap(space.is_valid)(draws) if space.is_valid is not None else jnp.ones(n, bool)
+        vm = jax.vmap(spec.prior_sample)(ks, lvls)
+        sc = jax.lax.scan(lambda c, x: (c, spec.prior_sample(x[0], x[1])), 0, (ks, lvls))[1]
+        return draws, same, valid, vm, sc
+
+    draws, same, valid, vm, sc = jax.device_get(prior_props(pkeys, levels, one))
+    if all(_tree_equal(_index(draws, 0), _index(draws, i)) for i in range(1, n)):
+        _fail("prior_sample key dependence", f"{n} keys gave the same aleatoric draw")
+    if not np.all(same):
+        _fail("prior_sample designable", "prior_sample changed a designable (non-aleatoric) field")
+    if not np.all(valid):
+        _fail("prior_sample validity", "prior_sample produced invalid levels")
+    if not _tree_equal(vm, sc):
+        _fail("prior_sample lax.scan", "scan over prior_sample differs from vmap")
+    if not _tree_equal(_index(vm, n - 1), ps(pkeys[n - 1], _index(lv_np, n - 1))):
+        _fail("prior_sample vmap", f"vmap(prior_sample)[{n - 1}] differs from a single call")
+
+    # history_stats on reset states; condition_state keeps structure and statistics
+    env = spec.env
+    params = env.default_params
+
+    @jax.jit
+    def stats_props(ks, lvls, k):
+        _, st = jax.vmap(env.reset_to_level, in_axes=(0, 0, None))(ks, lvls, params)
+        hs = jax.vmap(spec.history_stats)(st)
+        st0 = jax.tree.map(lambda x: x[0], st)
+        st1 = spec.condition_state(k, st0, jnp.float32(0.5))
+        return hs, spec.history_stats(st0), st0, st1, spec.history_stats(st1)
+
+    hs, hs0, st0, st1, hs1 = jax.device_get(stats_props(pkeys, levels, keys[5]))
+    s = len(spec.stat_names)
+    if hs.shape != (n, s) or hs.dtype != np.float32:
+        _fail("history_stats", f"expected float32[{s}] per state, got {hs.dtype}{hs.shape[1:]}")
+    if not np.all(np.isfinite(hs)):
+        _fail("history_stats", "non-finite statistics")
+    if not np.array_equal(hs0, hs[0]):
+        _fail("history_stats vmap", "vmap(history_stats) differs from a single call")
+    if jax.tree.structure(st1) != jax.tree.structure(st0) or any(
+        np.shape(x) != np.shape(y) or np.asarray(x).dtype != np.asarray(y).dtype
+        for x, y in zip(jax.tree.leaves(st1), jax.tree.leaves(st0), strict=True)
+    ):
+        _fail("condition_state", "changed the env state's structure, shapes or dtypes")
+    if not np.array_equal(hs1, hs0):
+        _fail("condition_state", "changed history_stats (it may only rewrite hidden values)")
+
+    # prior mean, posterior samplers per history class, episode events: one program
+    hc = jnp.asarray(spec.history_classes, jnp.float32)
+    nc = hc.shape[0]
+
+    def per_class(k, lvl, h):
+        ks = jax.random.split(k, num_draws)
+        pred = spec.predictive_prob(lvl, h)
+        post = jax.vmap(spec.posterior_sample, in_axes=(0, None, None))(ks, lvl, h)
+        keep = jnp.all(jax.vmap(lambda d: designable_equal(spec, d, lvl))(post))
+        # parameter(level) is the outcome probability the draws imply, so its posterior mean
+        # is the posterior predictive
+        mean_param = jnp.mean(jax.vmap(spec.parameter)(post))
+        outs = jax.vmap(lambda kk: posterior_predictive(spec, kk, lvl, h))(
+            jax.random.split(jax.random.fold_in(k, 1), num_draws)
+        )
+        return pred, keep, mean_param, jnp.mean(outs.astype(jnp.float32))
+
+    @jax.jit
+    def stochastic_props(k, lvl):
+        k1, k2, k3 = jax.random.split(k, 3)
+        prior = jax.vmap(spec.prior_sample, in_axes=(0, None))(jax.random.split(k1, num_draws), lvl)
+        pm = jnp.mean(jax.vmap(spec.parameter)(prior))
+        cls = jax.vmap(per_class, in_axes=(0, None, 0))(jax.random.split(k2, nc), lvl, hc)
+        ev = jax.vmap(spec.episode_events, in_axes=(0, None))(jax.random.split(k3, num_draws), lvl)
+        first_pred = jax.vmap(lambda h: spec.predictive_prob(lvl, h))(ev[0][:, 0])
+        return pm, cls, ev, first_pred
+
+    pm, (pp, keep, mpar, freq), (stats, out, mask), first_pred = jax.device_get(
+        stochastic_props(keys[4], one)
+    )
+    if abs(float(pm) - spec.prior_mean) > tol:
+        _fail(
+            "prior mean",
+            f"mean {spec.parameter_name} of prior draws {float(pm):.4f} != "
+            f"declared prior_mean {spec.prior_mean:.4f} (tol {tol})",
+        )
+    if pp.shape != (nc,) or not np.all((pp >= 0) & (pp <= 1)):
+        _fail("predictive_prob", f"must be a probability per class, got {pp}")
+    for c, name in enumerate(spec.class_names):
+        if not keep[c]:
+            _fail("posterior_sample designable", f"class {name!r}: designable field changed")
+        if abs(float(mpar[c]) - float(pp[c])) > tol:
+            _fail(
+                "posterior_sample",
+                f"class {name!r}: mean of posterior draws "
+                f"{float(mpar[c]):.4f} vs analytic posterior predictive {float(pp[c]):.4f} "
+                f"(tol {tol})",
+            )
+        if abs(float(freq[c]) - float(pp[c])) > tol:
+            _fail(
+                "posterior_predictive",
+                f"class {name!r}: outcome frequency "
+                f"{float(freq[c]):.4f} vs {float(pp[c]):.4f} (tol {tol})",
+            )
+    if (
+        stats.ndim != 3
+        or stats.shape[2] != s
+        or out.shape != stats.shape[:2]
+        or (mask.shape != out.shape)
+    ):
+        _fail(
+            "episode_events",
+            f"shapes stats {stats.shape[1:]}, outcome {out.shape[1:]}, "
+            f"mask {mask.shape[1:]}; expected (N, {s}), (N,), (N,)",
+        )
+    # first event of prior-drawn episodes: outcome frequency per history = predictive
+    h0, o0, m0 = stats[:, 0], out[:, 0], mask[:, 0]
+    for u in np.unique(h0[m0], axis=0):
+        sel = m0 & np.all(h0 == u, axis=1)
+        if sel.sum() < 2000:
+            continue
+        fr = float(o0[sel].mean())
+        ref = float(first_pred[sel][0])
+        if abs(fr - ref) > tol:
+            _fail(
+                "episode_events",
+                f"first-event outcome frequency {fr:.4f} given history "
+                f"{u.tolist()} vs predictive {ref:.4f}",
+            )

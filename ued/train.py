@@ -10,13 +10,18 @@ One update (``B = num_envs`` environments, ``T = num_steps`` steps)::
     cstate = curriculum.observe(k, cstate, prop, stats, cparams)
 
 ``make_train`` returns pure functions; nothing is jitted here (jit once at the top, e.g.
-``jax.jit(jax.vmap(trainer.train))(keys)``). Room for the curricula that come next:
+``jax.jit(jax.vmap(trainer.train))(keys)``). The rollout is :func:`ued.rollout.rollout`, the
+same one evaluation, SAMPLR and the plots use. Room for the curricula that come next:
 
-* ``step_hook(key, env_state, action, env_params, proposal_i)`` replaces the (wrapped) env's
-  ``step`` during training rollouts, with ``proposal_i`` the proposal's slice for that
-  environment (its level, branch, slot...): SAMPLR changes transitions on replayed levels there.
+* a step hook ``hook(key, env_state, action, env_params, proposal_i)`` replaces the wrapped
+  env's ``step`` during training rollouts, with ``proposal_i`` the proposal's slice for that
+  environment (its level, branch, slot...): SAMPLR changes transitions there. A curriculum
+  brings its own (``Curriculum.make_step_hook``, called here with the wrapped env), so it is
+  used like any other; ``make_train(..., step_hook=)`` is for a hook of the caller's own and
+  may not be combined with a curriculum's.
 * the curriculum state is opaque and may hold a learner of its own (PAIRED); ``evaluate`` lets a
-  curriculum probe the current student on any batch of levels.
+  curriculum probe the current student on any batch of levels (always on the env's own
+  transitions, never through the hook).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from ued.ppo import (
     make_optimizer,
     make_ppo_update,
 )
-from ued.rollout import reset_batch, rollout, rollout_stats
+from ued.rollout import reset_batch, rollout
 from ued.wrappers import AutoReplay, EpisodeStats
 
 ScoreFn = Callable[[ScoreInputs, jax.Array], LevelStats]
@@ -110,7 +115,9 @@ class Trainer(NamedTuple):
     ``run(state, n_updates) -> (state, metrics with leaves (n_updates,))``;
     ``train(key) -> (state, metrics)`` = ``run(init(key), config.num_updates)``;
     ``evaluate(key, student_params, levels, env_params) -> LevelStats`` (the curriculum probe).
-    ``metric_names``: the keys of ``metrics``. All pure and jittable (``n_updates`` static)."""
+    ``metric_names``: the keys of ``metrics``. All pure and jittable (``n_updates`` static).
+    ``step_hook``: the hook training rollouts step with (the curriculum's or the caller's), or
+    ``None`` for the wrapped env's own step."""
 
     init: Callable
     update: Callable
@@ -121,6 +128,7 @@ class Trainer(NamedTuple):
     config: TrainConfig
     env: Environment  # the wrapped env used for training (EpisodeStats(AutoReplay(env)))
     student: ActorCritic
+    step_hook: Callable | None = None
 
 
 def _nanmean_where(x: jax.Array, where: jax.Array) -> jax.Array:
@@ -162,7 +170,10 @@ def make_train(
       student: an :class:`ued.networks.ActorCritic` with ``num_actions == env.action_space().n``.
       score: a name for ``ued.scores.level_stats`` or ``score(inputs, max_return) -> LevelStats``.
       env_params / ppo_params: default dynamic parameters (``env.default_params`` / defaults).
-      step_hook: optional replacement of the wrapped env's step during training rollouts.
+      step_hook: optional replacement of the wrapped env's step during training rollouts,
+        ``hook(key, env_state, action, env_params, proposal_i) -> step outputs`` on the wrapped
+        env's states. A curriculum that carries its own (``curriculum.make_step_hook``, e.g.
+        ``curricula.make_samplr``) needs none; passing one as well is a ``ValueError``.
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config)}")
@@ -180,25 +191,36 @@ def make_train(
     descriptor_names = tuple(space.descriptor_names or ()) if space.descriptor else ()
     optimal_return = space.optimal_return
 
-    if step_hook is None:
-        step_fn = lambda k, s, a, p, aux: wrapped.step(k, s, a, p)
-    else:
-        step_fn = step_hook
+    if curriculum.make_step_hook is not None:
+        if step_hook is not None:
+            raise ValueError(
+                f"curriculum {curriculum.name!r} brings its own step hook "
+                "(Curriculum.make_step_hook); do not pass step_hook to make_train as well"
+            )
+        step_hook = curriculum.make_step_hook(wrapped)
+        if not callable(step_hook):
+            raise TypeError(
+                f"curriculum {curriculum.name!r}: make_step_hook(env) must return a callable, "
+                f"got {type(step_hook).__name__}"
+            )
+    step_fn = wrapped.step if step_hook is None else step_hook
 
     def evaluate_with(student_params, env_params, key, levels) -> LevelStats:
         n = jax.tree.leaves(levels)[0].shape[0]
         k_reset, k_roll = jax.random.split(key)
         rc = reset_batch(k_reset, wrapped, levels, env_params, student.initial_carry(n))
-        cnt = rollout_stats(
+        cnt = rollout(
             k_roll,
             rc,
             student_params,
             env_params,
-            apply_fn=student.apply,
-            step_fn=lambda k, s, a, p: wrapped.step(k, s, a, p),
+            net=student,
+            step_fn=wrapped.step,
             num_steps=config.evaluate_steps,
             greedy=config.evaluate_greedy,
-        )
+            record_trajectory=False,
+            count_episodes=True,
+        ).counters
         has = cnt.num_episodes > 0
         denom = jnp.maximum(cnt.num_episodes, 1).astype(jnp.float32)
         solve = jnp.where(has, cnt.num_solved / denom, jnp.nan)
@@ -247,16 +269,18 @@ def make_train(
         cstate, prop = curriculum.propose(k_prop, state.curriculum, params.curriculum, ev)
 
         rc = reset_batch(k_reset, wrapped, prop.levels, params.env, student.initial_carry(b))
-        _, traj, last_value = rollout(
+        res = rollout(
             k_roll,
             rc,
             state.student.params,
             params.env,
-            apply_fn=student.apply,
+            net=student,
             step_fn=step_fn,
             num_steps=t,
-            step_aux=prop,
+            # a hook reads its env's slice of the proposal; the plain step takes no extra input
+            step_aux=None if step_hook is None else prop,
         )
+        traj, last_value = res.traj, res.last_value
         adv, target = gae(
             traj.reward,
             traj.value,
@@ -333,7 +357,7 @@ def make_train(
 
     # names of the metrics, by abstract evaluation (no compilation)
     names = tuple(jax.eval_shape(lambda k: update(init(k))[1], jax.random.key(0)).keys())
-    return Trainer(init, update, run, train, evaluate, names, config, wrapped, student)
+    return Trainer(init, update, run, train, evaluate, names, config, wrapped, student, step_hook)
 
 
 _PPO_KEYS = ("loss", "pg_loss", "value_loss", "entropy", "approx_kl", "clip_frac", "grad_norm")

@@ -5,16 +5,23 @@ All wrappers are environments themselves (same two methods), so they compose::
     env = EpisodeStats(AutoReplay(MazeEnv()))
 
 ``AutoReplay`` is what PLR needs: when an episode ends on a replayed level, the next episode
-starts on *that same level* (never on a random one; see minimax issue #6). ``AutoResetFresh`` is
-domain randomisation: each new episode gets a freshly sampled level.
+starts on *that same level* (never on a random one, which would credit the replayed level's
+score with episodes of other levels). ``AutoResetFresh`` is domain randomisation: each new
+episode gets a freshly sampled level.
 
 On the step where an episode ends, the returned observation is the first observation of the next
 episode (gymnax convention), and ``terminated`` / ``truncated`` / ``reward`` describe the episode
 that just ended.
+
+Accessors, so that no caller reaches through wrapper states by hand: ``wrapped.unwrapped`` is
+the innermost environment, ``wrapped.base_state(state)`` its state inside a wrapped state (what a
+renderer draws), and ``wrapped.with_base_env(other)`` the same chain of wrappers around another
+environment (SAMPLR swaps in fictitious transitions under the trainer's wrappers that way).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +58,26 @@ class Wrapper(Environment):
     @property
     def name(self) -> str:
         return f"{type(self).__name__}({self.env.name})"
+
+    @property
+    def unwrapped(self) -> Environment:
+        return self.env.unwrapped
+
+    def inner_state(self, state: Any) -> Any:
+        """The wrapped environment's state inside this wrapper's ``state`` (``state.env_state``;
+        a wrapper whose state is its inner env's own state returns ``state``). Jittable."""
+        return state.env_state
+
+    def base_state(self, state: Any) -> Any:
+        return self.env.base_state(self.inner_state(state))
+
+    def with_base_env(self, env: Environment) -> Wrapper:
+        """This chain of wrappers (same classes and settings) around ``env`` instead of
+        :attr:`unwrapped`. Host-side; the result's states have the same structure whenever
+        ``env``'s states have the structure of the replaced environment's."""
+        new = copy.copy(self)
+        new.env = self.env.with_base_env(env) if isinstance(self.env, Wrapper) else env
+        return new
 
 
 class AutoReplay(Wrapper):

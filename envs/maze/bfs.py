@@ -12,7 +12,9 @@ import jax.numpy as jnp
 
 from envs.maze.level import MazeLevel, MazeParams
 
-_INF = jnp.int32(2**30)
+# The distance of an unreachable cell or pose.
+UNREACHABLE = 2**30
+_INF = jnp.int32(UNREACHABLE)
 
 
 def _shift(a: jax.Array, dy: int, dx: int) -> jax.Array:

@@ -21,7 +21,16 @@ import numpy as np
 from flax import struct
 
 import ued
-from envs.maze.level import DEFAULT_CONFIG, MazeConfig, MazeLevel, MazeParams, default_params
+from envs.maze.level import (
+    DEFAULT_CONFIG,
+    MazeConfig,
+    MazeLevel,
+    MazeParams,
+    default_params,
+    dir_vec,
+    time_discount,
+    wall_at,
+)
 
 # MiniGrid indices (object, colour) used by the literature's Maze.
 OBJ_EMPTY, OBJ_WALL, OBJ_GOAL, OBJ_AGENT = 1, 2, 8, 10
@@ -64,13 +73,6 @@ class MazeState:
     agent_dir: jax.Array
     goal_pos: jax.Array
     time: jax.Array
-
-
-def _dir_vec(d: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(dx, dy) of direction ``d`` by arithmetic (cheaper than a table gather under vmap)."""
-    dx = (d == 0).astype(jnp.int32) - (d == 2).astype(jnp.int32)
-    dy = (d == 1).astype(jnp.int32) - (d == 3).astype(jnp.int32)
-    return dx, dy
 
 
 class MazeEnv(ued.Environment):
@@ -165,10 +167,7 @@ class MazeEnv(ued.Environment):
         if self.packed:
             p = self._pad
             return ((state.walls[y + p] >> (x + p).astype(jnp.uint32)) & 1).astype(bool)
-        h, w = state.walls.shape
-        inb = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-        flat = state.walls.reshape(-1)
-        return flat[jnp.clip(y, 0, h - 1) * w + jnp.clip(x, 0, w - 1)] | ~inb
+        return wall_at(state.walls, x, y)
 
     def step(self, key, state: MazeState, action, params):
         """One step. Returns ``(obs, state, reward f32, terminated, truncated, info)``.
@@ -177,7 +176,7 @@ class MazeEnv(ued.Environment):
         """
         action = jnp.asarray(action, jnp.int32)
         fwd = action == 2
-        dx, dy = _dir_vec(state.agent_dir)
+        dx, dy = dir_vec(state.agent_dir)
         ax, ay = state.agent_pos[0], state.agent_pos[1]
         nx = ax + jnp.where(fwd, dx, 0)
         ny = ay + jnp.where(fwd, dy, 0)
@@ -189,9 +188,7 @@ class MazeEnv(ued.Environment):
         agent_dir = (state.agent_dir + turn) & 3
         time = state.time + 1
         t_max = jnp.asarray(params.max_steps_in_episode, jnp.int32)
-        reward = jnp.where(
-            at_goal, 1.0 - 0.9 * time.astype(jnp.float32) / t_max.astype(jnp.float32), 0.0
-        ).astype(jnp.float32)
+        reward = jnp.where(at_goal, time_discount(time, params), 0.0).astype(jnp.float32)
         truncated = (time >= t_max) & ~at_goal
         state = state.replace(agent_pos=pos, agent_dir=agent_dir, time=time)
         return self.get_obs(state), state, reward, at_goal, truncated, {"solved": at_goal}
@@ -212,8 +209,8 @@ class MazeEnv(ued.Environment):
     def _view_goal(self, state: MazeState) -> jax.Array:
         """bool[V, V]: the goal's cell in the agent's view (projection of goal - agent)."""
         v = self.config.agent_view_size
-        fx, fy = _dir_vec(state.agent_dir)
-        rx, ry = _dir_vec((state.agent_dir + 1) & 3)  # the agent's right
+        fx, fy = dir_vec(state.agent_dir)
+        rx, ry = dir_vec((state.agent_dir + 1) & 3)  # the agent's right
         gx = state.goal_pos[0] - state.agent_pos[0]
         gy = state.goal_pos[1] - state.agent_pos[1]
         i_g = gx * rx + gy * ry + v // 2
@@ -224,8 +221,8 @@ class MazeEnv(ued.Environment):
         if self.packed:
             wall = self._view_walls_packed(state)
         else:
-            fx, fy = _dir_vec(state.agent_dir)
-            rx, ry = _dir_vec((state.agent_dir + 1) & 3)
+            fx, fy = dir_vec(state.agent_dir)
+            rx, ry = dir_vec((state.agent_dir + 1) & 3)
             x = state.agent_pos[0] + self._fwd * fx + self._lat * rx  # (V, V)
             y = state.agent_pos[1] + self._fwd * fy + self._lat * ry
             wall = self._wall_at(state, x, y)

@@ -24,6 +24,28 @@ def _triangles(tile: int) -> np.ndarray:
     return np.stack([right, np.rot90(right, -1), np.rot90(right, 2), np.rot90(right, 1)])
 
 
+def paint_cells(img, mask, rgb, tile: int, extent: int | None = None) -> jax.Array:
+    """Fill the cells of ``mask`` in a picture laid out like :func:`render_level`'s. Jittable.
+
+    Args:
+      img: uint8[(H+2)*tile, (W+2)*tile, 3], outer wall included.
+      mask: bool[H, W] cells to fill, indexed ``[y, x]`` without the outer wall.
+      rgb: uint8[3] colour.
+      tile: pixels per cell.
+      extent: fill only the top-left ``extent x extent`` pixels inside each cell's grid lines (a
+        marker); None fills the whole cell inside its grid lines.
+
+    Returns the picture, same shape and dtype.
+    """
+    h, w = mask.shape
+    big = jnp.repeat(jnp.repeat(jnp.pad(mask, 1), tile, 0), tile, 1)
+    py = np.arange((h + 2) * tile)[:, None] % tile
+    px = np.arange((w + 2) * tile)[None, :] % tile
+    last = tile - 1 if extent is None else extent
+    inner = (py >= 1) & (py <= last) & (px >= 1) & (px <= last)
+    return jnp.where((big & inner)[..., None], jnp.asarray(rgb, jnp.uint8), img)
+
+
 def _render(wall_map, agent_pos, agent_dir, goal_pos, tile: int) -> jax.Array:
     h, w = wall_map.shape
     hh, ww = (h + 2) * tile, (w + 2) * tile

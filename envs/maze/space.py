@@ -22,15 +22,17 @@ _SOLVABLE_TRIES = 8
 EDIT_FLIP_WALL, EDIT_MOVE_GOAL, EDIT_MOVE_AGENT = 0, 1, 2
 
 
-def _choice(key: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """A uniform index among the True entries of a flat ``mask`` (int32[]), and whether any."""
+def uniform_index(key: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """A uniform index among the True entries of a flat ``mask`` (int32[]), and whether any
+    (bool[]; with none the index is uniform over all entries). Jittable."""
     logits = jnp.where(mask, 0.0, -jnp.inf)
     ok = jnp.any(mask)
     idx = jax.random.categorical(key, jnp.where(ok, logits, 0.0))
     return idx.astype(jnp.int32), ok
 
 
-def _xy(idx: jax.Array, w: int) -> jax.Array:
+def index_to_xy(idx: jax.Array, w: int) -> jax.Array:
+    """int32[2] ``(x, y)`` of flat cell index ``idx`` (row-major) in a grid ``w`` cells wide."""
     return jnp.stack([idx % w, idx // w]).astype(jnp.int32)
 
 
@@ -40,10 +42,13 @@ def _sample_raw(key: jax.Array, config: MazeConfig) -> MazeLevel:
     # Walls with replacement, as in the literature (so <= n_walls distinct walls).
     idx = jax.random.randint(k_wall, (config.n_walls,), 0, h * w)
     walls = jnp.zeros((h * w,), bool).at[idx].set(True)
-    agent, _ = _choice(k_agent, ~walls)
-    goal, _ = _choice(k_goal, ~walls & (jnp.arange(h * w) != agent))
+    agent, _ = uniform_index(k_agent, ~walls)
+    goal, _ = uniform_index(k_goal, ~walls & (jnp.arange(h * w) != agent))
     return make_level(
-        walls.reshape(h, w), _xy(agent, w), jax.random.randint(k_dir, (), 0, 4), _xy(goal, w)
+        walls.reshape(h, w),
+        index_to_xy(agent, w),
+        jax.random.randint(k_dir, (), 0, 4),
+        index_to_xy(goal, w),
     )
 
 
@@ -106,12 +111,12 @@ def mutate_level(key: jax.Array, level: MazeLevel) -> MazeLevel:
     others = inside & (n != a_idx) & (n != g_idx)
 
     # Flip a wall.
-    f_idx, f_ok = _choice(k_cell, others)
+    f_idx, f_ok = uniform_index(k_cell, others)
     flipped = jnp.where(f_ok & (n == f_idx), ~flat, flat).reshape(h, w)
     # Move the goal / the agent (same candidate cells: free, not agent, not goal).
-    m_idx, m_ok = _choice(k_cell, others & ~flat)
-    goal_pos = jnp.where(m_ok, _xy(m_idx, w), level.goal_pos)
-    agent_pos = jnp.where(m_ok, _xy(m_idx, w), level.agent_pos)
+    m_idx, m_ok = uniform_index(k_cell, others & ~flat)
+    goal_pos = jnp.where(m_ok, index_to_xy(m_idx, w), level.goal_pos)
+    agent_pos = jnp.where(m_ok, index_to_xy(m_idx, w), level.agent_pos)
     new_dir = jnp.where(
         m_ok,
         jax.random.randint(k_dir, (), 0, 4),

@@ -1,0 +1,117 @@
+"""Aleatoric mazes for SAMPLR: ``gamble-maze`` and ``lava-maze`` (7x7 interior, <= 8 walls,
+T = 64), each a level space whose ``aleatoric`` field is a :class:`ued.aleatoric.AleatoricSpec`.
+
+Both follow the Maze's dynamics and conventions (:mod:`envs.maze`) and are fully observed, so a
+feed-forward policy can act well.
+
+* :mod:`envs.aleatoric.grid`: the shared 7x7 grid (sizes, Maze settings, cell masks);
+* :mod:`envs.aleatoric.gamble`: the gamble maze (a safe exit, a coin-paid exit, a noisy cue);
+* :mod:`envs.aleatoric.lava`: the lava maze (a lava-lined corridor or a detour, hidden slips);
+* :mod:`envs.aleatoric.analysis`: a scripted shortest-path policy and the lava maze's route
+  values by value iteration.
+
+Public API::
+
+    make_aleatoric_maze(name) -> (env, space)        # name in ALEATORIC_MAZES
+    GambleLevel, GambleMazeEnv, make_gamble_space(), gamble_eval_layouts(n)
+    LavaLevel, LavaMazeEnv, make_lava_space(), lava_eval_layouts(), lava_layout(...)
+    scripted_action(...), lava_route_values(theta)
+"""
+
+from __future__ import annotations
+
+import ued
+from envs.aleatoric.analysis import lava_route_values, scripted_action
+from envs.aleatoric.gamble import (
+    CUE_ACCURACY,
+    EXIT_GAMBLE,
+    EXIT_NONE,
+    EXIT_SAFE,
+    P_PAY,
+    SAFE_PAYOUT,
+    GambleLevel,
+    GambleMazeEnv,
+    GambleObs,
+    GambleState,
+    gamble_descriptor,
+    gamble_eval_layouts,
+    gamble_is_valid,
+    gamble_solvable,
+    make_gamble_space,
+    mutate_gamble_level,
+    render_gamble_level,
+    sample_gamble_level,
+)
+from envs.aleatoric.grid import MAX_STEPS, MAX_WALLS, SIZE
+from envs.aleatoric.lava import (
+    THETA_A,
+    THETA_B,
+    LavaLevel,
+    LavaMazeEnv,
+    LavaObs,
+    LavaState,
+    lava_descriptor,
+    lava_eval_layouts,
+    lava_is_valid,
+    lava_layout,
+    make_lava_space,
+    mutate_lava_level,
+    render_lava_level,
+    sample_lava_level,
+)
+
+ALEATORIC_MAZES = ("gamble-maze", "lava-maze")
+
+
+def make_aleatoric_maze(name: str) -> tuple[ued.Environment, ued.LevelSpace]:
+    """``(env, space)`` for ``name`` in :data:`ALEATORIC_MAZES`; ``ValueError`` otherwise."""
+    if name == "gamble-maze":
+        env = GambleMazeEnv()
+        return env, make_gamble_space(env)
+    if name == "lava-maze":
+        env = LavaMazeEnv()
+        return env, make_lava_space(env)
+    raise ValueError(f"unknown aleatoric maze {name!r}; allowed: {', '.join(ALEATORIC_MAZES)}")
+
+
+__all__ = [
+    "ALEATORIC_MAZES",
+    "CUE_ACCURACY",
+    "EXIT_GAMBLE",
+    "EXIT_NONE",
+    "EXIT_SAFE",
+    "MAX_STEPS",
+    "MAX_WALLS",
+    "P_PAY",
+    "SAFE_PAYOUT",
+    "SIZE",
+    "THETA_A",
+    "THETA_B",
+    "GambleLevel",
+    "GambleMazeEnv",
+    "GambleObs",
+    "GambleState",
+    "LavaLevel",
+    "LavaMazeEnv",
+    "LavaObs",
+    "LavaState",
+    "gamble_descriptor",
+    "gamble_eval_layouts",
+    "gamble_is_valid",
+    "gamble_solvable",
+    "lava_descriptor",
+    "lava_eval_layouts",
+    "lava_is_valid",
+    "lava_layout",
+    "lava_route_values",
+    "make_aleatoric_maze",
+    "make_gamble_space",
+    "make_lava_space",
+    "mutate_gamble_level",
+    "mutate_lava_level",
+    "render_gamble_level",
+    "render_lava_level",
+    "sample_gamble_level",
+    "sample_lava_level",
+    "scripted_action",
+]
