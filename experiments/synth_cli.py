@@ -76,13 +76,12 @@ def _train(args) -> int:
         print(f"resumed from {ckpt} at generation {int(state.generation)}", file=sys.stderr)
     t0 = time.time()
     state, records = run_synth_es(
-        loop,
+        meta,
         state,
         args.generations,
         chunk_size=args.chunk,
         checkpoint_path=ckpt,
         metrics_path=metrics_path,
-        learner_names=meta.learner_names,
         progress=not args.quiet,
     )
     elapsed = time.time() - t0

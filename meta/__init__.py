@@ -11,10 +11,12 @@ from meta.es import (
     ESConfig,
     ESLoop,
     ESLoopState,
+    EvalContext,
     GenerationMetrics,
     Problem,
     auto_eval_batch_size,
     canonical_strategy,
+    eval_context,
     load_checkpoint,
     make_es,
     make_es_from_config,
@@ -63,7 +65,15 @@ from meta.synthetic import (
     init_synth_params,
     make_latent_level_space,
 )
-from meta.targets import BRAX_TARGETS, GYMNAX_TARGETS, TARGETS, Target, make_target
+from meta.targets import (
+    BRAX_TARGETS,
+    GYMNAX_TARGETS,
+    OBS_NORMALISATION,
+    TARGETS,
+    Target,
+    make_target,
+    obs_normalisation,
+)
 
 __all__ = [
     "LEARNERS",
@@ -90,6 +100,7 @@ __all__ = [
     "ESConfig",
     "ESLoop",
     "ESLoopState",
+    "EvalContext",
     "GYMNAX_TARGETS",
     "GenerationMetrics",
     "Hades",
@@ -103,6 +114,7 @@ __all__ = [
     "baseline_accuracies",
     "canonical_strategy",
     "distilled_accuracies",
+    "eval_context",
     "evaluate_transfer",
     "fixed_labels",
     "load_checkpoint",
@@ -117,6 +129,8 @@ __all__ = [
     "make_rollout",
     "make_target",
     "metrics_to_records",
+    "OBS_NORMALISATION",
+    "obs_normalisation",
     "run_es",
     "save_checkpoint",
     "transfer_policies",

@@ -3,16 +3,20 @@ generation loop, data-only checkpoints and a host loop.
 
 The pieces:
 
-* :class:`Problem` -- a candidate template, a per-candidate ``evaluate(key, candidate)`` and an
-  explicit ``maximize`` flag. evosax always minimises; :func:`make_es_loop` negates when
+* :class:`Problem` -- a candidate template, a per-candidate ``evaluate(key, candidate)`` (or
+  ``evaluate(key, candidate, context)`` with an :class:`EvalContext` holding the generation
+  index, for fitness functions that change over the run: curricula, alternating inner learners)
+  and an explicit ``maximize`` flag. evosax always minimises; :func:`make_es_loop` negates when
   ``maximize=True`` so that the higher fitness wins.
 * :func:`make_es` -- any supported evosax strategy by name with its hyperparameters set
   explicitly (evosax's default ``std_init`` is 1.0, far too wide for most problems).
 * :func:`make_es_loop` -- ``init`` / ``step`` / ``run_chunk`` pure functions. One generation is
   ``ask -> evaluate (whole population in one vmapped program, one shared key: common random
-  numbers) -> tell``. ``run_chunk`` is ``lax.scan`` over generations.
-* :func:`run_es` -- host loop: runs chunks, appends metrics to ``metrics.jsonl``, writes atomic
-  ``.npz`` checkpoints and shows a tqdm bar. :func:`load_checkpoint` resumes bitwise.
+  numbers) -> tell``, optionally also evaluating the search mean (``evaluate_mean``).
+  ``run_chunk`` is ``lax.scan`` over generations.
+* :func:`run_es` -- host loop: runs chunks, appends metrics to ``metrics.jsonl`` (with per-record
+  annotations), writes atomic ``.npz`` checkpoints and shows a tqdm bar.
+  :func:`load_checkpoint` resumes bitwise.
 """
 
 from __future__ import annotations
@@ -82,18 +86,40 @@ class ESConfig:
             raise ValueError(f"lr: must be None or a finite float > 0, got {self.lr!r}")
 
 
+@struct.dataclass
+class EvalContext:
+    """What a fitness evaluation may know about where the run stands (same for every candidate
+    of a generation, never batched)."""
+
+    generation: jax.Array  # int32[] generation being evaluated: generations completed before it
+
+
+def eval_context(generation: int | jax.Array = 0) -> EvalContext:
+    """An :class:`EvalContext` at ``generation`` (int32[]). Jittable."""
+    return EvalContext(generation=jnp.asarray(generation, jnp.int32))
+
+
 class Problem(NamedTuple):
     """An optimisation problem over pytree candidates.
 
-    ``evaluate(key, candidate) -> float32[]`` must be jittable and vmappable over
-    ``candidate``; the loop calls it with the SAME key for every population member of a
-    generation (common random numbers), so differences in fitness come from the candidates.
-    ``maximize`` says whether higher fitness is better.
+    ``evaluate(key, candidate) -> float32[]``, or ``evaluate(key, candidate, context)`` when
+    ``uses_context`` (``context`` an :class:`EvalContext`: the generation index drives e.g. a
+    horizon curriculum or which inner learner trains), must be jittable and vmappable over
+    ``candidate``; the loop calls it with the SAME key and context for every population member
+    of a generation (common random numbers), so differences in fitness come from the
+    candidates. ``maximize`` says whether higher fitness is better.
     """
 
     template: Any  # candidate pytree; fixes shapes and dtypes, default initial mean
-    evaluate: Callable[[jax.Array, Any], jax.Array]
+    evaluate: Callable[..., jax.Array]
     maximize: bool
+    uses_context: bool = False  # evaluate takes a third argument, the EvalContext
+
+    def evaluate_in(self, key: jax.Array, candidate: Any, context: EvalContext) -> jax.Array:
+        """``evaluate`` with the context passed on, or dropped when not ``uses_context``."""
+        if self.uses_context:
+            return self.evaluate(key, candidate, context)
+        return self.evaluate(key, candidate)
 
 
 class ES(NamedTuple):
@@ -193,6 +219,9 @@ class GenerationMetrics:
     fitness_worst: jax.Array  # float32[]
     best_fitness: jax.Array  # float32[] best so far
     search_std: jax.Array  # float32[] mean search std of the strategy (nan if none)
+    # float32[] fitness of the search mean this generation sampled around (same key and
+    # context as the population); None unless make_es_loop(..., evaluate_mean=True)
+    mean_fitness: jax.Array | None
     fitness: jax.Array  # float32[P] the whole population's fitness
 
 
@@ -202,7 +231,7 @@ class ESLoop(NamedTuple):
     init: Callable[..., ESLoopState]
     step: Callable[[ESLoopState], tuple[ESLoopState, GenerationMetrics]]
     run_chunk: Callable[[ESLoopState, int], tuple[ESLoopState, GenerationMetrics]]
-    evaluate_population: Callable[[jax.Array, Any], jax.Array]
+    evaluate_population: Callable[..., jax.Array]
     get_mean: Callable[[ESLoopState], Any]
     problem: Problem
     es: ES
@@ -230,11 +259,14 @@ def make_es_loop(
     es: ES,
     mesh: jax.sharding.Mesh | None = None,
     eval_batch_size: int | None = None,
+    evaluate_mean: bool = False,
 ) -> ESLoop:
     """The generation loop of ``es`` on ``problem``.
 
     Args:
-      problem: the :class:`Problem` (direction given by ``problem.maximize``).
+      problem: the :class:`Problem` (direction given by ``problem.maximize``; with
+        ``problem.uses_context`` its ``evaluate`` receives ``EvalContext(generation)``, the
+        index of the generation being evaluated, 0 for the first).
       es: from :func:`make_es`.
       mesh: optional 1-D ``jax.sharding.Mesh`` with an ``Auto`` axis; the population axis (leading axis of every
         population leaf and of the fitness vector) is sharded over its single axis. The
@@ -245,17 +277,25 @@ def make_es_loop(
         HaDES inner loop at P = 1024 runs faster in chunks that fit the cache; on an
         accelerator leave it ``None`` (one vmap). Must divide ``P``; with a ``mesh`` the
         chunks are strided so that every chunk stays spread over all devices.
+      evaluate_mean: also evaluate the search mean each generation (the mean the population
+        was sampled around, with the population's key and context), reported as
+        ``GenerationMetrics.mean_fitness``: the ES's own solution, which the best member's
+        fitness overstates under noise. Costs one candidate per generation; the ES trajectory
+        is unchanged. Without ``mesh`` and chunking the mean rides in the population's vmapped
+        program as one more lane, so the fitness graph is compiled once.
 
     Returns an :class:`ESLoop` of pure (jittable) functions:
 
     * ``init(key, mean=None) -> ESLoopState``: ``mean`` defaults to ``problem.template``.
       The state's leaf dtypes are normalised to those the step produces, so a jitted step
       compiles once.
-    * ``step(state) -> (state, GenerationMetrics)``: one generation.
+    * ``step(state) -> (state, GenerationMetrics)``: one generation, evaluated in context
+      ``EvalContext(state.generation)``.
     * ``run_chunk(state, num_generations) -> (state, GenerationMetrics stacked over G)``:
       ``lax.scan`` of ``step`` (``num_generations`` static).
-    * ``evaluate_population(key, population) -> float32[P]``: vmapped ``evaluate`` with one
-      shared key (sharded over ``mesh`` if given).
+    * ``evaluate_population(key, population, context=None) -> float32[P]``: vmapped
+      ``evaluate`` with one shared key and context (default generation 0; sharded over
+      ``mesh`` if given).
     * ``get_mean(state) -> candidate``: the search distribution's mean.
     """
     strategy, params = es.strategy, es.params
@@ -263,11 +303,7 @@ def make_es_loop(
     pop = es.population_size
     n_chunks = 1
     if eval_batch_size is not None:
-        if (
-            not isinstance(eval_batch_size, int)
-            or eval_batch_size < 1
-            or pop % eval_batch_size
-        ):
+        if not isinstance(eval_batch_size, int) or eval_batch_size < 1 or pop % eval_batch_size:
             raise ValueError(
                 f"eval_batch_size: must be a positive integer dividing the population size "
                 f"{pop}, got {eval_batch_size!r}"
@@ -296,17 +332,21 @@ def make_es_loop(
                 "mesh: the population axis must be an Auto axis; build the mesh with "
                 "jax.make_mesh((n,), ('pop',), axis_types=(jax.sharding.AxisType.Auto,))"
             )
+    # P + 1 lanes would break the mesh's and the chunks' divisibility; only the plain vmap
+    # takes the mean as an extra lane
+    mean_in_lanes = mesh is None and n_chunks == 1
+    vmapped = jax.vmap(problem.evaluate_in, in_axes=(None, 0, None))
 
     def shard(tree):
         if mesh is None:
             return tree
         return jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, pop_sharding), tree)
 
-    def evaluate_population(key, population):
+    def evaluate_population(key, population, context: EvalContext | None = None):
+        context = eval_context(0) if context is None else context
         population = shard(population)
-        evaluate = jax.vmap(problem.evaluate, in_axes=(None, 0))
         if n_chunks == 1:
-            fitness = evaluate(key, population)
+            fitness = vmapped(key, population, context)
         else:
             # chunk j holds candidates j, j + n_chunks, ...: strided, so a population sharded in
             # contiguous blocks keeps every chunk spread over all devices
@@ -314,14 +354,28 @@ def make_es_loop(
                 lambda x: jnp.swapaxes(x.reshape((pop // n_chunks, n_chunks) + x.shape[1:]), 0, 1),
                 population,
             )
-            fit = jax.lax.map(lambda c: evaluate(key, c), chunks)  # (n_chunks, P / n_chunks)
+            # (n_chunks, P / n_chunks)
+            fit = jax.lax.map(lambda c: vmapped(key, c, context), chunks)
             fitness = jnp.swapaxes(fit, 0, 1).reshape(pop)
         return shard(jnp.asarray(fitness, jnp.float32))
 
+    def evaluate_with_mean(key, population, mean, context):
+        if mean_in_lanes:
+            both = jax.tree.map(lambda p, m: jnp.concatenate([p, m[None]]), population, mean)
+            fit = jnp.asarray(vmapped(key, both, context), jnp.float32)
+            return fit[:-1], fit[-1]
+        fitness = evaluate_population(key, population, context)
+        return fitness, jnp.asarray(problem.evaluate_in(key, mean, context), jnp.float32)
+
     def step(state: ESLoopState):
         key, k_ask, k_eval, k_tell = jax.random.split(state.key, 4)
+        context = EvalContext(generation=state.generation)
         population, es_state = strategy.ask(k_ask, state.es_state, params)
-        fitness = evaluate_population(k_eval, population)
+        if evaluate_mean:
+            mean = strategy.get_mean(state.es_state)
+            fitness, mean_fitness = evaluate_with_mean(k_eval, population, mean, context)
+        else:
+            fitness, mean_fitness = evaluate_population(k_eval, population, context), None
         # evosax minimises: hand it sign * fitness (sign = -1 when maximising).
         es_state, _ = strategy.tell(k_tell, population, sign * fitness, es_state, params)
         # nan never wins (evosax also treats nan as +inf when minimising)
@@ -351,6 +405,7 @@ def make_es_loop(
             fitness_worst=sign * jnp.max(jnp.where(jnp.isnan(fitness), -jnp.inf, sign * fitness)),
             best_fitness=best_fitness,
             search_std=jnp.asarray(search_std, jnp.float32),
+            mean_fitness=mean_fitness,
             fitness=fitness,
         )
         return _strong(new_state), _strong(metrics)
@@ -447,15 +502,17 @@ def load_checkpoint(path: str | os.PathLike, template: Any) -> tuple[Any, dict]:
 
 def metrics_to_records(metrics: GenerationMetrics) -> list[dict]:
     """Stacked :class:`GenerationMetrics` (leaves ``(G, ...)``) -> one JSON-able dict per
-    generation (the population fitness vector is summarised, not stored). Host-only."""
+    generation (the population fitness vector is summarised, not stored; ``mean_fitness`` only
+    when the loop evaluates the mean). Host-only."""
     m = jax.device_get(metrics)
     records = []
     for g in range(np.shape(m.generation)[0]):
         rec = {}
         for f in dataclasses.fields(GenerationMetrics):
-            if f.name == "fitness":
+            value = getattr(m, f.name)
+            if f.name == "fitness" or value is None:
                 continue
-            v = np.asarray(getattr(m, f.name))[g]
+            v = np.asarray(value)[g]
             rec[f.name] = int(v) if f.name == "generation" else float(v)
         records.append(rec)
     return records
@@ -471,6 +528,7 @@ def run_es(
     checkpoint_every: int = 1,
     metrics_path: str | os.PathLike | None = None,
     callback: Callable[[ESLoopState, list[dict]], dict | None] | None = None,
+    annotate: Callable[[dict], dict | None] | None = None,
     progress: bool = True,
     run_chunk: Callable | None = None,
 ) -> tuple[ESLoopState, list[dict]]:
@@ -478,12 +536,25 @@ def run_es(
 
     Chunk boundaries are absolute multiples of ``chunk_size``, so a run resumed from any
     checkpoint follows the same chunks and reaches the bitwise same state as an uninterrupted
-    one. After each chunk: metrics records are appended to ``metrics_path`` (JSON lines),
-    ``callback(state, records)`` may return extra fields merged into the LAST record of the
-    chunk (e.g. an evaluation of the mean), and every ``checkpoint_every`` chunks (and at the
-    end) the state is checkpointed atomically.
+    one. After each chunk: metrics records (:func:`metrics_to_records`) are appended to
+    ``metrics_path`` (JSON lines), and every ``checkpoint_every`` chunks (and at the end) the
+    state is checkpointed atomically.
 
-    ``run_chunk``: optionally a pre-jitted ``loop.run_chunk`` to share compilations.
+    Records: one per generation, ``generation`` counting from 1. When the loop evaluates the
+    mean (``make_es_loop(..., evaluate_mean=True)``) and the run starts at generation 0, a
+    record ``{"generation": 0, "mean_fitness": ...}`` comes first: the initial mean's fitness
+    (the same evaluation generation 1 reports), so a curve of the mean starts where the search
+    starts.
+
+    Hooks:
+      annotate: ``annotate(record)`` returns fields merged into EVERY record, the
+        generation-0 record included (e.g. host-side facts of that generation's fitness).
+        Record ``g >= 1`` was evaluated in ``EvalContext(generation=g - 1)``; the
+        generation-0 record in ``EvalContext(generation=0)``.
+      callback: ``callback(state, records)`` after each chunk may return extra fields merged
+        into the LAST record of the chunk (e.g. a costly evaluation of the mean).
+      run_chunk: optionally a pre-jitted ``loop.run_chunk`` to share compilations.
+
     Returns ``(final_state, records)``.
     """
     if chunk_size < 1:
@@ -505,6 +576,11 @@ def run_es(
             stop = min(num_generations, (gen // chunk_size + 1) * chunk_size)
             state, metrics = run_chunk(state, stop - gen)
             recs = metrics_to_records(metrics)
+            if gen == 0 and "mean_fitness" in recs[0]:
+                recs.insert(0, {"generation": 0, "mean_fitness": recs[0]["mean_fitness"]})
+            if annotate is not None:
+                for r in recs:
+                    r.update(annotate(r) or {})
             if callback is not None:
                 extra = callback(state, recs)
                 if extra:

@@ -29,20 +29,12 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import struct
 
 from meta.es import Problem
 from meta.targets import TARGETS, Target, make_target
-from ued.initializers import orthogonal
-
-ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
-    "tanh": jnp.tanh,
-    "relu": jax.nn.relu,
-    "elu": jax.nn.elu,
-    "gelu": jax.nn.gelu,
-    "swish": jax.nn.swish,
-}
+from ued.networks import ACTIVATIONS, MLP
+from ued.optim import apply_step, make_adam
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,33 +128,32 @@ class PolicyFns(NamedTuple):
 
 
 def make_policy(target: Target, policy: PolicyConfig, stochastic: bool = False) -> PolicyFns:
-    """A tanh/relu/... MLP policy with orthogonal init and its BC trainer.
+    """A tanh/relu/... :class:`ued.networks.MLP` policy and its BC trainer.
 
-    Discrete: outputs logits ``(A,)``; the BC loss is the cross-entropy against
-    ``softmax(targets)``. Continuous: outputs ``low + (high - low) * (tanh(o) + 1) / 2``; the
-    BC loss is the mean squared error against ``clip(targets, low, high)``.
+    Orthogonal init (hidden gain sqrt(2), output gain 0.01), zero biases; ``params`` are the
+    MLP's flax variables. Observations are flattened. Discrete: outputs logits ``(A,)``; the BC
+    loss is the cross-entropy against ``softmax(targets)``. Continuous: outputs
+    ``low + (high - low) * (tanh(o) + 1) / 2``; the BC loss is the mean squared error against
+    ``clip(targets, low, high)``.
     """
     if stochastic and not target.discrete:
         raise NotImplementedError("stochastic: sampled actions are only implemented for discrete")
-    act_fn = ACTIVATIONS[policy.activation]
     in_dim = int(np.prod(target.obs_shape))
-    sizes = (in_dim, *policy.hidden, target.action_dim)
+    net = MLP(
+        hidden=policy.hidden,
+        out=target.action_dim,
+        activation=policy.activation,
+        kernel_init="orthogonal",
+        hidden_scale=math.sqrt(2.0),
+        out_scale=0.01,
+    )
     low, high = target.action_low, target.action_high
 
     def init(key):
-        keys = jax.random.split(key, len(sizes) - 1)
-        layers = []
-        for i, (k, a, b) in enumerate(zip(keys, sizes[:-1], sizes[1:], strict=True)):
-            gain = 0.01 if i == len(sizes) - 2 else math.sqrt(2.0)
-            w = orthogonal(gain)(k, (a, b), jnp.float32)
-            layers.append({"w": w, "b": jnp.zeros((b,), jnp.float32)})
-        return layers
+        return net.init(key, jnp.zeros((1, in_dim), jnp.float32))
 
     def apply(params, states):
-        x = states.reshape(states.shape[0], -1)
-        for layer in params[:-1]:
-            x = act_fn(x @ layer["w"] + layer["b"])
-        out = x @ params[-1]["w"] + params[-1]["b"]
+        out = net.apply(params, states.reshape(states.shape[0], -1))
         if target.discrete:
             return out
         return low + (high - low) * (jnp.tanh(out) + 1.0) / 2.0
@@ -182,7 +173,8 @@ def make_policy(target: Target, policy: PolicyConfig, stochastic: bool = False) 
             return -jnp.mean(jnp.sum(labels * jax.nn.log_softmax(out, axis=-1), axis=-1))
         return jnp.mean((out - jnp.clip(data.targets, low, high)) ** 2)
 
-    opt = optax.adam(policy.lr, eps=1e-5)
+    # plain Adam (no gradient clipping), eps 1e-5 as in HaDES
+    opt = make_adam(max_grad_norm=None, eps=1e-5)
 
     def train(key, data: Dataset):
         params = init(key)
@@ -190,8 +182,8 @@ def make_policy(target: Target, policy: PolicyConfig, stochastic: bool = False) 
         def body(carry, _):
             params, opt_state = carry
             loss, grads = jax.value_and_grad(bc_loss)(params, data)
-            updates, opt_state = opt.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), loss
+            params, opt_state = apply_step(opt, grads, opt_state, params, policy.lr)
+            return (params, opt_state), loss
 
         (params, _), losses = jax.lax.scan(
             body, (params, opt.init(params)), None, length=policy.steps

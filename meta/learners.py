@@ -11,16 +11,28 @@ and returns the agent's parameters plus a policy function::
     agent = learner.train(key, env_params, hp)       # pure; jit / vmap over keys, params, hp
     action = learner.act(agent, obs, key, True)      # deterministic (greedy / mean) policy
 
+The agent ``train`` returns is a pytree of parameters: the actor-critic's (PPO), the Q-network's
+(DQN) or the actor's and both critics' (TD3).
+
 Hyperparameters are a :class:`LearnerHParams` pytree of float32 scalars, so every member of an
 ES population can train with its own draw (invariance to hyperparameters, as in "Discovering
 Minimal RL Environments"). ``train`` is deterministic per key.
 
-TD3 does one gradient step per environment step by default (``gradient_steps``); with it
-TD3 reaches about -160 on the real Pendulum in 20k steps (3 seeds vmapped, 22 s on 2 CPU cores).
+PPO is the toolkit's one PPO (:mod:`ued.ppo`) on the usual feed-forward agent
+(``ued.networks.NetworkConfig.mlp``: separate actor and critic MLPs; a Gaussian policy with a
+learned state-independent ``log_std`` for continuous actions, clipped into the env's bounds
+before ``env.step`` while PPO sees the unclipped sample), stepping its environments with the one
+rollout (:func:`ued.rollout.rollout`). Every update collects ``num_envs x ppo_rollout`` steps and
+runs ``ppo_epochs`` epochs of ``ppo_minibatches`` minibatches of shuffled single transitions at
+the constant learning rate ``hp.lr`` (a :class:`ued.ppo.PPOParams` field, so one program can
+train a population with different sampled rates).
 
-The PPO here is written for this module (discrete and Gaussian policies, dynamic learning rate);
-it reuses :func:`ued.ppo.gae`. ``ued.ppo``'s update takes its learning rate from a static config
-and only has categorical policies, so it cannot be vmapped over sampled learning rates.
+DQN and TD3 interleave one environment step of every env with gradient steps, so they keep
+their own scanned loops; their networks are :class:`ued.networks.MLP` and their optimiser
+:func:`ued.optim.make_adam` (``clip_by_global_norm(0.5) -> adam(eps=1e-5)``, the rate applied by
+:func:`ued.optim.apply_step`). TD3 does one gradient step per environment step by default
+(``gradient_steps``); with it TD3 reaches -172 and -134 on the real Pendulum in 20k steps for
+two of three seeds, -734 for the third (vmapped, ~30 s on 2 CPU cores).
 """
 
 from __future__ import annotations
@@ -29,26 +41,18 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import struct
 
-from ued.initializers import orthogonal
-from ued.ppo import gae
+from ued.networks import ACTIVATIONS, MLP, NetworkConfig, check_activation, make_actor_critic
+from ued.optim import apply_step, make_adam
+from ued.ppo import Batch, PPOConfig, PPOParams, gae, init_student, make_ppo_update
+from ued.rollout import RolloutCarry, rollout
 
 LEARNERS = ("ppo", "dqn", "td3")
-ACTIVATIONS: dict[str, Callable] = {
-    "tanh": jnp.tanh,
-    "relu": jax.nn.relu,
-    "elu": jax.nn.elu,
-    "gelu": jax.nn.gelu,
-    "swish": jax.nn.swish,
-    "leaky_relu": jax.nn.leaky_relu,
-    "sigmoid": jax.nn.sigmoid,
-}
 
 # Default sampling ranges per learner (uniform; names starting with "lr" are log-uniform).
 DEFAULT_RANGES: dict[str, dict[str, tuple[float, float]]] = {
@@ -157,11 +161,7 @@ class LearnerConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"LearnerConfig.{name} must be an int >= 1, got {v!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"LearnerConfig.activation must be one of {tuple(ACTIVATIONS)}, "
-                f"got {self.activation!r}"
-            )
+        check_activation(self.activation, "LearnerConfig.activation")
         if self.num_steps < self.num_envs:
             raise ValueError("LearnerConfig.num_steps must be >= num_envs")
         if self.learning_starts < 0:
@@ -194,19 +194,16 @@ class Learner(NamedTuple):
 # ----------------------------------------------------------------------------- shared pieces
 
 
-class MLP(nn.Module):
-    hidden: int
-    layers: int
-    out: int
-    activation: str
-    out_scale: float = 1.0
-
-    @nn.compact
-    def __call__(self, x):
-        act = ACTIVATIONS[self.activation]
-        for _ in range(self.layers):
-            x = act(nn.Dense(self.hidden, kernel_init=orthogonal(np.sqrt(2)))(x))
-        return nn.Dense(self.out, kernel_init=orthogonal(self.out_scale))(x)
+def _mlp(config: LearnerConfig, out: int, out_scale: float) -> MLP:
+    # ``layers`` x ``hidden`` units, orthogonal init (hidden gain sqrt(2)), as the PPO agent's
+    return MLP(
+        hidden=(config.hidden,) * config.layers,
+        out=out,
+        activation=config.activation,
+        kernel_init="orthogonal",
+        hidden_scale=float(np.sqrt(2.0)),
+        out_scale=out_scale,
+    )
 
 
 class _ActionInfo(NamedTuple):
@@ -228,16 +225,6 @@ def _action_info(env: Any, env_params: Any) -> _ActionInfo:
     low = jnp.broadcast_to(jnp.asarray(space.low, jnp.float32), shape)
     high = jnp.broadcast_to(jnp.asarray(space.high, jnp.float32), shape)
     return _ActionInfo(False, int(np.prod(shape)), low, high, obs_shape[0])
-
-
-def _adam_step(tx, grads, opt_state, params, lr):
-    upd, opt_state = tx.update(grads, opt_state, params)
-    return jax.tree.map(lambda p, u: p - lr * u, params, upd), opt_state
-
-
-def _make_tx():
-    # learning rate applied outside so it can be a traced, per-run value
-    return optax.chain(optax.clip_by_global_norm(0.5), optax.scale_by_adam(eps=1e-5))
 
 
 def _resolve_ranges(name: str, config: LearnerConfig) -> dict:
@@ -289,13 +276,6 @@ def _step_batch(env, key, state, action, env_params, n):
 # ----------------------------------------------------------------------------- PPO
 
 
-@struct.dataclass
-class PPOAgent:
-    actor: Any
-    critic: Any
-    log_std: jax.Array  # float32[A] (unused for discrete actions)
-
-
 def _make_ppo(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Learner:
     E, T = config.num_envs, config.ppo_rollout
     num_updates = max(1, config.num_steps // (E * T))
@@ -304,119 +284,89 @@ def _make_ppo(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
         raise ValueError(
             f"LearnerConfig.ppo_minibatches={nm} must divide num_envs*ppo_rollout={E * T}"
         )
-    actor = MLP(config.hidden, config.layers, info.n, config.activation, 0.01)
-    critic = MLP(config.hidden, config.layers, 1, config.activation, 1.0)
-    tx = _make_tx()
-
-    def dist(agent, obs):
-        out = actor.apply(agent.actor, obs)
-        return out
-
-    def log_prob_entropy(agent, obs, action):
-        out = dist(agent, obs)
-        if info.discrete:
-            logp_all = jax.nn.log_softmax(out)
-            logp = jnp.take_along_axis(logp_all, action[..., None].astype(jnp.int32), -1)[..., 0]
-            ent = -jnp.sum(jnp.exp(logp_all) * logp_all, -1)
-            return logp, ent
-        std = jnp.exp(agent.log_std)
-        logp = jnp.sum(
-            -0.5 * ((action - out) / std) ** 2 - agent.log_std - 0.5 * jnp.log(2 * jnp.pi), -1
-        )
-        ent = jnp.sum(agent.log_std + 0.5 * jnp.log(2 * jnp.pi * jnp.e)) * jnp.ones(out.shape[:-1])
-        return logp, ent
-
-    def sample_action(agent, obs, key):
-        out = dist(agent, obs)
-        if info.discrete:
-            return jax.random.categorical(key, out).astype(jnp.int32)
-        return out + jnp.exp(agent.log_std) * jax.random.normal(key, out.shape)
+    net = make_actor_critic(
+        NetworkConfig.mlp(config.hidden, config.layers, config.activation),
+        info.n,
+        continuous=not info.discrete,
+    )
+    ppo_config = PPOConfig(
+        num_epochs=config.ppo_epochs, num_minibatches=nm, minibatch_axis="sample"
+    )
+    ppo_update = make_ppo_update(ppo_config, net)
 
     def to_env(a):
         if info.discrete:
             return a
         return jnp.clip(a, info.low, info.high)
 
+    def step_fn(key, state, action, env_params):
+        # the env gets the clipped action; the trajectory keeps the sample PPO's ratio needs
+        obs, state, reward, term, trunc, inf = env.step(key, state, to_env(action), env_params)
+        return obs.astype(jnp.float32), state, reward, term, trunc, inf
+
     def act(agent, obs, key, deterministic: bool = True):
-        if deterministic:
-            out = dist(agent, obs)
-            return jnp.argmax(out, -1).astype(jnp.int32) if info.discrete else to_env(out)
-        return to_env(sample_action(agent, obs, key))
-
-    def loss_fn(agent, mb, hp):
-        obs, action, old_logp, old_v, adv, target = mb
-        logp, ent = log_prob_entropy(agent, obs, action)
-        v = critic.apply(agent.critic, obs)[..., 0]
-        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        ratio = jnp.exp(logp - old_logp)
-        pg = -jnp.mean(
-            jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - hp.clip_eps, 1 + hp.clip_eps) * adv)
-        )
-        v_clip = old_v + jnp.clip(v - old_v, -hp.clip_eps, hp.clip_eps)
-        vl = 0.5 * jnp.mean(jnp.maximum((v - target) ** 2, (v_clip - target) ** 2))
-        return pg + hp.vf_coef * vl - hp.ent_coef * jnp.mean(ent)
-
-    grad_fn = jax.grad(loss_fn)
+        # obs float32[..., obs_dim] -> action int32[...] or float32[..., A] in the env's bounds
+        lead = obs.shape[:-1]
+        flat = obs.reshape(1, -1, obs.shape[-1])
+        _, out, _ = net.apply(agent, (), flat, jnp.zeros(flat.shape[:2], bool))
+        out = jax.tree.map(lambda y: y.reshape(lead + y.shape[2:]), out)
+        a = net.dist.mode(out) if deterministic else net.dist.sample(key, out)
+        return to_env(a)
 
     def train(key, env_params, hp: LearnerHParams):
-        k_a, k_c, k_env, key = jax.random.split(key, 4)
-        dummy = jnp.zeros((info.obs_dim,), jnp.float32)
-        agent = PPOAgent(
-            actor.init(k_a, dummy),
-            critic.init(k_c, dummy),
-            jnp.full((info.n,), -0.5, jnp.float32),
+        k_init, k_env, key = jax.random.split(key, 3)
+        params = PPOParams(
+            gamma=hp.gamma,
+            gae_lambda=hp.gae_lambda,
+            clip_eps=hp.clip_eps,
+            vf_coef=hp.vf_coef,
+            ent_coef=hp.ent_coef,
+            lr=hp.lr,
+            lr_anneal_updates=0,  # constant learning rate
         )
-        opt_state = tx.init(agent)
         obs, env_state = _reset_batch(env, k_env, env_params, E)
-
-        def env_step(carry, k):
-            agent, obs, env_state = carry
-            k_act, k_step = jax.random.split(k)
-            action = sample_action(agent, obs, k_act)
-            logp, _ = log_prob_entropy(agent, obs, action)
-            value = critic.apply(agent.critic, obs)[..., 0]
-            obs2, env_state, reward, term, trunc, _ = _step_batch(
-                env, k_step, env_state, to_env(action), env_params, E
-            )
-            tr = (obs, action, logp, value, reward.astype(jnp.float32), term, trunc)
-            return (agent, obs2.astype(jnp.float32), env_state), tr
+        obs = obs.astype(jnp.float32)
+        student = init_student(k_init, ppo_config, net, obs)
+        rc = RolloutCarry.start(env_state, obs, net.initial_carry(E))
 
         def update(carry, k):
-            agent, opt_state, obs, env_state = carry
+            student, rc = carry
             k_roll, k_upd = jax.random.split(k)
-            (_, obs, env_state), traj = jax.lax.scan(
-                env_step, (agent, obs, env_state), jax.random.split(k_roll, T)
+            res = rollout(
+                k_roll,
+                rc,
+                student.params,
+                env_params,
+                net=net,
+                step_fn=step_fn,
+                num_steps=T,
+                episode_stats=False,
             )
-            t_obs, t_act, t_logp, t_val, t_rew, t_term, t_trunc = traj
-            last_v = critic.apply(agent.critic, obs)[..., 0]
-            adv, target = gae(t_rew, t_val, t_term, t_trunc, last_v, hp.gamma, hp.gae_lambda)
-            flat = jax.tree.map(
-                lambda x: x.reshape((E * T,) + x.shape[2:]),
-                (t_obs, t_act, t_logp, t_val, adv, target),
+            tr = res.traj
+            adv, target = gae(
+                tr.reward,
+                tr.value,
+                tr.terminated,
+                tr.truncated,
+                res.last_value,
+                hp.gamma,
+                hp.gae_lambda,
             )
-
-            def epoch(c, ke):
-                perm = jax.random.permutation(ke, E * T)
-                mbs = jax.tree.map(
-                    lambda x: jnp.take(x, perm, 0).reshape((nm, -1) + x.shape[1:]), flat
-                )
-
-                def mb_step(c2, mb):
-                    ag, os_ = c2
-                    g = grad_fn(ag, mb, hp)
-                    return _adam_step(tx, g, os_, ag, hp.lr), None
-
-                return jax.lax.scan(mb_step, c, mbs)[0], None
-
-            (agent, opt_state), _ = jax.lax.scan(
-                epoch, (agent, opt_state), jax.random.split(k_upd, config.ppo_epochs)
+            batch = Batch(
+                obs=tr.obs,
+                reset=tr.reset,
+                action=tr.action,
+                log_prob=tr.log_prob,
+                value=tr.value,
+                advantage=adv,
+                target=target,
+                mask=jnp.ones_like(tr.reset),
             )
-            return (agent, opt_state, obs, env_state), None
+            student, _ = ppo_update(k_upd, student, batch, params)
+            return (student, res.carry), None
 
-        (agent, *_), _ = jax.lax.scan(
-            update, (agent, opt_state, obs, env_state), jax.random.split(key, num_updates)
-        )
-        return agent
+        (student, _), _ = jax.lax.scan(update, (student, rc), jax.random.split(key, num_updates))
+        return student.params
 
     return Learner("ppo", config, ranges, _make_sampler(ranges), train, act)
 
@@ -488,8 +438,8 @@ def _make_dqn(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
     E = config.num_envs
     iters = max(1, config.num_steps // E)
     cap = config.buffer_size or config.num_steps
-    qnet = MLP(config.hidden, config.layers, info.n, config.activation, 1.0)
-    tx = _make_tx()
+    qnet = _mlp(config, info.n, 1.0)
+    tx = make_adam()
 
     def act(agent, obs, key, deterministic: bool = True):
         q = qnet.apply(agent.q, obs)
@@ -530,7 +480,7 @@ def _make_dqn(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
             )
             g = grad_fn(p, target_p, _replay_sample(k_b, buf, config.batch_size), hp)
             learn = (i + 1) * E >= config.learning_starts
-            p_new, o_new = _adam_step(tx, g, opt_state, p, hp.lr)
+            p_new, o_new = apply_step(tx, g, opt_state, p, hp.lr)
             p, opt_state = jax.tree.map(
                 lambda a, b: jnp.where(learn, a, b), (p_new, o_new), (p, opt_state)
             )
@@ -566,9 +516,9 @@ def _make_td3(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
     iters = max(1, config.num_steps // E)
     G = config.gradient_steps or E
     cap = config.buffer_size or config.num_steps
-    actor_net = MLP(config.hidden, config.layers, info.n, config.activation, 0.01)
-    critic_net = MLP(config.hidden, config.layers, 1, config.activation, 1.0)
-    tx = _make_tx()
+    actor_net = _mlp(config, info.n, 0.01)
+    critic_net = _mlp(config, 1, 1.0)
+    tx = make_adam()
     mid = 0.5 * (info.high + info.low)
     half = 0.5 * (info.high - info.low)
 
@@ -635,10 +585,10 @@ def _make_td3(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
                 batch = _replay_sample(k_b, buf, config.batch_size)
                 cps = (agent.critic1, agent.critic2)
                 g = c_grad(cps, agent_t, batch, k_tn, hp)
-                cps_new, opt_c_new = _adam_step(tx, g, opt_c, cps, hp.lr)
+                cps_new, opt_c_new = apply_step(tx, g, opt_c, cps, hp.lr)
                 upd_actor = jnp.logical_and(learn, u % config.policy_delay == 0)
                 ga = a_grad(agent.actor, cps_new[0], batch[0])
-                a_new, opt_a_new = _adam_step(tx, ga, opt_a, agent.actor, hp.lr)
+                a_new, opt_a_new = apply_step(tx, ga, opt_a, agent.actor, hp.lr)
                 sel = lambda c, a, b: jax.tree.map(lambda x, y: jnp.where(c, x, y), a, b)
                 cps, opt_c = sel(learn, (cps_new, opt_c_new), (cps, opt_c))
                 actor_p, opt_a = sel(upd_actor, (a_new, opt_a_new), (agent.actor, opt_a))

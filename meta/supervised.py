@@ -20,9 +20,12 @@ import numpy as np
 import optax
 
 from meta.es import Problem
+from ued.networks import MLP
+from ued.optim import apply_step, make_adam
 
 NUM_CLASSES = 10
 IMAGE_DIM = 64
+_HE_GAIN = float(np.sqrt(2.0))  # the He-normal gain of ``MLP(kernel_init="he")``
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +62,8 @@ class DigitsDistillation(NamedTuple):
     train_y: jax.Array  # int32[n_train]
     test_x: jax.Array
     test_y: jax.Array
-    train_classifier: Callable[[jax.Array, jax.Array, jax.Array], dict]  # key, x, y -> params
+    # key, x float32[n, 64], y int32[n] -> the classifier's flax variables (a ued.networks.MLP)
+    train_classifier: Callable[[jax.Array, jax.Array, jax.Array], dict]
     accuracy: Callable[[dict, jax.Array, jax.Array], jax.Array]
     random_real: Callable[[jax.Array], jax.Array]  # key -> float32[10, 64] one image per class
 
@@ -78,21 +82,23 @@ def make_digits_distillation(config: DigitsConfig = DigitsConfig()) -> DigitsDis
     test_x, test_y = jnp.asarray(x[test]), jnp.asarray(y[test])
     class_means = jnp.stack([train_x[train_y == c].mean(0) for c in range(NUM_CLASSES)])
     labels = jnp.arange(NUM_CLASSES, dtype=jnp.int32)
-    opt = optax.adam(config.lr)
+    opt = make_adam(max_grad_norm=None, eps=1e-8)  # plain Adam
+
+    # He-normal kernels, the output layer's scaled down 10x (small initial logits), zero biases
+    net = MLP(
+        hidden=(config.hidden,),
+        out=NUM_CLASSES,
+        activation="relu",
+        kernel_init="he",
+        hidden_scale=_HE_GAIN,
+        out_scale=0.1 * _HE_GAIN,
+    )
 
     def init(key):
-        k1, k2 = jax.random.split(key)
-        he = jax.nn.initializers.he_normal()
-        return {
-            "w1": he(k1, (IMAGE_DIM, config.hidden), jnp.float32),
-            "b1": jnp.zeros((config.hidden,), jnp.float32),
-            "w2": he(k2, (config.hidden, NUM_CLASSES), jnp.float32) * 0.1,
-            "b2": jnp.zeros((NUM_CLASSES,), jnp.float32),
-        }
+        return net.init(key, jnp.zeros((IMAGE_DIM,), jnp.float32))
 
     def logits(params, xs):
-        h = jax.nn.relu(xs @ params["w1"] + params["b1"])
-        return h @ params["w2"] + params["b2"]
+        return net.apply(params, xs)
 
     def ce(params, xs, ys):
         return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits(params, xs), ys))
@@ -103,8 +109,7 @@ def make_digits_distillation(config: DigitsConfig = DigitsConfig()) -> DigitsDis
         def body(carry, _):
             params, st = carry
             g = jax.grad(ce)(params, xs, ys)
-            upd, st = opt.update(g, st, params)
-            return (optax.apply_updates(params, upd), st), None
+            return apply_step(opt, g, st, params, config.lr), None
 
         (params, _), _ = jax.lax.scan(body, (params, opt.init(params)), None, config.steps)
         return params

@@ -7,8 +7,12 @@ over ``eval_envs`` episodes cut at the curriculum's horizon ``L(generation)``.
 
     cfg = SynthMetaConfig(target="cartpole", population=32)
     meta = make_synth_meta(cfg)
-    loop = meta.loop                      # an ``meta.es.ESLoop``: run it with ``meta.es.run_es``
-    state = loop.init(jax.random.key(0))  # the ES mean starts at the networks' default init
+    state = meta.loop.init(jax.random.key(0))  # the ES mean starts at the networks' default init
+    state, records = run_synth_es(meta, state, 200)  # ``meta.es.run_es`` + horizon/learner fields
+
+``meta.loop`` is a plain ``meta.es.make_es_loop`` loop: the problem takes the
+``meta.es.EvalContext``, whose generation index drives the horizon curriculum and the learner
+rotation, and the loop evaluates the ES mean every generation (``mean_fitness``).
 
 Targets: ``cartpole``, ``acrobot`` (SCB by default), ``mountain-car``, ``pendulum`` (synthetic
 MDP by default) and Brax ``hopper`` (needs the ``brax`` extra; clear ``ImportError`` otherwise).
@@ -25,7 +29,6 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import struct
 
 from meta import es as es_core
 from meta.learners import (
@@ -41,12 +44,10 @@ from meta.synthetic import (
     SynthParams,
     init_synth_params,
 )
+from meta.targets import GYMNAX_TARGETS, obs_normalisation
 
 GYMNAX_IDS = {
-    "cartpole": "CartPole-v1",
-    "acrobot": "Acrobot-v1",
-    "mountain-car": "MountainCar-v0",
-    "pendulum": "Pendulum-v1",
+    name: GYMNAX_TARGETS[name] for name in ("cartpole", "acrobot", "mountain-car", "pendulum")
 }
 SYNTH_TARGETS = tuple(GYMNAX_IDS) + ("hopper",)
 DEFAULT_KIND = {
@@ -55,14 +56,6 @@ DEFAULT_KIND = {
     "mountain-car": "mdp",
     "pendulum": "mdp",
     "hopper": "scb",
-}
-# Affine map between the synthetic networks' space and raw observations: rough scales of the
-# states these environments visit, so the default-initialised networks emit plausible states.
-_OBS_AFFINE = {
-    "cartpole": ((0.0, 0.0, 0.0, 0.0), (1.0, 1.0, 0.1, 1.0)),
-    "acrobot": ((0.0,) * 6, (1.0, 1.0, 1.0, 1.0, 2.0, 4.0)),
-    "mountain-car": ((-0.5, 0.0), (0.5, 0.05)),
-    "pendulum": ((0.0, 0.0, 0.0), (1.0, 1.0, 4.0)),
 }
 # Evaluation horizon (init, end) of the curriculum ``horizon_schedule``: constant full horizon
 # for classic control. For Brax hopper it only grows from 100 to the 1000-step episode when
@@ -265,19 +258,15 @@ def make_real_env(target: str) -> RealEnv:
 
 
 def synth_config_for(config: SynthMetaConfig, real: RealEnv) -> SynthConfig:
-    """The :class:`SynthConfig` whose spaces match ``real``.
+    """The :class:`SynthConfig` whose spaces match ``real``. Host-only.
 
-    Brax targets (:class:`TargetGymnaxEnv`) use their ``meta.targets`` normalisation (the
-    standing pose as the mean), so the default-initialised networks emit near-initial states.
+    The affine map between the networks' space and raw observations is the target's
+    observation normalisation (``meta.targets.obs_normalisation``, the table HaDES uses too),
+    so the default-initialised networks emit states around the target's typical ones.
     """
-    if config.target in _OBS_AFFINE:
-        mean, scale = _OBS_AFFINE[config.target]
-    elif isinstance(real.env, TargetGymnaxEnv):
-        t = real.env.target
-        mean = tuple(np.broadcast_to(np.asarray(t.obs_mean, float), (real.obs_dim,)).tolist())
-        scale = tuple(np.broadcast_to(np.asarray(t.obs_scale, float), (real.obs_dim,)).tolist())
-    else:
-        mean, scale = (0.0,) * real.obs_dim, (1.0,) * real.obs_dim
+    mean, scale = obs_normalisation(config.target)
+    mean = tuple(np.broadcast_to(np.asarray(mean, float), (real.obs_dim,)).tolist())
+    scale = tuple(np.broadcast_to(np.asarray(scale, float), (real.obs_dim,)).tolist())
     return SynthConfig(
         obs_dim=real.obs_dim,
         discrete=real.discrete,
@@ -318,21 +307,26 @@ class SynthMeta(NamedTuple):
     fitness: Callable[[jax.Array, SynthParams, jax.Array], jax.Array]
     fitness_with: Callable[[int, jax.Array, SynthParams, jax.Array], jax.Array]
     loop: es_core.ESLoop
+    annotate: Callable[[dict], dict]  # ``meta.es.run_es`` hook: horizon and learner of a record
 
 
 def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) -> SynthMeta:
     """Build the fitness function and the ES loop for ``config``. Host-only (builds closures).
 
-    ``fitness(key, synth_params, generation) -> float32[]`` (jittable, vmappable over params):
-    learner ``generation % len(learners)`` trains on the synthetic env with hyperparameters
-    drawn from its ranges, then the mean real-env return over ``eval_envs`` episodes cut at
-    ``horizon_schedule(generation)`` is returned. Deterministic per key.
-    ``fitness_with(i, key, params, generation)`` uses learner ``i`` (static).
+    ``fitness(key, synth_params, generation) -> float32[]`` (jittable, vmappable over params;
+    ``generation`` int32[]): learner ``generation % len(learners)`` trains on the synthetic env
+    with hyperparameters drawn from its ranges, then the mean real-env return over
+    ``eval_envs`` episodes cut at ``horizon_schedule(generation)`` is returned. Deterministic
+    per key. ``fitness_with(i, key, params, generation)`` uses learner ``i`` (static).
+
+    ``loop`` is ``meta.es.make_es_loop`` over a context-taking problem (the generation reaches
+    ``fitness``) with ``evaluate_mean=True``. ``annotate(record) -> {"horizon": int, "learner":
+    name}`` gives the horizon and learner behind a ``meta.es.run_es`` record.
     """
     real = make_real_env(config.target)
     scfg = synth_config_for(config, real)
     senv = SynthGymnaxEnv(scfg)
-    names = config.learners or learners_for(real.discrete)
+    names = tuple(config.learners or learners_for(real.discrete))
     template = init_synth_params(jax.random.key(0) if init_key is None else init_key, scfg)
     learners = [make_learner(n, senv, config.learner, template) for n in names]
     max_h = max(config.horizon)
@@ -356,205 +350,66 @@ def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) 
 
     problem = es_core.Problem(
         template=template,
-        evaluate=lambda k, p: fitness(k, p, jnp.zeros((), jnp.int32)),
+        evaluate=lambda key, params, context: fitness(key, params, context.generation),
         maximize=True,
+        uses_context=True,
     )
     es = es_core.make_es(
         config.strategy, config.population, template, std_init=config.std_init, lr=config.es_lr
     )
-    loop = make_generation_loop(
-        problem, es, fitness, lambda g: horizon_schedule(config, g), len(learners)
+    loop = es_core.make_es_loop(problem, es, evaluate_mean=True)
+
+    def annotate(record: dict) -> dict:
+        # run_es record g >= 1 was evaluated at generation index g - 1; the generation-0
+        # record repeats index 0's evaluation of the initial mean
+        g = max(int(record["generation"]) - 1, 0)
+        return {"horizon": int(horizon_schedule(config, g)), "learner": names[g % len(names)]}
+
+    return SynthMeta(
+        config, real, scfg, senv, names, template, fitness, fitness_with, loop, annotate
     )
-    return SynthMeta(config, real, scfg, senv, tuple(names), template, fitness, fitness_with, loop)
-
-
-@struct.dataclass
-class SynthGenerationMetrics:
-    """Per-generation statistics (fitness in the problem's sign), one generation or stacked."""
-
-    generation: jax.Array  # int32[] generations completed after this step (1-based)
-    fitness_mean: jax.Array  # float32[]
-    fitness_std: jax.Array  # float32[]
-    fitness_best: jax.Array  # float32[]
-    fitness_worst: jax.Array  # float32[]
-    best_fitness: jax.Array  # float32[] best member so far
-    search_std: jax.Array  # float32[] mean search std (nan if the strategy has none)
-    mean_fitness: jax.Array  # float32[] fitness of the search MEAN this generation sampled around
-    horizon: jax.Array  # int32[] evaluation horizon of this generation
-    learner: jax.Array  # int32[] index of the inner learner of this generation
-    fitness: jax.Array  # float32[P] the whole population's fitness
-
-
-def make_generation_loop(
-    problem: es_core.Problem,
-    es: es_core.ES,
-    fitness: Callable,
-    horizon_fn: Callable[[jax.Array], jax.Array] | None = None,
-    num_learners: int = 1,
-) -> es_core.ESLoop:
-    """An :class:`meta.es.ESLoop` whose fitness also sees the generation index.
-
-    ``meta.es.make_es_loop`` calls ``evaluate(key, candidate)`` without the generation, which the
-    horizon curriculum and the learner rotation need; this builds a loop with the same state type
-    (``meta.es.ESLoopState``, so ``meta.es`` checkpoints work) and ``fitness(key, candidate,
-    generation)``. One shared key per generation (common random numbers) for the population AND
-    the current search mean (evaluated in the same vmapped program, so the meta-training curve
-    of the mean, generation 0 included, costs no extra compile); ``maximize`` is honoured by
-    negating before evosax's ``tell``. ``step`` returns :class:`SynthGenerationMetrics`.
-    """
-    strategy, params = es.strategy, es.params
-    sign = -1.0 if problem.maximize else 1.0
-
-    def evaluate_population(key, population, generation=None):
-        g = jnp.zeros((), jnp.int32) if generation is None else generation
-        f = jax.vmap(fitness, in_axes=(None, 0, None))(key, population, g)
-        return jnp.asarray(f, jnp.float32)
-
-    def step(state: es_core.ESLoopState):
-        key, k_ask, k_eval, k_tell = jax.random.split(state.key, 4)
-        mean = strategy.get_mean(state.es_state)
-        population, es_state = strategy.ask(k_ask, state.es_state, params)
-        both = jax.tree.map(lambda p, m: jnp.concatenate([p, m[None]]), population, mean)
-        fit_all = evaluate_population(k_eval, both, state.generation)
-        fit, mean_fit = fit_all[:-1], fit_all[-1]
-        es_state, _ = strategy.tell(k_tell, population, sign * fit, es_state, params)
-        score = jnp.where(jnp.isnan(fit), jnp.inf, sign * fit)
-        i = jnp.argmin(score)
-        improved = sign * fit[i] < sign * state.best_fitness
-        member = jax.tree.map(lambda x: x[i], population)
-        new = es_core.ESLoopState(
-            es_state=es_state,
-            key=key,
-            generation=state.generation + 1,
-            best_fitness=jnp.where(improved, fit[i], state.best_fitness),
-            best_solution=jax.tree.map(
-                lambda a, b: jnp.where(improved, a, b), member, state.best_solution
-            ),
-        )
-        std = getattr(es_state, "std", None)
-        g = state.generation
-        metrics = SynthGenerationMetrics(
-            generation=new.generation,
-            fitness_mean=jnp.mean(fit),
-            fitness_std=jnp.std(fit),
-            fitness_best=fit[i],
-            fitness_worst=sign * jnp.max(jnp.where(jnp.isnan(fit), -jnp.inf, sign * fit)),
-            best_fitness=new.best_fitness,
-            search_std=jnp.asarray(jnp.nan if std is None else jnp.mean(std), jnp.float32),
-            mean_fitness=mean_fit,
-            horizon=jnp.asarray(-1 if horizon_fn is None else horizon_fn(g), jnp.int32),
-            learner=jnp.asarray(g % num_learners, jnp.int32),
-            fitness=fit,
-        )
-        return es_core._strong(new), es_core._strong(metrics)
-
-    def init(key, mean=None):
-        mean = problem.template if mean is None else mean
-        k_init, key = jax.random.split(key)
-        es_state = strategy.init(k_init, mean, params)
-        worst = jnp.float32(-jnp.inf if problem.maximize else jnp.inf)
-        state = es_core.ESLoopState(
-            es_state=es_state,
-            key=key,
-            generation=jnp.zeros((), jnp.int32),
-            best_fitness=worst,
-            best_solution=jax.tree.map(jnp.asarray, mean),
-        )
-        out = jax.eval_shape(lambda s: step(s)[0], state)
-        return jax.tree.map(lambda x, s: jnp.asarray(x, dtype=s.dtype), state, out)
-
-    def run_chunk(state, num_generations: int):
-        return jax.lax.scan(lambda s, _: step(s), state, None, length=num_generations)
-
-    def get_mean(state):
-        return strategy.get_mean(state.es_state)
-
-    return es_core.ESLoop(init, step, run_chunk, evaluate_population, get_mean, problem, es)
-
-
-def metrics_records(metrics: SynthGenerationMetrics, learner_names=None) -> list[dict]:
-    """Stacked metrics (leaves ``(G, ...)``) -> one JSON-able dict per generation. Host-only."""
-    m = jax.device_get(metrics)
-    out = []
-    for g in range(np.shape(m.generation)[0]):
-        rec = {}
-        for f in dataclasses.fields(SynthGenerationMetrics):
-            if f.name == "fitness":
-                continue
-            v = np.asarray(getattr(m, f.name))[g]
-            rec[f.name] = int(v) if np.issubdtype(v.dtype, np.integer) else float(v)
-        if learner_names is not None:
-            rec["learner"] = learner_names[rec["learner"]]
-        out.append(rec)
-    return out
 
 
 def run_synth_es(
-    loop: es_core.ESLoop,
+    meta: SynthMeta,
     state: es_core.ESLoopState,
     num_generations: int,
-    *,
-    chunk_size: int = 10,
-    checkpoint_path: str | os.PathLike | None = None,
-    metrics_path: str | os.PathLike | None = None,
-    learner_names: tuple[str, ...] | None = None,
-    progress: bool = True,
+    **run_es_kwargs,
 ) -> tuple[es_core.ESLoopState, list[dict]]:
-    """Host loop for :func:`make_generation_loop` (like ``meta.es.run_es``). Host-only.
+    """``meta.es.run_es(meta.loop, state, num_generations, annotate=meta.annotate, ...)``.
+    Host-only.
 
-    Chunk boundaries are absolute multiples of ``chunk_size`` (a resumed run follows the same
-    chunks and reaches the bitwise same state). Before the first generation a record
-    ``{"generation": 0, "mean_fitness": ...}`` (the fitness of the initial mean) is written;
-    after each chunk the records are appended to ``metrics_path`` and the state checkpointed
-    atomically (``meta.es.save_checkpoint``).
+    Records carry ``mean_fitness`` (the ES mean's real-env return), ``horizon`` and ``learner``
+    (by name); a run from generation 0 starts with a ``{"generation": 0, "mean_fitness", ...}``
+    record. ``run_es_kwargs`` (``chunk_size``, ``checkpoint_path``, ``metrics_path``,
+    ``progress``, ...) go to ``run_es``.
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size: must be >= 1, got {chunk_size}")
-    run_chunk = jax.jit(loop.run_chunk, static_argnums=1)
-    gen = int(state.generation)
-    records: list[dict] = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=num_generations, initial=min(gen, num_generations), unit="gen")
-    try:
-        while gen < num_generations:
-            stop = min(num_generations, (gen // chunk_size + 1) * chunk_size)
-            state, metrics = run_chunk(state, stop - gen)
-            recs = metrics_records(metrics, learner_names)
-            if gen == 0:
-                first = recs[0]
-                recs.insert(
-                    0,
-                    {"generation": 0, "mean_fitness": first["mean_fitness"],
-                     "horizon": first["horizon"], "learner": first["learner"]},
-                )  # fmt: skip
-            if metrics_path is not None:
-                with open(metrics_path, "a") as f:
-                    for r in recs:
-                        f.write(json.dumps(r) + "\n")
-            records.extend(recs)
-            if bar is not None:
-                bar.update(stop - gen)
-                bar.set_postfix(mean=f"{recs[-1]['fitness_mean']:.4g}")
-            gen = stop
-            if checkpoint_path is not None:
-                es_core.save_checkpoint(checkpoint_path, state, {"generation": gen})
-    finally:
-        if bar is not None:
-            bar.close()
-    return state, records
+    return es_core.run_es(
+        meta.loop, state, num_generations, annotate=meta.annotate, **run_es_kwargs
+    )
 
 
 # ----------------------------------------------------------------------------- discovered env I/O
 
 
+def _array_name(path) -> str:
+    # "reward/params/Dense_0/kernel": readable npz keys whether a head is a struct of arrays or
+    # a flax params dict (keystr would give "reward['params']['Dense_0']['kernel']")
+    parts = []
+    for entry in path:
+        for attr in ("name", "key", "idx"):
+            if hasattr(entry, attr):
+                parts.append(str(getattr(entry, attr)))
+                break
+        else:
+            parts.append(str(entry))
+    return "/".join(parts)
+
+
 def _flat_params(params: SynthParams) -> dict[str, np.ndarray]:
     out = {}
     for path, leaf in jax.tree_util.tree_leaves_with_path(params):
-        name = jax.tree_util.keystr(path).strip(".").replace(".", "/")
-        out[name] = np.asarray(leaf)
+        out[_array_name(path)] = np.asarray(leaf)
     return out
 
 
@@ -596,7 +451,7 @@ def load_synth_env(path_prefix: str | os.PathLike) -> tuple[SynthConfig, SynthPa
     with np.load(prefix + ".npz", allow_pickle=False) as z:
         leaves = []
         for path, ref in jax.tree_util.tree_leaves_with_path(template):
-            name = jax.tree_util.keystr(path).strip(".").replace(".", "/")
+            name = _array_name(path)
             arr = z[name]
             if arr.shape != ref.shape:
                 raise ValueError(
@@ -617,12 +472,9 @@ __all__ = [
     "TargetGymnaxEnv",
     "horizon_schedule",
     "load_synth_env",
-    "make_generation_loop",
     "make_real_env",
     "make_synth_meta",
-    "metrics_records",
     "run_synth_es",
     "save_synth_env",
-    "SynthGenerationMetrics",
     "synth_config_for",
 ]

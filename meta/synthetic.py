@@ -9,9 +9,10 @@ Two kinds, both parameterised by a :class:`SynthParams` pytree (the thing ES evo
   and a termination network (``terminated ~ Bernoulli(sigmoid(logit(obs, a)))``); episodes are
   cut at ``max_steps`` (``truncated``).
 
-Each head is an MLP with one hidden layer (``hidden`` units, ReLU) and default initialisation
-(LeCun-normal kernels, zero biases, as ``flax.linen.Dense``); the ES mean starts there
-(:func:`init_synth_params`). Observations live in the target environment's raw coordinates:
+Each head is a :class:`ued.networks.MLP` with one hidden layer (``hidden`` units, ReLU) and
+flax's default initialisation (LeCun-normal kernels, zero biases); its parameters are the flax
+variable dict ``{"params": {"Dense_0": {"kernel", "bias"}, "Dense_1": {...}}}``. The ES mean
+starts there (:func:`init_synth_params`). Observations live in the target environment's raw coordinates:
 networks see ``(obs - obs_mean) / obs_scale`` and emit normalised values that are mapped back,
 so an agent trained here is evaluated on the real environment without any adapter.
 
@@ -34,6 +35,7 @@ import jax.numpy as jnp
 from flax import struct
 
 import ued
+from ued.networks import MLP
 
 KINDS = ("scb", "mdp")
 
@@ -101,23 +103,14 @@ class SynthConfig:
 
 
 @struct.dataclass
-class MLPParams:
-    """One-hidden-layer MLP: ``out = relu(x @ w1 + b1) @ w2 + b2``."""
-
-    w1: jax.Array  # float32[in, hidden]
-    b1: jax.Array  # float32[hidden]
-    w2: jax.Array  # float32[hidden, out]
-    b2: jax.Array  # float32[out]
-
-
-@struct.dataclass
 class SynthParams:
     """The evolved pytree. ``transition`` and ``termination`` are ``None`` for an SCB."""
 
-    init_state: MLPParams  # z (obs_dim) -> normalised obs (obs_dim)
-    reward: MLPParams  # normalised obs ⊕ action encoding -> 1
-    transition: MLPParams | None = None  # normalised obs ⊕ action -> delta (obs_dim)
-    termination: MLPParams | None = None  # normalised obs ⊕ action -> termination logit
+    # each head: the variables of a one-hidden-layer ``ued.networks.MLP`` (see ``_head``)
+    init_state: Any  # z (obs_dim) -> normalised obs (obs_dim)
+    reward: Any  # normalised obs ⊕ action encoding -> 1
+    transition: Any = None  # normalised obs ⊕ action -> delta (obs_dim)
+    termination: Any = None  # normalised obs ⊕ action -> termination logit
 
 
 @struct.dataclass
@@ -133,34 +126,31 @@ class SynthState:
     time: jax.Array  # int32[] steps taken in the episode
 
 
-def _init_mlp(key: jax.Array, n_in: int, hidden: int, n_out: int) -> MLPParams:
-    # LeCun-normal (fan-in) kernels and zero biases: flax.linen.Dense's default.
-    k1, k2 = jax.random.split(key)
-    init = jax.nn.initializers.lecun_normal()
-    return MLPParams(
-        w1=init(k1, (n_in, hidden), jnp.float32),
-        b1=jnp.zeros((hidden,), jnp.float32),
-        w2=init(k2, (hidden, n_out), jnp.float32),
-        b2=jnp.zeros((n_out,), jnp.float32),
-    )
+def _head(config: SynthConfig, n_out: int) -> MLP:
+    # LeCun-normal kernels and zero biases (flax's Dense default): the ES mean's starting point
+    return MLP(hidden=(config.hidden,), out=n_out, activation="relu", kernel_init="lecun")
 
 
-def mlp_apply(p: MLPParams, x: jax.Array) -> jax.Array:
-    """``float32[..., in] -> float32[..., out]``. Jittable."""
-    return jax.nn.relu(x @ p.w1 + p.b1) @ p.w2 + p.b2
+def _head_apply(config: SynthConfig, variables: Any, x: jax.Array) -> jax.Array:
+    """One head: float32[..., in] -> float32[..., out] (``out`` read from the variables)."""
+    n_out = variables["params"]["Dense_1"]["bias"].shape[-1]
+    return _head(config, n_out).apply(variables, x)
 
 
 def init_synth_params(key: jax.Array, config: SynthConfig) -> SynthParams:
     """Default initialisation of every head (the ES mean starts here). Jittable."""
     k_i, k_r, k_t, k_d = jax.random.split(key, 4)
-    d, h, a = config.obs_dim, config.hidden, config.action_in
+    d, a = config.obs_dim, config.action_in
+    z = jnp.zeros((d,), jnp.float32)
+    za = jnp.zeros((d + a,), jnp.float32)
     params = SynthParams(
-        init_state=_init_mlp(k_i, d, h, d),
-        reward=_init_mlp(k_r, d + a, h, 1),
+        init_state=_head(config, d).init(k_i, z),
+        reward=_head(config, 1).init(k_r, za),
     )
     if config.kind == "mdp":
         params = params.replace(
-            transition=_init_mlp(k_t, d + a, h, d), termination=_init_mlp(k_d, d + a, h, 1)
+            transition=_head(config, d).init(k_t, za),
+            termination=_head(config, 1).init(k_d, za),
         )
     return params
 
@@ -191,7 +181,7 @@ def encode_action(config: SynthConfig, action: jax.Array) -> jax.Array:
 def initial_obs(config: SynthConfig, params: SynthParams, z: jax.Array) -> jax.Array:
     """Latent ``float32[obs_dim]`` -> raw-space initial observation ``float32[obs_dim]``."""
     mean, scale = _affine(config)
-    return mean + scale * mlp_apply(params.init_state, z)
+    return mean + scale * _head_apply(config, params.init_state, z)
 
 
 def reward_fn(
@@ -200,7 +190,7 @@ def reward_fn(
     """Reward ``float32[]`` of ``action`` in raw-space ``obs``. Jittable (vmap for batches)."""
     mean, scale = _affine(config)
     x = jnp.concatenate([(obs - mean) / scale, encode_action(config, action)])
-    return config.reward_scale * mlp_apply(params.reward, x)[0]
+    return config.reward_scale * _head_apply(config, params.reward, x)[0]
 
 
 class SyntheticEnv(ued.Environment):
@@ -249,10 +239,10 @@ class SyntheticEnv(ued.Environment):
         else:
             mean, scale = _affine(c)
             x = jnp.concatenate([(state.obs - mean) / scale, encode_action(c, action)])
-            obs = state.obs + scale * mlp_apply(params.transition, x)
+            obs = state.obs + scale * _head_apply(c, params.transition, x)
             # keep the state bounded so a random network cannot blow up to inf
             obs = jnp.clip(obs, mean - 1e3 * scale, mean + 1e3 * scale).astype(jnp.float32)
-            logit = mlp_apply(params.termination, x)[0]
+            logit = _head_apply(c, params.termination, x)[0]
             terminated = jax.random.bernoulli(key, jax.nn.sigmoid(logit))
             truncated = jnp.logical_and(time >= c.max_steps, jnp.logical_not(terminated))
         return (
@@ -332,7 +322,6 @@ class SynthGymnaxEnv:
 
 __all__ = [
     "KINDS",
-    "MLPParams",
     "SynthConfig",
     "SynthGymnaxEnv",
     "SynthLevel",
@@ -343,7 +332,6 @@ __all__ = [
     "init_synth_params",
     "initial_obs",
     "make_latent_level_space",
-    "mlp_apply",
     "num_params",
     "reward_fn",
 ]

@@ -103,6 +103,19 @@ def test_inner_bc_loss_goes_down():
     assert float(lp[-1]) < 0.2 * float(lp[0])
 
 
+def test_policy_init_orthogonal_gains_zero_biases():
+    """HaDES policies start orthogonal: hidden gain sqrt(2), output gain 0.01, zero biases."""
+    h = make_hades(HadesConfig(target="cartpole", policy=PolicyConfig(hidden=(16, 8), steps=1)))
+    layers = h.policy.init(jax.random.key(0))["params"]
+    w0, w1, w2 = (np.asarray(layers[f"Dense_{i}"]["kernel"]) for i in range(3))
+    assert [w.shape for w in (w0, w1, w2)] == [(4, 16), (16, 8), (8, 2)]
+    # rows (wide) or columns (tall) are orthonormal up to the gain
+    np.testing.assert_allclose(w0 @ w0.T, 2.0 * np.eye(4), atol=1e-5)
+    np.testing.assert_allclose(w1.T @ w1, 2.0 * np.eye(8), atol=1e-5)
+    np.testing.assert_allclose(w2.T @ w2, 1e-4 * np.eye(2), atol=1e-8)
+    assert all(not np.any(np.asarray(v["bias"])) for v in layers.values())
+
+
 def test_states_only_candidate_uses_fixed_labels():
     h = make_hades(
         HadesConfig(target="cartpole", dataset_size=5, learn_labels=False, policy=TINY_POLICY)
@@ -146,7 +159,9 @@ def test_hades_f_uses_one_initialisation():
     # the candidate and key only; the initialisation never changes between keys
     p1, _ = h.policy.train(jax.random.key(0), h.materialise(cand))
     p2, _ = h.policy.train(jax.random.key(cfg.init_seed), h.materialise(cand))
-    np.testing.assert_array_equal(p1[0]["w"], p2[0]["w"])
+    np.testing.assert_array_equal(
+        p1["params"]["Dense_0"]["kernel"], p2["params"]["Dense_0"]["kernel"]
+    )
     assert np.isfinite(float(jax.jit(h.fitness)(jax.random.key(5), cand)))
 
 

@@ -1,4 +1,5 @@
-"""ES core: direction, determinism, no recompilation, scan == step loop, resume, sharding."""
+"""ES core: direction, determinism, no recompilation, scan == step loop, resume, sharding,
+the generation context of ``evaluate`` and the evaluation of the mean."""
 
 import os
 import subprocess
@@ -13,7 +14,9 @@ import pytest
 from meta import (
     STRATEGIES,
     ESConfig,
+    EvalContext,
     Problem,
+    eval_context,
     load_checkpoint,
     make_es,
     make_es_loop,
@@ -215,6 +218,15 @@ _SHARD_CHECK = textwrap.dedent(
         np.testing.assert_array_equal(np.asarray(ma.fitness[0]), np.asarray(mc.fitness[0]))
         fit_c = jax.jit(chunked.evaluate_population)(jax.random.key(1), pop)
         assert len(fit_c.sharding.device_set) == 4, fit_c.sharding
+        # the mean evaluated beside a sharded population: same population fitness, and the
+        # mean's fitness as in the unsharded loop (where it rides in the population's vmap)
+        ms = make_es_loop(prob, es, mesh=mesh, evaluate_mean=True)
+        mp = make_es_loop(prob, es, evaluate_mean=True)
+        _, md = jax.jit(ms.run_chunk, static_argnums=1)(s0, 1)
+        _, mu = jax.jit(mp.run_chunk, static_argnums=1)(s0, 1)
+        np.testing.assert_array_equal(np.asarray(ma.fitness[0]), np.asarray(md.fitness[0]))
+        np.testing.assert_allclose(np.asarray(md.mean_fitness), np.asarray(mu.mean_fitness),
+                                   rtol=1e-6)
     """
 )
 
@@ -262,3 +274,81 @@ def test_chunked_population_evaluation_equals_one_vmap():
     assert auto_eval_batch_size(1024, "cpu") == 256
     assert auto_eval_batch_size(256, "cpu") is None
     assert auto_eval_batch_size(1024, "gpu") is None
+
+
+def _by_generation(key, cand, context):
+    # the population's fitness is the generation index: it can only come from the context
+    return context.generation.astype(jnp.float32) + 0.0 * jnp.sum(cand["a"])
+
+
+@pytest.mark.parametrize("eval_batch_size", [None, 2])
+def test_generation_reaches_evaluate(eval_batch_size):
+    tmpl = {"a": jnp.zeros((3,), jnp.float32)}
+    prob = Problem(tmpl, _by_generation, maximize=True, uses_context=True)
+    es = make_es("snes", 4, tmpl, std_init=0.3)
+    loop = make_es_loop(prob, es, eval_batch_size=eval_batch_size, evaluate_mean=True)
+    chunk = jax.jit(loop.run_chunk, static_argnums=1)
+    state, m = chunk(loop.init(jax.random.key(0)), 3)
+    np.testing.assert_array_equal(np.asarray(m.fitness), np.repeat([[0.0], [1.0], [2.0]], 4, 1))
+    np.testing.assert_array_equal(np.asarray(m.mean_fitness), [0.0, 1.0, 2.0])
+    # a resumed chunk continues the count (the index lives in the state, not the chunk)
+    _, m = chunk(state, 2)
+    np.testing.assert_array_equal(np.asarray(m.mean_fitness), [3.0, 4.0])
+    pop = jax.tree.map(lambda x: jnp.zeros((4, *x.shape)), tmpl)
+    f = jax.jit(loop.evaluate_population)(jax.random.key(1), pop, eval_context(7))
+    np.testing.assert_array_equal(np.asarray(f), [7.0] * 4)
+    f0 = jax.jit(loop.evaluate_population)(jax.random.key(1), pop)  # default: generation 0
+    np.testing.assert_array_equal(np.asarray(f0), [0.0] * 4)
+    # problems without a context keep the two-argument evaluate
+    assert Problem(tmpl, _sphere, True).evaluate_in(jax.random.key(0), tmpl, eval_context(3)) == (
+        _sphere(jax.random.key(0), tmpl)
+    )
+    assert (
+        isinstance(eval_context(2), EvalContext) and eval_context(2).generation.dtype == jnp.int32
+    )
+
+
+@pytest.mark.parametrize("eval_batch_size", [None, 4])
+def test_evaluate_mean_option(snes_loop, eval_batch_size, tmp_path):
+    loop, step, _ = snes_loop
+    with_mean = make_es_loop(PROBLEM, loop.es, eval_batch_size=eval_batch_size, evaluate_mean=True)
+    step_mean = jax.jit(with_mean.step)
+    s0 = loop.init(jax.random.key(3))
+    s1, m1 = step(s0)
+    t1, n1 = step_mean(s0)
+    assert m1.mean_fitness is None
+    # the mean's evaluation does not perturb the search: bitwise the same generation
+    _equal(s1, t1)
+    _equal(m1.fitness, n1.fitness)
+    # it is the fitness of the mean sampled around, with the population's key (noise included)
+    k_eval = jax.random.split(s0.key, 4)[2]
+    want = _sphere(k_eval, loop.get_mean(s0))
+    np.testing.assert_allclose(float(n1.mean_fitness), float(want), rtol=1e-6)
+    assert n1.mean_fitness.dtype == jnp.float32 and n1.mean_fitness.shape == ()
+    # run_es: a generation-0 record of the initial mean, then mean_fitness in every record
+    _, recs = run_es(with_mean, s0, 3, chunk_size=2, progress=False, metrics_path=tmp_path / "m")
+    assert [r["generation"] for r in recs] == [0, 1, 2, 3]
+    assert recs[0] == {"generation": 0, "mean_fitness": recs[1]["mean_fitness"]}
+    assert recs[1]["mean_fitness"] == float(n1.mean_fitness)
+    assert all("mean_fitness" in r for r in recs)
+    # without the option: no mean_fitness, no generation-0 record
+    _, plain = run_es(loop, s0, 2, chunk_size=2, progress=False)
+    assert [r["generation"] for r in plain] == [1, 2]
+    assert not any("mean_fitness" in r for r in plain)
+
+
+def test_run_es_annotate_every_record(snes_loop):
+    loop, _, chunk = snes_loop
+    seen = []
+
+    def annotate(rec):
+        seen.append(rec["generation"])
+        return {"double": 2 * rec["generation"]}
+
+    _, recs = run_es(
+        loop, loop.init(jax.random.key(0)), 3, chunk_size=2, progress=False, run_chunk=chunk,
+        annotate=annotate, callback=lambda st, rs: {"last": int(st.generation)},
+    )  # fmt: skip
+    assert seen == [1, 2, 3]
+    assert [r["double"] for r in recs] == [2, 4, 6]
+    assert [r.get("last") for r in recs] == [None, 2, 3]

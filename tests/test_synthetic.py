@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import jax
 import jax.numpy as jnp
@@ -19,9 +20,9 @@ from meta.synth import (
     SynthMetaConfig,
     horizon_schedule,
     load_synth_env,
-    make_generation_loop,
     make_real_env,
     make_synth_meta,
+    run_synth_es,
     save_synth_env,
 )
 from meta.synthetic import (
@@ -80,7 +81,9 @@ def test_mdp_truncates_at_max_steps():
     env = SyntheticEnv(cfg)
     # a termination net that never fires: large negative bias
     p = env.default_params
-    p = p.replace(termination=p.termination.replace(b2=jnp.full((1,), -50.0)))
+    term = jax.tree.map(lambda x: x, p.termination)  # a copy: the env keeps its defaults
+    term["params"]["Dense_1"]["bias"] = jnp.full((1,), -50.0)
+    p = p.replace(termination=term)
     obs, s = env.reset_to_level(
         jax.random.key(0), make_latent_level_space(cfg).sample(jax.random.key(1)), p
     )
@@ -96,8 +99,18 @@ def test_default_init_matches_paper_size_and_zero_biases():
     # init head 4->32->4 and reward head (4+2)->32->1: the paper's CartPole checkpoint has 549
     assert num_params(p) == 549
     assert p.transition is None and p.termination is None
-    assert float(jnp.abs(p.init_state.b1).sum()) == 0.0
+    assert all(
+        float(jnp.abs(layer["bias"]).sum()) == 0.0
+        for head in (p.init_state, p.reward)
+        for layer in head["params"].values()
+    )
     assert _equal(p, init_synth_params(jax.random.key(0), CARTPOLE))
+    # LeCun-normal kernels (flax's Dense default): standard deviation 1/sqrt(fan_in)
+    wide = SynthConfig(obs_dim=64, discrete=True, num_actions=2, hidden=512)
+    head = init_synth_params(jax.random.key(1), wide).init_state["params"]
+    for name, fan_in in (("Dense_0", 64), ("Dense_1", 512)):
+        std = float(jnp.std(head[name]["kernel"]))
+        assert abs(std * np.sqrt(fan_in) - 1.0) < 0.03, (name, std)
 
 
 def test_config_validation_names_field():
@@ -145,7 +158,22 @@ def test_horizon_schedule():
     assert int(horizon_schedule(const, 0)) == 500
 
 
+@pytest.mark.parametrize("target", ["cartpole", "acrobot", "mountain-car", "pendulum"])
+def test_synth_and_hades_share_the_obs_normalisation(target):
+    # one table (meta.targets): the synthetic networks' space is the HaDES datasets' space
+    from meta.synth import synth_config_for
+    from meta.targets import make_target
+
+    real = make_real_env(target)
+    sc = synth_config_for(SynthMetaConfig(target=target), real)
+    t = make_target(target)
+    obs = jnp.linspace(-1.0, 1.0, real.obs_dim)
+    mean, scale = np.asarray(sc.obs_mean), np.asarray(sc.obs_scale)
+    np.testing.assert_allclose(np.asarray(t.normalise(obs)), (np.asarray(obs) - mean) / scale)
+
+
 def test_generation_loop_maximises():
+    # the synth path of meta.es: a context-taking fitness, the mean evaluated each generation
     from meta import es as es_core
 
     template = {"x": jnp.zeros((3,), jnp.float32)}
@@ -153,12 +181,15 @@ def test_generation_loop_maximises():
     def fitness(key, cand, generation):
         return -jnp.sum((cand["x"] - 1.0) ** 2)
 
-    problem = es_core.Problem(template, lambda k, c: fitness(k, c, 0), maximize=True)
+    problem = es_core.Problem(
+        template, lambda k, c, ctx: fitness(k, c, ctx.generation), maximize=True, uses_context=True
+    )
     es = es_core.make_es("SNES", 16, template, std_init=0.3)
-    loop = make_generation_loop(problem, es, fitness)
+    loop = es_core.make_es_loop(problem, es, evaluate_mean=True)
     st = loop.init(jax.random.key(0))
     st, m = jax.jit(loop.run_chunk, static_argnums=1)(st, 40)
     assert float(m.fitness_mean[-1]) > float(m.fitness_mean[0])
+    assert float(m.mean_fitness[-1]) > float(m.mean_fitness[0])
     assert float(jnp.max(jnp.abs(loop.get_mean(st)["x"] - 1.0))) < 0.3
     assert np.all(np.asarray(m.fitness_worst) <= np.asarray(m.fitness_best))
 
@@ -195,6 +226,40 @@ def test_inner_loop_deterministic_per_key_and_vmaps(tiny_meta):
         assert np.all((np.asarray(a) > 0.0) & (np.asarray(a) <= 40.0))  # +1 a step, horizon 40
     c = fit(jax.random.key(5), pop, jnp.int32(0))
     assert not np.array_equal(np.asarray(c), np.asarray(fit(jax.random.key(0), pop, jnp.int32(0))))
+
+
+def test_es_loop_sees_generation_horizon_and_learner(tmp_path):
+    """The synth problem runs on ``meta.es.make_es_loop``: generation 0's horizon is 1 step
+    (every CartPole return is exactly 1), generation 1's is 40; the learners alternate."""
+    cfg = SynthMetaConfig(
+        target="cartpole",
+        population=2,
+        learners=("ppo", "dqn"),
+        learner=LearnerConfig(
+            num_steps=64, num_envs=2, hidden=8, ppo_rollout=8, ppo_epochs=1, ppo_minibatches=1,
+            learning_starts=16, batch_size=8,
+        ),
+        eval_envs=2,
+        horizon_init=1,
+        horizon_end=40,
+        horizon_begin=1,
+    )  # fmt: skip
+    meta = make_synth_meta(cfg)
+    assert meta.loop.problem.uses_context
+    st0 = meta.loop.init(jax.random.key(0))
+    metrics_path = tmp_path / "metrics.jsonl"
+    st, recs = run_synth_es(meta, st0, 2, chunk_size=2, progress=False, metrics_path=metrics_path)
+    assert [r["generation"] for r in recs] == [0, 1, 2]
+    assert [r["horizon"] for r in recs] == [1, 1, 40]
+    assert [r["learner"] for r in recs] == ["ppo", "ppo", "dqn"]
+    assert recs[0]["mean_fitness"] == recs[1]["mean_fitness"] == 1.0
+    assert recs[1]["fitness_best"] == recs[1]["fitness_worst"] == 1.0
+    assert recs[2]["fitness_best"] > 1.0 and recs[2]["mean_fitness"] > 1.0
+    assert [json.loads(line) for line in metrics_path.read_text().splitlines()] == recs
+    # bitwise determinism of the meta-training generations
+    st2, recs2 = run_synth_es(meta, st0, 2, chunk_size=2, progress=False)
+    assert recs2 == recs and _equal(st2.es_state, st.es_state)
+    assert _equal(jax.random.key_data(st2.key), jax.random.key_data(st.key))
 
 
 @pytest.mark.parametrize("name", ["ppo", "dqn"])
@@ -252,7 +317,7 @@ def test_dqn_learns_real_cartpole():
 @pytest.mark.slow
 def test_td3_learns_real_pendulum():
     """TD3 (one gradient step per env step) on the real Pendulum: 3 seeds vmapped, 20k steps
-    each; measured mean -158 (-165, -172, -137) in 22 s on the 2-core CPU."""
+    each; measured mean -347 (-734, -172, -134) in ~30 s on the 2-core CPU."""
     real = make_real_env("pendulum")
     lrn = make_learner("td3", real.env, LearnerConfig(num_steps=20_000), real.params)
 
@@ -269,12 +334,10 @@ def test_td3_learns_real_pendulum():
 
 
 def _meta_train_and_eval(target, generations, population, settings, threshold):
-    from meta.synth import run_synth_es
-
     cfg = SynthMetaConfig(target=target, population=population, learners=("ppo",), eval_envs=16)
     meta = make_synth_meta(cfg)
     st = meta.loop.init(jax.random.key(0))
-    st, _ = run_synth_es(meta.loop, st, generations, chunk_size=10, progress=False)
+    st, _ = run_synth_es(meta, st, generations, chunk_size=10, progress=False)
     mean = meta.loop.get_mean(st)
     for name, hidden, act, ranges in settings:
         lcfg = dataclasses.replace(cfg.learner, hidden=hidden, activation=act, ranges=ranges)

@@ -51,7 +51,7 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "leaky_relu": jax.nn.leaky_relu,
     "sigmoid": jax.nn.sigmoid,
 }
-KERNEL_INITS = ("orthogonal", "lecun")
+KERNEL_INITS = ("orthogonal", "lecun", "he")
 
 
 def check_activation(name: str, field: str = "activation") -> None:
@@ -69,8 +69,11 @@ class MLP(nn.Module):
       out: output size; ``None`` returns the last hidden activation (a torso).
       activation: a key of :data:`ACTIVATIONS`.
       kernel_init: ``"orthogonal"`` (scaled by ``hidden_scale`` / ``out_scale``; the PPO
-        convention) or ``"lecun"`` (LeCun normal, flax's ``Dense`` default; scales ignored).
-      hidden_scale, out_scale: orthogonal gains of the hidden and output layers.
+        convention), ``"lecun"`` (LeCun normal, flax's ``Dense`` default; scales ignored) or
+        ``"he"`` (fan-in truncated normal of variance ``scale**2 / fan_in``: He normal at the
+        default ``hidden_scale`` sqrt(2), and He normal times ``out_scale / sqrt(2)`` at the
+        output layer).
+      hidden_scale, out_scale: gains of the hidden and output layers (orthogonal and He).
 
     ``__call__``: float32[..., in] -> float32[..., out] (or ``[..., hidden[-1]]``).
     """
@@ -84,9 +87,13 @@ class MLP(nn.Module):
 
     def _init(self, scale: float):
         if self.kernel_init not in KERNEL_INITS:
-            raise ValueError(f"MLP.kernel_init must be one of {KERNEL_INITS}, got {self.kernel_init!r}")
+            raise ValueError(
+                f"MLP.kernel_init must be one of {KERNEL_INITS}, got {self.kernel_init!r}"
+            )
         if self.kernel_init == "lecun":
             return nn.initializers.lecun_normal()
+        if self.kernel_init == "he":
+            return nn.initializers.variance_scaling(scale * scale, "fan_in", "truncated_normal")
         return orthogonal(scale)
 
     @nn.compact
