@@ -38,11 +38,13 @@ from ued.curriculum import (
     BRANCH_NEW,
     BRANCH_REPLAY,
     Curriculum,
+    CurriculumLevels,
     LevelExtras,
     LevelStats,
     Proposal,
 )
 from ued.level_space import LevelSpace
+from ued.testing import require_sample_conformance
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,6 +167,7 @@ def make_archive(space: LevelSpace, num_envs: int, config: ArchiveConfig) -> Cur
         )
     if not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be an int >= 1, got {num_envs}")
+    require_sample_conformance(space, "make_archive")
     d = jnp.shape(space.descriptor(space.placeholder))
     if d != (len(config.bins),):
         raise ValueError(
@@ -255,4 +258,11 @@ def make_archive(space: LevelSpace, num_envs: int, config: ArchiveConfig) -> Cur
         out["archive/inserts"] = state.inserts.astype(jnp.float32)
         return out
 
-    return Curriculum("archive", init, propose, observe, ArchiveParams(), diagnostics, False)
+    def levels(state: ArchiveState) -> CurriculumLevels:
+        return CurriculumLevels(
+            state.levels, jnp.where(state.filled, state.scores, jnp.nan), state.filled
+        )
+
+    return Curriculum(
+        "archive", init, propose, observe, ArchiveParams(), diagnostics, False, levels=levels
+    )

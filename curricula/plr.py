@@ -42,12 +42,14 @@ from ued.curriculum import (
     BRANCH_NEW,
     BRANCH_REPLAY,
     Curriculum,
+    CurriculumLevels,
     LevelExtras,
     LevelStats,
     Proposal,
     new_proposal,
 )
 from ued.level_space import LevelSpace
+from ued.testing import require_sample_conformance
 
 # --------------------------------------------------------------------------------------------
 # DR
@@ -66,6 +68,7 @@ class DRState:
 def make_dr(space: LevelSpace, num_envs: int) -> Curriculum:
     """Domain randomisation: ``num_envs`` fresh levels per update, all trained on."""
     _check_envs(num_envs)
+    require_sample_conformance(space, "make_dr")
 
     def init(key):
         del key
@@ -166,6 +169,7 @@ def _make_buffer_curriculum(
     robust = config.robust
     if accel and space.mutate is None:
         raise ValueError(f"ACCEL needs a level space with mutate; {space.name!r} has none")
+    require_sample_conformance(space, "make_accel" if accel else "make_plr")
     if config.parallel:
         nr = config.num_replay if config.num_replay is not None else b // (3 if accel else 2)
         nm = nr if accel else 0
@@ -287,7 +291,22 @@ def _make_buffer_curriculum(
         out.update(buffer_summary(state.buffer))
         return out
 
-    return Curriculum(name, init, propose, observe, LevelSamplerParams(), diagnostics, False)
+    return Curriculum(
+        name,
+        init,
+        propose,
+        observe,
+        LevelSamplerParams(),
+        diagnostics,
+        False,
+        levels=buffer_levels,
+    )
+
+
+def buffer_levels(state: PLRState) -> CurriculumLevels:
+    """The buffer's levels, scores (nan in empty slots) and filled mask. Jittable."""
+    buf = state.buffer
+    return CurriculumLevels(buf.levels, jnp.where(buf.filled, buf.scores, jnp.nan), buf.filled)
 
 
 def make_plr(

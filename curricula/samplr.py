@@ -134,6 +134,7 @@ def make_samplr(
         base.diagnostics,
         False,
         make_step_hook=lambda wrapped: _fictitious_hook(wrapped, spec, config, belief),
+        levels=base.levels,
     )
     return with_aleatoric_diagnostics(cur, space)
 

@@ -31,8 +31,17 @@ import jax.numpy as jnp
 from flax import struct
 
 from curricula.common import proposal_diagnostics, repeat_level, select_levels
-from ued.curriculum import BRANCH_NEW, BRANCH_SFL, Curriculum, LevelExtras, LevelStats, Proposal
+from ued.curriculum import (
+    BRANCH_NEW,
+    BRANCH_SFL,
+    Curriculum,
+    CurriculumLevels,
+    LevelExtras,
+    LevelStats,
+    Proposal,
+)
 from ued.level_space import LevelSpace
+from ued.testing import require_sample_conformance
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +122,7 @@ def make_sfl(space: LevelSpace, num_envs: int, config: SFLConfig | None = None) 
         raise TypeError(f"make_sfl expects an SFLConfig, got {type(config)}")
     if not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be an int >= 1, got {num_envs}")
+    require_sample_conformance(space, "make_sfl")
     b = num_envs
     m, k, e = config.num_sample, config.num_keep, config.eval_episodes
     chunk = config.eval_chunk or m
@@ -181,4 +191,9 @@ def make_sfl(space: LevelSpace, num_envs: int, config: SFLConfig | None = None) 
         out["sfl/refreshes"] = state.refreshes.astype(jnp.float32)
         return out
 
-    return Curriculum("sfl", init, propose, observe, SFLParams(), diagnostics, True)
+    def levels(state: SFLState) -> CurriculumLevels:
+        # the kept set, scored by learnability; -inf marks slots before the first refresh
+        valid = jnp.isfinite(state.learnability)
+        return CurriculumLevels(state.levels, jnp.where(valid, state.learnability, jnp.nan), valid)
+
+    return Curriculum("sfl", init, propose, observe, SFLParams(), diagnostics, True, levels=levels)

@@ -8,12 +8,18 @@
 
 Every ``ExperimentConfig`` field is an override (``--num-envs 8``, ``--gamma 0.99``, ...); a bad
 value or unknown option is an error naming it and its allowed values.
+
+Runs go through the run layer (``ued.host``): the run directory, its lock, checkpoints, level
+snapshots and the resume rule live there. Errors are one line on stderr: exit status 2 for the
+caller's mistakes (a bad option or config file, a refused resume, a directory that cannot be
+written), 1 for failures of the run itself (divergence, a full disk, lost checkpoints).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import importlib
 import importlib.util
 import json
@@ -24,17 +30,20 @@ from typing import Any
 
 from experiments import presets as P
 
-# overrides a resumed run may change (the rest is the run's identity)
-RESUMABLE = {
-    "num_updates",
-    "chunk_size",
-    "checkpoint_every",
-    "keep_checkpoints",
-    "eval_every",
-    "progress",
-    "log",
-    "plot",
-}
+# what a resumed run may change: its length and options that only affect execution (chunking,
+# checkpointing, progress, loggers, plotting). Anything else, evaluation settings included,
+# changes what the run computes or records.
+RESUMABLE = frozenset(
+    {
+        "num_updates",
+        "chunk_size",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "progress",
+        "log",
+        "plot",
+    }
+)
 
 
 class CLIError(Exception):
@@ -201,13 +210,21 @@ def _program(cfg: P.ExperimentConfig):
     fields that shape the program (repeated and resumed runs in one process compile once).
     ``num_updates`` is not part of the key: the CLI drives ``run`` in chunks and never calls
     ``experiment.trainer.train``."""
+    exp, init_j, run_j, _ = _program_and_snapshot(cfg)
+    return exp, init_j, run_j
+
+
+def _program_and_snapshot(cfg: P.ExperimentConfig):
+    """:func:`_program` plus the run's level snapshot function (``None`` for DR), cached with it."""
     import jax
+
+    from ued.host import make_level_snapshot
 
     key = (tuple(sorted((k, v) for k, v in dataclasses.asdict(cfg).items() if k not in _RUN_ONLY)),)
     hit = _PROGRAMS.get(key)
     if hit is not None:
-        exp, init_j, run_j = hit
-        return exp._replace(config=cfg), init_j, run_j
+        exp, init_j, run_j, snap = hit
+        return exp._replace(config=cfg), init_j, run_j, snap
     exp = P.build(cfg)
     tr = exp.trainer
     if cfg.num_seeds == 1:
@@ -216,14 +233,61 @@ def _program(cfg: P.ExperimentConfig):
     else:
         init_j = jax.jit(jax.vmap(tr.init))
         run_j = jax.jit(jax.vmap(tr.run, in_axes=(0, None)), static_argnums=1)
-    _PROGRAMS[key] = (exp, init_j, run_j)
-    return exp, init_j, run_j
+    snap = make_level_snapshot(exp.curriculum, exp.space, batched=cfg.num_seeds > 1)
+    _PROGRAMS[key] = (exp, init_j, run_j, snap)
+    return exp, init_j, run_j, snap
+
+
+def _stored_config(run_dir: Path) -> P.ExperimentConfig:
+    """The run's configuration; every problem is one ``ConfigFileError`` naming the file."""
+    from ued.host import CONFIG_FILE, ConfigFileError, read_config
+
+    raw = read_config(run_dir)
+    try:
+        return P.config_from_dict(raw)
+    except P.ConfigError as e:
+        raise ConfigFileError(f"{run_dir / CONFIG_FILE}: {e}") from None
+
+
+def _start_over_command(cfg: P.ExperimentConfig) -> str | None:
+    """The ``openued train`` command that starts ``cfg`` over (into NEW_DIR), if it has a preset."""
+    if cfg.preset not in P.PRESETS:
+        return None
+    base = P.config_to_dict(P.make_config(cfg.preset))
+    parts = ["openued train", cfg.preset]
+    for name, value in P.config_to_dict(cfg).items():
+        if name in ("preset", "out") or base.get(name) == value:
+            continue
+        if isinstance(value, list):
+            text = ",".join(value)
+        elif isinstance(value, bool):
+            text = str(value).lower()
+        else:
+            text = str(value)
+        parts += [P.flag(name), text]
+    return " ".join(parts + ["--out", "NEW_DIR"])
+
+
+def _check_resume_position(run_dir: Path, cfg: P.ExperimentConfig) -> None:
+    """Refuse a run length below the run's position before anything is built or written."""
+    from ued.host import CheckpointError, ResumeError, load_latest_checkpoint
+
+    try:
+        start, _, path = load_latest_checkpoint(run_dir, None, warn=lambda m: None)
+    except CheckpointError as e:
+        cmd = _start_over_command(cfg)
+        raise CheckpointError(f"{e}{f': {cmd}' if cmd else ''}") from None
+    if cfg.num_updates < start:
+        raise ResumeError(
+            f"--num-updates {cfg.num_updates}: {run_dir} is already at update {start} "
+            f"({path.name}); give --num-updates {start} or more"
+        )
 
 
 def cmd_train(argv: list[str]) -> int:
     import jax
 
-    from ued.host import HostConfig, run_training
+    from ued.host import HostConfig, check_resume, holds_run, run_training
 
     args, overrides = _parse_train(argv)
     if args.resume:
@@ -233,20 +297,12 @@ def cmd_train(argv: list[str]) -> int:
                 "config); give only --num-updates and logging options"
             )
         run_dir = Path(args.resume)
-        if not (run_dir / "config.json").exists():
-            raise P.ConfigError(f"--resume: {run_dir} is not a run directory (no config.json)")
-        bad = sorted(set(overrides) - RESUMABLE)
-        if bad:
-            raise P.ConfigError(
-                "cannot change "
-                + ", ".join(P.flag(b) for b in bad)
-                + " when resuming; allowed: "
-                + ", ".join(P.flag(r) for r in sorted(RESUMABLE))
-            )
-        cfg = P.config_from_dict(json.loads((run_dir / "config.json").read_text()))
+        old = _stored_config(run_dir)
         cfg = P.validate(
-            dataclasses.replace(cfg, **{k: P.parse_value(k, v) for k, v in overrides.items()})
+            dataclasses.replace(old, **{k: P.parse_value(k, v) for k, v in overrides.items()})
         )
+        check_resume(P.config_to_dict(old), P.config_to_dict(cfg), RESUMABLE, describe=P.flag)
+        _check_resume_position(run_dir, cfg)
     else:
         if not args.preset:
             raise P.ConfigError("give a preset (" + ", ".join(P.PRESETS) + ") or --resume RUN_DIR")
@@ -256,14 +312,14 @@ def cmd_train(argv: list[str]) -> int:
                 cfg, out=f"runs/{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
             )
         run_dir = Path(cfg.out)
-        if (run_dir / "metrics.jsonl").exists() or (run_dir / "checkpoints").exists():
+        if holds_run(run_dir):
             raise P.ConfigError(
                 f"--out: {run_dir} already holds a run; continue it with "
                 f"--resume {run_dir} or choose another directory"
             )
     k = cfg.num_seeds
     keys = _seed_keys(cfg.seed, k)
-    exp, init_j, run_j = _program(cfg)
+    exp, init_j, run_j, snapshot = _program_and_snapshot(cfg)
     ev = make_eval_fn(exp, k)
 
     def evaluate(state):
@@ -280,21 +336,18 @@ def cmd_train(argv: list[str]) -> int:
         log_backends=cfg.log,
     )
     t0 = time.perf_counter()
-    cfg_dict = P.config_to_dict(cfg)
-    if args.resume:
-        from ued.host import write_json
-
-        write_json(run_dir / "config.json", cfg_dict)
     run_training(
         run_dir,
         lambda: init_j(keys),
         run_j,
         host,
+        config=P.config_to_dict(cfg),
         env_steps_per_update=cfg.num_envs * cfg.num_steps,
         num_seeds=k,
-        config=cfg_dict,
         resume=bool(args.resume),
+        may_change=RESUMABLE if args.resume else None,
         evaluate=evaluate if ev is not None else None,
+        snapshot=snapshot,
     )
     wall = time.perf_counter() - t0
     print(
@@ -319,21 +372,11 @@ def restore(run_dir: str | Path):
     from ued.host import load_latest_checkpoint
 
     run_dir = Path(run_dir)
-    if not (run_dir / "config.json").exists():
-        raise P.ConfigError(f"{run_dir} is not a run directory (no config.json)")
-    cfg = P.config_from_dict(json.loads((run_dir / "config.json").read_text()))
+    cfg = _stored_config(run_dir)
     exp, _, _ = _program(cfg)
     k = cfg.num_seeds
     init = jax.vmap(exp.trainer.init) if k > 1 else exp.trainer.init
-    template = jax.eval_shape(init, _seed_keys(cfg.seed, k))
-    template = jax.tree.map(
-        lambda s: (
-            jax.random.wrap_key_data(jax.numpy.zeros(s.shape + (2,), "uint32"))
-            if jax.numpy.issubdtype(s.dtype, jax.dtypes.prng_key)
-            else jax.numpy.zeros(s.shape, s.dtype)
-        ),
-        template,
-    )
+    template = jax.eval_shape(init, _seed_keys(cfg.seed, k))  # shapes only: nothing runs
     update, state, _ = load_latest_checkpoint(run_dir, template)
     return exp, state, update
 
@@ -418,8 +461,7 @@ def cmd_plot(argv: list[str]) -> int:
     p.add_argument("--gif", action="store_true", help="also an animation of the agent")
     p.add_argument("--out", default=None, help="output directory (default RUN_DIR/plots)")
     args = p.parse_args(argv)
-    if not (Path(args.run_dir) / "config.json").exists():
-        raise P.ConfigError(f"{args.run_dir} is not a run directory (no config.json)")
+    _stored_config(Path(args.run_dir))
     for path in make_plots(args.run_dir, out_dir=args.out, gif=args.gif):
         print(path)
     return 0
@@ -466,9 +508,52 @@ USAGE = (
 )
 
 
+def _os_error_line(e: OSError) -> str:
+    where = f"{e.filename}: " if e.filename else ""
+    return f"{where}{(e.strerror or str(e)).lower()}"
+
+
+_USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
+
+
+def _run_command(fn, args: list[str]) -> int:
+    """``fn(args)`` with every expected failure turned into one line and an exit status."""
+    from ued.host import RunError, TrainingDiverged
+
+    try:
+        return fn(args)
+    except P.ConfigError as e:
+        _err(str(e))
+        return 2
+    except RunError as e:
+        msg = str(e)
+        if isinstance(e, TrainingDiverged) and e.checkpoint is not None:
+            run_dir = e.checkpoint.parent.parent
+            msg += (
+                f" (to keep it up to there: openued train --resume {run_dir} "
+                f"--num-updates {e.unit - 1})"
+            )
+        _err(msg)
+        return 2 if e.user_error else 1
+    except OSError as e:
+        _err(_os_error_line(e))
+        return 2 if e.errno in _USER_ERRNOS else 1
+    except MemoryError:
+        _err("out of memory; use fewer environments, steps or seeds (--num-envs, --num-seeds)")
+        return 1
+    except Exception as e:
+        if "RESOURCE_EXHAUSTED" not in str(e):
+            raise
+        _err(
+            "out of device memory; use fewer environments, steps or seeds "
+            "(--num-envs, --num-steps, --num-seeds)"
+        )
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 runtime failure, 2 usage error)."""
-    from ued.host import CheckpointError, TrainingDiverged
+    from ued.host import RunError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -486,19 +571,17 @@ def main(argv: list[str] | None = None) -> int:
         # SAMPLR runs use their own env, config and evaluation (experiments.samplr)
         from experiments import samplr
 
-        try:
-            return samplr.main([cmd, *rest])
-        except ValueError as e:
-            _err(str(e))
-            return 2
-    try:
-        return COMMANDS[cmd](rest)
-    except P.ConfigError as e:
-        _err(str(e))
-        return 2
-    except (CheckpointError, TrainingDiverged) as e:
-        _err(str(e))
-        return 1
+        def run_samplr(args):
+            try:
+                return samplr.main([cmd, *args])
+            except ValueError as e:
+                if isinstance(e, P.ConfigError | RunError):
+                    raise
+                _err(str(e))
+                return 2
+
+        return _run_command(run_samplr, rest)
+    return _run_command(COMMANDS[cmd], rest)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 ``train ENV``: a preset per target (see ``PRESETS``); every preset accepts ``--out``,
 ``--generations``, ``--population``, ``--dataset-size`` and ``--seed`` (and more overrides,
-``--help``). The run directory holds ``config.json``, ``metrics.jsonl``, ``checkpoint.npz``
-(resumed automatically when the configuration matches), the best dataset so far
-(``dataset.npz`` + ``dataset.json``; chosen by evaluating the ES *mean* with fresh policies) and
-plots. ``eval RUN_DIR_OR_DATASET`` prints one JSON object as its last line. ``plot RUN_DIR``
+``--help``). The run directory is kept by the run layer (``ued.host``): ``config.json``,
+``metrics.jsonl``, checksummed checkpoints in ``checkpoints/`` (a directory that holds a run is
+resumed; only the run length and execution-only options may change), the best dataset so far
+(``dataset.npz`` + ``dataset.json`` for other tools; chosen by evaluating the ES *mean* with
+fresh policies) and plots. ``eval RUN_DIR_OR_DATASET`` prints one JSON object as its last line. ``plot RUN_DIR``
 writes ``fitness.png`` and ``dataset.png``.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import math
 import os
@@ -105,6 +107,30 @@ class CLIError(Exception):
     """A user error: printed as ``error: ...`` with exit status 2."""
 
 
+# what a resumed run may change: the run length and options that only affect execution
+MAY_CHANGE = ("run.generations", "run.checkpoint_every", "run.eval_batch_size")
+_FLAGS = {
+    "hades.policy.steps": "--inner-steps",
+    "hades.policy.lr": "--inner-lr",
+    "hades.policy.activation": "--activation",
+    "hades.policy.hidden": "--hidden",
+    "hades.learn_labels": "--learn-labels/--states-only",
+    "es.population_size": "--population",
+    "es.lr": "--es-lr",
+    "run.chunk_size": "--chunk-size",
+}
+
+
+def _flag(field: str) -> str:
+    """The command-line flag of a dotted config field (``run.generations`` -> ``--generations``)."""
+    if field in _FLAGS:
+        return _FLAGS[field]
+    section, _, name = field.rpartition(".")
+    if section in ("hades", "es", "run"):
+        return "--" + name.replace("_", "-")
+    return field
+
+
 # ----------------------------------------------------------------------------- configs
 
 
@@ -193,14 +219,12 @@ def save_dataset(path: str, hades, dataset, summary: dict) -> None:
         "target": np.asarray(hcfg.target),
         "hades_config": np.asarray(json.dumps(cfg)),
     }
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-    os.replace(tmp, path)
-    jpath = os.path.splitext(path)[0] + ".json"
-    with open(jpath + ".tmp", "w") as f:
-        json.dump(summary, f, indent=2)
-    os.replace(jpath + ".tmp", jpath)
+    from ued.host import atomic_write_bytes, write_json
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+    write_json(os.path.splitext(path)[0] + ".json", summary)
 
 
 def load_dataset(path: str):
@@ -233,8 +257,13 @@ def load_dataset(path: str):
             raise CLIError(
                 f"dataset {path}: hades_config is not a valid HaDES config: {e}"
             ) from None
-        states = np.asarray(z["states"])
-        targets = np.asarray(z["targets"])
+        try:
+            states = np.asarray(z["states"])
+            targets = np.asarray(z["targets"])
+        except Exception as e:  # zipfile / numpy errors of a truncated or altered file
+            raise CLIError(
+                f"dataset {path}: damaged, not a readable .npz file ({type(e).__name__}: {e})"
+            ) from None
     hades = make_hades(hcfg)
     n = hcfg.dataset_size
     t = hades.target
@@ -259,40 +288,45 @@ def load_dataset(path: str):
 # ----------------------------------------------------------------------------- commands
 
 
+def _read_best(path: str) -> dict:
+    """The summary of the best dataset so far (``dataset.json``), or a fresh one."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            best = json.load(f)
+        if isinstance(best, dict):
+            return best
+        why = "not a JSON object"
+    except FileNotFoundError:
+        return {"mean_return": -math.inf}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        why = str(e)
+    print(
+        f"warning: {path}: unreadable ({why}); the best dataset is chosen afresh from here",
+        file=sys.stderr,
+    )
+    return {"mean_return": -math.inf}
+
+
 def cmd_train(args) -> int:
     import jax
 
     from meta import (
         auto_eval_batch_size,
-        load_checkpoint,
+        check_es_resume,
         make_dataset_evaluator,
         make_es_from_config,
         make_es_loop,
         make_hades,
         run_es,
     )
+    from ued.host import holds_run
 
     hcfg, ecfg, rcfg = build_configs(args.env, args)
     out = args.out or os.path.join("runs", f"hades-{args.env}-s{rcfg.seed}")
-    os.makedirs(out, exist_ok=True)
     cfg = _config_dict(hcfg, ecfg, rcfg)
-    cfg_path = os.path.join(out, "config.json")
-    ckpt = os.path.join(out, "checkpoint.npz")
-    resume = os.path.exists(ckpt)
+    resume = holds_run(out)
     if resume:
-        with open(cfg_path) as f:
-            old = json.load(f)
-        same = old["hades"] == cfg["hades"] and old["es"] == cfg["es"]
-        same = same and old["run"]["seed"] == rcfg.seed
-        same = same and old["run"]["chunk_size"] == rcfg.chunk_size
-        if not same:
-            raise CLIError(
-                f"out: {out} holds a run with another configuration; pick a new --out "
-                "(only --generations and evaluation settings may change on resume)"
-            )
-    with open(cfg_path + ".tmp", "w") as f:
-        json.dump(cfg, f, indent=2)
-    os.replace(cfg_path + ".tmp", cfg_path)
+        check_es_resume(out, cfg, MAY_CHANGE, _flag)
 
     t0 = time.time()
     hades = make_hades(hcfg)
@@ -301,22 +335,14 @@ def cmd_train(args) -> int:
     loop = make_es_loop(hades.problem, es, eval_batch_size=bs)
     state = loop.init(jax.random.key(rcfg.seed))
     best_path = os.path.join(out, "dataset.npz")
-    best = {"mean_return": -math.inf}
-    if resume:
-        state, _ = load_checkpoint(ckpt, state)
-        if os.path.exists(os.path.join(out, "dataset.json")):
-            with open(os.path.join(out, "dataset.json")) as f:
-                best = json.load(f)
-        print(f"resuming {out} at generation {int(state.generation)}", file=sys.stderr)
-    else:
-        open(os.path.join(out, "metrics.jsonl"), "w").close()
+    best = _read_best(os.path.join(out, "dataset.json")) if resume else {"mean_return": -math.inf}
     evaluator = make_dataset_evaluator(hades, episodes=rcfg.eval_episodes)
-    chunks = {"n": 0}
 
     def callback(st, recs):
-        chunks["n"] += 1
         gen = int(st.generation)
-        if chunks["n"] % rcfg.eval_every and gen < rcfg.generations:
+        # chunks end on absolute multiples of chunk_size: a resumed run evaluates where an
+        # uninterrupted one does
+        if -(-gen // rcfg.chunk_size) % rcfg.eval_every and gen < rcfg.generations:
             return None
         data = hades.materialise(loop.get_mean(st))
         if rcfg.eval_policies == 0:  # no evaluation: the latest mean is the dataset
@@ -349,10 +375,11 @@ def cmd_train(args) -> int:
         loop,
         state,
         rcfg.generations,
+        run_dir=out,
+        config=cfg,
+        resume=resume,
         chunk_size=rcfg.chunk_size,
-        checkpoint_path=ckpt,
         checkpoint_every=rcfg.checkpoint_every,
-        metrics_path=os.path.join(out, "metrics.jsonl"),
         callback=callback,
         progress=not args.no_progress,
     )
@@ -361,7 +388,7 @@ def cmd_train(args) -> int:
         try:
             plot_run(out)
         except Exception as e:  # plots are a convenience; never lose a run to them
-            print(f"warning: plotting failed: {e}", file=sys.stderr)
+            print(f"warning: plotting failed: {str(e).splitlines()[0]}", file=sys.stderr)
     summary = {
         "run_dir": out,
         "generation": int(state.generation),
@@ -420,28 +447,29 @@ def plot_run(run_dir: str) -> list[str]:
     import matplotlib.pyplot as plt
 
     from meta import visited_states
+    from ued.host import read_metrics, save_figure
 
     mpath = os.path.join(run_dir, "metrics.jsonl")
     if not os.path.exists(mpath):
-        raise CLIError(f"run_dir: {run_dir} has no metrics.jsonl")
-    with open(mpath) as f:
-        recs = [json.loads(line) for line in f if line.strip()]
+        raise CLIError(f"run_dir: {run_dir} has no metrics.jsonl (train first)")
+    recs = [r for r in read_metrics(run_dir) if "fitness_mean" in r]
+    if not recs:
+        raise CLIError(f"run_dir: {run_dir} has no generations in metrics.jsonl yet (train first)")
     written = []
     fig, ax = plt.subplots(figsize=(6, 4))
-    if recs:
-        g = [r["generation"] for r in recs]
-        ax.plot(g, [r["fitness_mean"] for r in recs], label="population mean")
-        ax.plot(g, [r["fitness_best"] for r in recs], label="generation best", alpha=0.6)
-        ev = [(r["generation"], r["eval_mean_return"]) for r in recs if "eval_mean_return" in r]
-        if ev:
-            ax.plot(*zip(*ev, strict=True), "o-", label="ES mean, fresh policies")
+    g = [r.get("generation") for r in recs]
+    ax.plot(g, [r.get("fitness_mean") for r in recs], label="population mean")
+    ax.plot(g, [r.get("fitness_best") for r in recs], label="generation best", alpha=0.6)
+    ev = [(r.get("generation"), r["eval_mean_return"]) for r in recs if "eval_mean_return" in r]
+    if ev:
+        ax.plot(*zip(*ev, strict=True), "o-", label="ES mean, fresh policies")
     ax.set_xlabel("generation")
     ax.set_ylabel("return")
     ax.legend()
     ax.set_title(os.path.basename(os.path.normpath(run_dir)))
     fig.tight_layout()
     p = os.path.join(run_dir, "fitness.png")
-    fig.savefig(p, dpi=100)
+    save_figure(fig, p, dpi=100)
     plt.close(fig)
     written.append(p)
 
@@ -487,7 +515,7 @@ def plot_run(run_dir: str) -> list[str]:
                 a.set_ylabel("PC 2")
         fig.tight_layout()
         p = os.path.join(run_dir, "dataset.png")
-        fig.savefig(p, dpi=100)
+        save_figure(fig, p, dpi=100)
         plt.close(fig)
         written.append(p)
     return written
@@ -545,14 +573,28 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``openued hades``; returns the exit status."""
+    """Entry point of ``openued hades``; returns the exit status (0 ok, 1 runtime failure,
+    2 usage error). Every expected failure is one ``error: ...`` line, no traceback."""
+    from ued.host import RunError
+
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot}[args.command](args)
+    except RunError as e:  # before ValueError/OSError: the run layer knows whose fault it is
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return 2 if e.user_error else 1
     except (CLIError, ValueError, ImportError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_one_line(e)}", file=sys.stderr)
         return 2
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{(e.strerror or str(e)).lower()}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

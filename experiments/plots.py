@@ -7,7 +7,9 @@ Host only. Writes into ``RUN_DIR/plots``:
 * ``per_maze_solve_rate.png``: solve rate per prefab maze at the last evaluation;
 * ``curriculum.png``: curriculum diagnostics over updates (branch counts, replay fraction,
   buffer scores, estimated vs true regret, level statistics, ``cur/*``);
-* ``top_levels.png``: the curriculum's highest-scoring stored levels;
+* ``top_levels.png``: the curriculum's highest-scoring stored levels (newest level snapshot);
+* ``level_history.png``: how the curriculum's levels evolve, the mean and spread of each level
+  descriptor over the stored levels at every level snapshot (``RUN_DIR/levels/``);
 * ``agent.gif`` (``gif=True``): the agent on a few evaluation mazes.
 """
 
@@ -148,14 +150,59 @@ def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
         if p is not None:
             written.append(p)
 
+    history = run.level_history()
+    if history:
+        p = plot_level_history(history, out / "level_history.png", plt=plt)
+        if p is not None:
+            written.append(p)
+
     if gif:
         written.append(make_gif(run_dir, out / "agent.gif"))
     return written
 
 
+def plot_level_history(history, path: Path, plt=None) -> Path | None:
+    """Mean (line) and 10-90% band of every level descriptor over the curriculum's stored
+    levels at each snapshot. ``history``: ``[(unit, snapshot dict)]`` as from
+    ``ued.host.Run.level_history()``; seed axes are pooled. Returns ``None`` without
+    descriptors."""
+    rows = [(u, s) for u, s in history if s.get("descriptors") is not None]
+    if not rows:
+        return None
+    plt = plt or _plt()
+    d0 = np.asarray(rows[-1][1]["descriptors"])
+    dim = d0.shape[-1]
+    names = rows[-1][1].get("descriptor_names") or [f"descriptor {j}" for j in range(dim)]
+    units = np.array([u for u, _ in rows], float)
+    stats = np.full((len(rows), dim, 3), np.nan)  # (snapshots, D, [p10, mean, p90])
+    for i, (_, snap) in enumerate(rows):
+        d = np.asarray(snap["descriptors"], float).reshape(-1, dim)
+        valid = np.asarray(snap.get("valid", np.ones(d.shape[0], bool)), bool).reshape(-1)
+        d = d[valid]
+        if len(d):
+            stats[i, :, 0] = np.percentile(d, 10, axis=0)
+            stats[i, :, 1] = d.mean(0)
+            stats[i, :, 2] = np.percentile(d, 90, axis=0)
+    fig, axes = _grid(plt, dim, ncols=min(dim, 3))
+    for j, ax in enumerate(axes[:dim]):
+        ax.plot(units, stats[:, j, 1], marker="." if len(units) < 30 else None)
+        ax.fill_between(units, stats[:, j, 0], stats[:, j, 2], alpha=0.25)
+        ax.set_title(f"stored levels: {names[j]}", fontsize=9)
+        ax.set_xlabel("update", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def _maze_levels(d, seed_axis: bool):
+    from flax import serialization
+
     from envs.maze import MazeLevel
 
+    if not isinstance(d, dict):  # a level pytree (load_run with a curriculum)
+        d = serialization.to_state_dict(d)
     arrs = {k: np.asarray(v) for k, v in d.items()}
     if seed_axis:
         arrs = {k: v[0] for k, v in arrs.items()}
@@ -175,10 +222,8 @@ def _top_levels(run, path: Path, k: int = 16) -> Path | None:
     if seed_axis:
         scores = scores[0]
     filled = np.isfinite(scores)
-    cur = run.state.get("curriculum", {}) if isinstance(run.state, dict) else {}
-    fl = cur.get("buffer", cur).get("filled") if isinstance(cur, dict) else None
-    if fl is not None:
-        fl = np.asarray(fl)
+    if run.buffer_valid is not None:
+        fl = np.asarray(run.buffer_valid, bool)
         filled &= fl[0] if seed_axis else fl
     idx = [i for i in np.argsort(-np.where(filled, scores, -np.inf), kind="stable") if filled[i]]
     idx = idx[:k]
@@ -206,7 +251,7 @@ def make_gif(run_dir, path: Path, num_levels: int = 4, max_frames: int = 120) ->
 
     from envs.maze import render_state
     from experiments.cli import restore
-    from ued.rollout import first_episode, reset_batch, rollout
+    from ued.rollout import first_episode, rollout_levels
     from ued.wrappers import AutoReplay, EpisodeStats
 
     exp, state, _ = restore(run_dir)
@@ -226,15 +271,13 @@ def make_gif(run_dir, path: Path, num_levels: int = 4, max_frames: int = 120) ->
 
     @jax.jit
     def play(key):
-        k_reset, k_roll = jax.random.split(key)
-        rc = reset_batch(k_reset, env, levels, ep, net.initial_carry(n))
-        res = rollout(
-            k_roll,
-            rc,
+        res = rollout_levels(
+            key,
+            env,
+            levels,
             params,
             ep,
             net=net,
-            step_fn=env.step,
             num_steps=steps,
             record_state=env.base_state,  # the maze's own state, before each action
         )
@@ -253,4 +296,4 @@ def make_gif(run_dir, path: Path, num_levels: int = 4, max_frames: int = 120) ->
     return path
 
 
-__all__ = ["make_gif", "make_plots"]
+__all__ = ["make_gif", "make_plots", "plot_level_history"]

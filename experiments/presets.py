@@ -29,6 +29,10 @@ class ConfigError(ValueError):
     """A bad preset, field or value; the message names it and the allowed values."""
 
 
+# integer fields become int32 arrays and shapes inside JAX programs; larger values cannot work
+INT_MAX = 2**31 - 1
+
+
 def _f(default, check, help_: str):
     return dataclasses.field(default=default, metadata={"check": check, "help": help_})
 
@@ -149,7 +153,11 @@ def allowed(name: str) -> str:
     kind = check[0]
     if kind == "int":
         _, lo, hi = check
-        return f"an integer >= {lo}" if hi is None else f"an integer in [{lo}, {hi}]"
+        return (
+            f"an integer >= {lo} (at most {INT_MAX})"
+            if hi is None
+            else f"an integer in [{lo}, {hi}]"
+        )
     if kind == "float":
         _, lo, hi, lo_open = check
         left = f"> {lo}" if lo_open else f">= {lo}"
@@ -186,7 +194,7 @@ def parse_value(name: str, text: Any) -> Any:
         if v is None:
             raise bad()
         _, lo, hi = check
-        if v < lo or (hi is not None and v > hi):
+        if v < lo or v > (INT_MAX if hi is None else hi):
             raise bad()
         return v
     if kind == "float":

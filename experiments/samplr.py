@@ -264,24 +264,20 @@ def _greedy_episodes(
     on the step that ended it (``exit``, ``detour``: reported there; 0 if unfinished). The
     toolkit's rollout (``ued.rollout``), so a recurrent student keeps its state through the
     episode. Jittable."""
-    import jax
     import jax.numpy as jnp
 
-    from ued.rollout import first_episode, reset_batch, rollout
+    from ued.rollout import first_episode, rollout_levels
     from ued.wrappers import AutoReplay, EpisodeStats
 
-    n = jax.tree.leaves(levels)[0].shape[0]
     ep = env.default_params
     wrapped = EpisodeStats(AutoReplay(env))
-    k_reset, k_roll = jax.random.split(key)
-    rc = reset_batch(k_reset, wrapped, levels, ep, student.initial_carry(n))
-    res = rollout(
-        k_roll,
-        rc,
+    res = rollout_levels(
+        key,
+        wrapped,
+        levels,
         params,
         ep,
         net=student,
-        step_fn=wrapped.step,
         num_steps=num_steps,
         greedy=greedy,
         record_trajectory=False,

@@ -4,10 +4,12 @@
     openued synth eval runs/scb --learner dqn ppo --hidden 128 --activation relu --lr 0.01
     openued synth plot runs/scb
 
-Run directory: ``config.json``, ``metrics.jsonl`` (one JSON object per generation plus a
-``generation: 0`` record with the fitness of the initial mean), ``checkpoint.npz`` (ES state,
-``meta.es`` format), ``env.npz`` + ``env.json`` (the discovered environment = the ES mean; data
-only, no pickle) and, after ``plot``, PNG figures.
+Run directory, kept by the run layer (``ued.host``): ``config.json``, ``metrics.jsonl`` (one
+JSON object per generation plus a ``generation: 0`` record with the fitness of the initial
+mean), checksummed checkpoints of the ES state in ``checkpoints/`` (a directory that holds a run
+is resumed; only ``--generations`` and ``--chunk`` may change), ``env.npz`` + ``env.json`` (the
+discovered environment = the ES mean, for other tools; data only, no pickle) and, after
+``plot``, PNG figures.
 """
 
 from __future__ import annotations
@@ -41,10 +43,36 @@ def _learner_config(args) -> object:
     )
 
 
-def _train(args) -> int:
-    from meta import es as es_core
-    from meta.synth import SynthMetaConfig, make_synth_meta, run_synth_es, save_synth_env
+# what a resumed run may change: the run length and options that only affect execution
+MAY_CHANGE = ("generations", "chunk")
+_FLAGS = {
+    "config.target": "ENV",
+    "config.learner.num_steps": "--inner-steps",
+    "config.learner.num_envs": "--inner-envs",
+    "config.learner.hidden": "--agent-hidden",
+    "config.learner.activation": "--agent-activation",
+    "config.learner.ranges": "--range",
+    "config.population": "--population",
+    "chunk": "--chunk",
+}
 
+
+def _flag(field: str) -> str:
+    """The command-line flag of a dotted config field (``config.population`` -> ``--population``)."""
+    if field in _FLAGS:
+        return _FLAGS[field]
+    return "--" + field.rpartition(".")[2].replace("_", "-")
+
+
+def _train(args) -> int:
+    from meta.es import check_es_resume
+    from meta.synth import SynthMetaConfig, make_synth_meta, run_synth_es, save_synth_env
+    from ued.host import holds_run
+
+    for name, lo in (("generations", 1), ("chunk", 1), ("seed", 0)):
+        v = getattr(args, name)
+        if v < lo:
+            raise ValueError(f"--{name}: must be an integer >= {lo}, got {v}")
     cfg = SynthMetaConfig(
         target=args.env,
         kind=args.kind,
@@ -62,26 +90,29 @@ def _train(args) -> int:
         es_lr=args.es_lr,
     )
     out = args.out or os.path.join("runs", f"synth-{args.env}-{cfg.resolved_kind}-s{args.seed}")
-    os.makedirs(out, exist_ok=True)
     meta = make_synth_meta(cfg)
-    run_cfg = {"seed": args.seed, "generations": args.generations, "config": cfg.to_json()}
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(run_cfg, f, indent=2)
+    # defaults resolved: a resume that spells them out (or leaves them out) is the same run
+    cfg = dataclasses.replace(cfg, kind=cfg.resolved_kind, learners=meta.learner_names)
+    run_cfg = {
+        "seed": args.seed,
+        "generations": args.generations,
+        "chunk": args.chunk,
+        "config": cfg.to_json(),
+    }
+    resume = holds_run(out)
+    if resume:
+        check_es_resume(out, run_cfg, MAY_CHANGE, _flag)
     loop = meta.loop
-    ckpt = os.path.join(out, "checkpoint.npz")
-    metrics_path = os.path.join(out, "metrics.jsonl")
     state = loop.init(jax.random.key(args.seed))
-    if os.path.exists(ckpt):
-        state, _ = es_core.load_checkpoint(ckpt, state)
-        print(f"resumed from {ckpt} at generation {int(state.generation)}", file=sys.stderr)
     t0 = time.time()
     state, records = run_synth_es(
         meta,
         state,
         args.generations,
+        run_dir=out,
+        config=run_cfg,
+        resume=resume,
         chunk_size=args.chunk,
-        checkpoint_path=ckpt,
-        metrics_path=metrics_path,
         progress=not args.quiet,
     )
     elapsed = time.time() - t0
@@ -101,10 +132,19 @@ def _train(args) -> int:
 
 def _load_run(run_dir: str):
     from meta.synth import SynthMetaConfig, load_synth_env, make_real_env
+    from ued.host import ConfigFileError, read_config
 
-    with open(os.path.join(run_dir, "config.json")) as f:
-        run_cfg = json.load(f)
-    cfg = SynthMetaConfig.from_json(run_cfg["config"])
+    run_cfg = read_config(run_dir)
+    try:
+        cfg = SynthMetaConfig.from_json(run_cfg["config"])
+    except KeyError as e:
+        raise ConfigFileError(
+            f"{os.path.join(run_dir, 'config.json')}: missing key {e} (not a synth run's config)"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as e:
+        raise ConfigFileError(
+            f"{os.path.join(run_dir, 'config.json')}: not a synth run's config ({e})"
+        ) from None
     scfg, params, env_meta = load_synth_env(os.path.join(run_dir, "env"))
     return run_cfg, cfg, scfg, params, env_meta, make_real_env(cfg.target)
 
@@ -230,15 +270,19 @@ def _plot(args) -> int:
     import matplotlib.pyplot as plt
 
     from meta.synthetic import initial_obs, reward_fn
+    from ued.host import read_metrics, save_figure
+    from ued.rollout import PolicyStep, RolloutCarry, rollout
 
     run_cfg, cfg, scfg, params, _, real = _load_run(args.run_dir)
     out_dir = args.out or args.run_dir
     written = []
     # 1. meta-training curves
-    recs = []
-    with open(os.path.join(args.run_dir, "metrics.jsonl")) as f:
-        recs = [json.loads(line) for line in f if line.strip()]
+    recs = read_metrics(args.run_dir)
     gens = [r for r in recs if "fitness_mean" in r]
+    if not gens:
+        raise ValueError(
+            f"run_dir: {args.run_dir} has no generations in metrics.jsonl yet (train first)"
+        )
     fig, ax = plt.subplots(figsize=(6, 4))
     if gens:
         g = [r["generation"] for r in gens]
@@ -261,7 +305,7 @@ def _plot(args) -> int:
     ax.set_title(f"synthetic {scfg.kind} meta-training: {cfg.target}")
     p = os.path.join(out_dir, "meta_training.png")
     fig.tight_layout()
-    fig.savefig(p, dpi=100)
+    save_figure(fig, p, dpi=100)
     plt.close(fig)
     written.append(p)
 
@@ -269,20 +313,29 @@ def _plot(args) -> int:
     z = jax.random.normal(jax.random.key(0), (512, scfg.obs_dim))
     init_states = np.asarray(jax.vmap(lambda zz: initial_obs(scfg, params, zz))(z))
 
+    space = real.env.action_space(real.params)
+
+    def random_policy(key, params, carry, obs, reset):
+        return PolicyStep(carry, jax.vmap(space.sample)(jax.random.split(key, obs.shape[0])))
+
     def visited(key):
-        def body(c, k):
-            obs, s = c
-            k_a, k_s = jax.random.split(k)
-            a = real.env.action_space(real.params).sample(k_a)
-            o, s, *_ = real.env.step(k_s, s, a, real.params)
-            return (o, s), obs
+        # 8 episodes' worth of environments, 200 steps each: the observations they see
+        k_reset, k_roll = jax.random.split(key)
+        obs, s = jax.vmap(real.env.reset, (0, None))(jax.random.split(k_reset, 8), real.params)
+        rc = RolloutCarry.start(s, obs, ())
+        res = rollout(
+            k_roll,
+            rc,
+            None,
+            real.params,
+            policy=random_policy,
+            step_fn=real.env.step,
+            num_steps=200,
+            episode_stats=False,
+        )
+        return res.traj.obs
 
-        o0, s0 = real.env.reset(key, real.params)
-        return jax.lax.scan(body, (o0, s0), jax.random.split(key, 200))[1]
-
-    real_states = np.asarray(
-        jax.jit(jax.vmap(visited))(jax.random.split(jax.random.key(1), 8))
-    ).reshape(-1, scfg.obs_dim)
+    real_states = np.asarray(jax.jit(visited)(jax.random.key(1))).reshape(-1, scfg.obs_dim)
     i, j = args.dims or ((2, 3) if scfg.obs_dim >= 4 else (0, 1))
     if not (0 <= i < scfg.obs_dim and 0 <= j < scfg.obs_dim):
         raise ValueError(f"--dims must be in [0, {scfg.obs_dim})")
@@ -315,7 +368,7 @@ def _plot(args) -> int:
         ax.set_ylabel(f"state dim {j}")
     p = os.path.join(out_dir, "reward_map.png")
     fig.tight_layout()
-    fig.savefig(p, dpi=100)
+    save_figure(fig, p, dpi=100)
     plt.close(fig)
     written.append(p)
 
@@ -332,7 +385,7 @@ def _plot(args) -> int:
     ax.legend(fontsize=7)
     p = os.path.join(out_dir, "initial_states.png")
     fig.tight_layout()
-    fig.savefig(p, dpi=100)
+    save_figure(fig, p, dpi=100)
     plt.close(fig)
     written.append(p)
     print(json.dumps({"figures": written}))
@@ -400,10 +453,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``openued synth``; returns the exit code."""
+    """Entry point of ``openued synth``; returns the exit status (0 ok, 1 runtime failure,
+    2 usage error). Every expected failure is one ``error: ...`` line, no traceback."""
+    from ued.host import RunError
+
     args = build_parser().parse_args(argv)
-    return {"train": _train, "eval": _eval, "plot": _plot}[args.cmd](args)
+    try:
+        return {"train": _train, "eval": _eval, "plot": _plot}[args.cmd](args)
+    except RunError as e:  # before ValueError/OSError: the run layer knows whose fault it is
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return 2 if e.user_error else 1
+    except (ValueError, ImportError) as e:
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{(e.strerror or str(e)).lower()}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """ES meta-learning on evosax 0.3: the generation loop, behaviour distillation (HaDES) and
 supervised dataset distillation.
 
-Host-only helpers (``run_es``, checkpoints, ``evaluate_transfer``) are marked in their
+Host-only helpers (``run_es``, ``check_es_resume``, ``evaluate_transfer``) are marked in their
 docstrings; everything else is pure and jittable.
 """
 
@@ -16,14 +16,13 @@ from meta.es import (
     Problem,
     auto_eval_batch_size,
     canonical_strategy,
+    check_es_resume,
     eval_context,
-    load_checkpoint,
     make_es,
     make_es_from_config,
     make_es_loop,
     metrics_to_records,
     run_es,
-    save_checkpoint,
 )
 from meta.hades import (
     ACTIVATIONS,
@@ -113,11 +112,11 @@ __all__ = [
     "Target",
     "baseline_accuracies",
     "canonical_strategy",
+    "check_es_resume",
     "distilled_accuracies",
     "eval_context",
     "evaluate_transfer",
     "fixed_labels",
-    "load_checkpoint",
     "make_dataset_evaluator",
     "make_digits_distillation",
     "make_es",
@@ -132,7 +131,6 @@ __all__ = [
     "OBS_NORMALISATION",
     "obs_normalisation",
     "run_es",
-    "save_checkpoint",
     "transfer_policies",
     "visited_states",
 ]

@@ -14,17 +14,19 @@ The pieces:
   ``ask -> evaluate (whole population in one vmapped program, one shared key: common random
   numbers) -> tell``, optionally also evaluating the search mean (``evaluate_mean``).
   ``run_chunk`` is ``lax.scan`` over generations.
-* :func:`run_es` -- host loop: runs chunks, appends metrics to ``metrics.jsonl`` (with per-record
-  annotations), writes atomic ``.npz`` checkpoints and shows a tqdm bar.
-  :func:`load_checkpoint` resumes bitwise.
+* :func:`run_es` -- host loop: runs chunks and, given a run directory, keeps it through the
+  run layer (``ued.host``): lock, ``config.json``, ``metrics.jsonl`` rows (with per-record
+  annotations), checksummed checkpoints with fallback, resume that trims rows past the
+  checkpoint and continues bitwise; :func:`check_es_resume` is the resume rule.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
@@ -32,6 +34,23 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import struct
+
+from ued.host import (
+    CONFIG_FILE,
+    MetricsFile,
+    ResumeError,
+    RunExists,
+    RunLock,
+    WarningChannel,
+    check_resume,
+    ensure_dir,
+    holds_run,
+    load_latest_checkpoint,
+    provenance,
+    read_config,
+    save_checkpoint,
+    write_json,
+)
 
 # Canonical evosax class names; the dict maps lower-case aliases (CLI friendly) to them.
 STRATEGIES = ("Open_ES", "SNES", "CMA_ES", "Sep_CMA_ES", "PGPE")
@@ -435,69 +454,9 @@ def make_es_loop(
     return ESLoop(init, step, run_chunk, evaluate_population, get_mean, problem, es)
 
 
-# ----------------------------------------------------------------------------- checkpoints
-
-
-def _is_key(x) -> bool:
-    return hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
-
-
-def save_checkpoint(path: str | os.PathLike, state: Any, meta: dict | None = None) -> None:
-    """Write ``state`` (any pytree of arrays, typed keys allowed) to ``path`` as ``.npz``.
-
-    Data only (no pickle). The write is atomic: a temporary file is renamed over ``path``, so
-    a crash never leaves a half-written checkpoint. ``meta`` (JSON-serialisable) is stored
-    alongside. Host-only.
-    """
-    path = os.fspath(path)
-    leaves = jax.tree.leaves(state)
-    arrays = {}
-    for i, leaf in enumerate(leaves):
-        arrays[f"leaf_{i:05d}"] = np.asarray(jax.random.key_data(leaf) if _is_key(leaf) else leaf)
-    arrays["__meta__"] = np.asarray(json.dumps({"num_leaves": len(leaves), **(meta or {})}))
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: str | os.PathLike, template: Any) -> tuple[Any, dict]:
-    """Read a checkpoint written by :func:`save_checkpoint` into the structure of ``template``.
-
-    Returns ``(state, meta)``. Raises ``ValueError`` naming the leaf when shapes or dtypes do
-    not match ``template`` (e.g. a checkpoint of another configuration). Host-only.
-    """
-    leaves, treedef = jax.tree.flatten(template)
-    with np.load(os.fspath(path), allow_pickle=False) as z:
-        meta = json.loads(str(z["__meta__"]))
-        if meta.get("num_leaves") != len(leaves):
-            raise ValueError(
-                f"checkpoint {path}: holds {meta.get('num_leaves')} arrays, the current "
-                f"configuration needs {len(leaves)} (was it written by another configuration?)"
-            )
-        out = []
-        for i, ref in enumerate(leaves):
-            arr = z[f"leaf_{i:05d}"]
-            if _is_key(ref):
-                want = jax.random.key_data(ref)
-                if arr.shape != want.shape or arr.dtype != want.dtype:
-                    raise ValueError(f"checkpoint {path}: key leaf {i} has shape {arr.shape}")
-                out.append(jax.random.wrap_key_data(arr, impl=jax.random.key_impl(ref)))
-            else:
-                ref = jnp.asarray(ref)
-                if arr.shape != ref.shape or arr.dtype != ref.dtype:
-                    raise ValueError(
-                        f"checkpoint {path}: leaf {i} has shape {arr.shape} dtype {arr.dtype}, "
-                        f"expected {ref.shape} {ref.dtype}"
-                    )
-                out.append(jnp.asarray(arr, dtype=ref.dtype))
-    meta.pop("num_leaves", None)
-    return jax.tree.unflatten(treedef, out), meta
-
-
 # ----------------------------------------------------------------------------- host loop
+
+UNIT = "generation"  # the row key of metrics.jsonl and the unit of checkpoints
 
 
 def metrics_to_records(metrics: GenerationMetrics) -> list[dict]:
@@ -518,27 +477,69 @@ def metrics_to_records(metrics: GenerationMetrics) -> list[dict]:
     return records
 
 
+def _flat(config: dict, prefix: str = "") -> dict:
+    # nested sections compare field by field, so a refusal names the one field that changed
+    out = {}
+    for k, v in config.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def check_es_resume(
+    run_dir: str | os.PathLike,
+    config: dict,
+    may_change: Collection[str] = (),
+    describe: Callable[[str], str] = str,
+) -> dict:
+    """Read ``RUN_DIR/config.json`` and refuse ``config`` if it differs from it in anything but
+    ``may_change``. Nested objects are compared field by field under dotted names
+    (``"run.generations"``); ``describe`` turns such a name into what the user typed (a flag).
+    Returns the stored config. Raises ``ConfigFileError`` / ``ResumeError`` (one line each).
+    Host-only."""
+    stored = read_config(run_dir)
+    check_resume(_flat(stored), _flat(config), may_change, describe)
+    return stored
+
+
 def run_es(
     loop: ESLoop,
     state: ESLoopState,
     num_generations: int,
     *,
+    run_dir: str | os.PathLike | None = None,
+    config: dict | None = None,
+    resume: bool = False,
     chunk_size: int = 10,
-    checkpoint_path: str | os.PathLike | None = None,
     checkpoint_every: int = 1,
-    metrics_path: str | os.PathLike | None = None,
+    keep_checkpoints: int = 3,
     callback: Callable[[ESLoopState, list[dict]], dict | None] | None = None,
     annotate: Callable[[dict], dict | None] | None = None,
+    on_resume: Callable[[ESLoopState], None] | None = None,
     progress: bool = True,
     run_chunk: Callable | None = None,
+    write: Callable[[str], None] | None = None,
+    metrics_path: str | os.PathLike | None = None,
 ) -> tuple[ESLoopState, list[dict]]:
     """Run ``loop`` from ``state`` until ``num_generations`` generations are done (host-only).
 
     Chunk boundaries are absolute multiples of ``chunk_size``, so a run resumed from any
     checkpoint follows the same chunks and reaches the bitwise same state as an uninterrupted
-    one. After each chunk: metrics records (:func:`metrics_to_records`) are appended to
-    ``metrics_path`` (JSON lines), and every ``checkpoint_every`` chunks (and at the end) the
-    state is checkpointed atomically.
+    one.
+
+    With a ``run_dir`` the run layer (``ued.host``) keeps the run directory: the directory is
+    locked while the run writes; a fresh run (refused if ``run_dir`` already holds one) writes
+    ``config.json`` (``config``), ``provenance.json``, an empty ``metrics.jsonl`` and a
+    checkpoint of ``state``; after each chunk its records are appended to ``metrics.jsonl``, and
+    every ``checkpoint_every`` chunks (and at the end) the state is saved as a checksummed
+    checkpoint (``RUN_DIR/checkpoints``, newest ``keep_checkpoints`` kept). With ``resume``
+    the state is the newest checkpoint that reads (``state`` is only its template; corrupted
+    ones are skipped with a warning), rows past it are removed from ``metrics.jsonl`` (a crash
+    between the checkpoint and the metrics write never duplicates a generation) and
+    ``config.json`` is left as it is (check the new configuration first:
+    :func:`check_es_resume`); ``on_resume(state)`` then runs before the first chunk.
 
     Records: one per generation, ``generation`` counting from 1. When the loop evaluates the
     mean (``make_es_loop(..., evaluate_mean=True)``) and the run starts at generation 0, a
@@ -554,15 +555,82 @@ def run_es(
       callback: ``callback(state, records)`` after each chunk may return extra fields merged
         into the LAST record of the chunk (e.g. a costly evaluation of the mean).
       run_chunk: optionally a pre-jitted ``loop.run_chunk`` to share compilations.
+      write: where messages go (default: stderr); warnings go there once each.
+      metrics_path: without a ``run_dir``, append the records to this JSON-lines file (the run
+        layer's row format) and keep nothing else (no checkpoints, config or lock).
 
-    Returns ``(final_state, records)``.
+    Returns ``(final_state, records of this call)``. Raises ``ValueError`` for bad arguments
+    and :class:`ued.host.RunError`\\ s (``RunExists``, ``RunLocked``, ``ResumeError``,
+    ``ConfigFileError``, ``CheckpointError``, ``RunFileError``) with one line each; refusals
+    happen before anything is written.
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size: must be >= 1, got {chunk_size}")
-    if checkpoint_every < 1:
-        raise ValueError(f"checkpoint_every: must be >= 1, got {checkpoint_every}")
+    for name, v in (
+        ("num_generations", num_generations),
+        ("chunk_size", chunk_size),
+        ("checkpoint_every", checkpoint_every),
+        ("keep_checkpoints", keep_checkpoints),
+    ):
+        lo = 0 if name == "num_generations" else 1
+        if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+            raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
     if run_chunk is None:
         run_chunk = jax.jit(loop.run_chunk, static_argnums=1)
+    write = write or (lambda m: print(m, file=sys.stderr))
+    if run_dir is None:
+        rows = None
+        if metrics_path is not None:
+            rows = MetricsFile(Path(metrics_path).parent)
+            rows.path = Path(metrics_path)
+        try:
+            return _generations(
+                loop, state, num_generations, None if rows is None else (None, rows), chunk_size,
+                checkpoint_every, keep_checkpoints, callback, annotate, progress, run_chunk,
+            )  # fmt: skip
+        finally:
+            if rows is not None:
+                rows.close()
+    if metrics_path is not None:
+        raise ValueError("metrics_path: give either run_dir or metrics_path, not both")
+    run_dir = Path(run_dir)
+    channel = WarningChannel(write)
+    if resume:
+        read_config(run_dir)  # a clear error for a missing or broken run directory
+    elif holds_run(run_dir):
+        raise RunExists(f"{run_dir} already holds a run; resume it or choose another directory")
+    ensure_dir(run_dir)
+    metrics = MetricsFile(run_dir)
+    with RunLock(run_dir, warn=channel):
+        try:
+            if resume:
+                gen, state, path = load_latest_checkpoint(run_dir, state, warn=channel)
+                if gen > num_generations:
+                    raise ResumeError(
+                        f"{run_dir} is at {UNIT} {gen} ({path.name}); a resumed run cannot end "
+                        f"before that: give a run length of at least {gen} {UNIT}s"
+                    )
+                write(f"resuming {run_dir} from {path.name} ({UNIT} {gen})")
+                metrics.truncate_after(UNIT, gen)
+                write_json(run_dir / f"provenance_resume_{gen}.json", provenance())
+                if on_resume is not None:
+                    on_resume(state)
+            else:
+                # the files first: a directory that cannot be written fails before compiling
+                write_json(run_dir / CONFIG_FILE, {} if config is None else config)
+                metrics.create()
+                write_json(run_dir / "provenance.json", provenance())
+                save_checkpoint(run_dir, int(state.generation), state, keep_checkpoints)
+            return _generations(
+                loop, state, num_generations, (run_dir, metrics), chunk_size, checkpoint_every,
+                keep_checkpoints, callback, annotate, progress, run_chunk,
+            )  # fmt: skip
+        finally:
+            metrics.close()
+
+
+def _generations(
+    loop, state, num_generations, out, chunk_size, checkpoint_every, keep, callback, annotate,
+    progress, run_chunk,
+):  # fmt: skip
     gen = int(state.generation)
     records: list[dict] = []
     bar = None
@@ -577,7 +645,7 @@ def run_es(
             state, metrics = run_chunk(state, stop - gen)
             recs = metrics_to_records(metrics)
             if gen == 0 and "mean_fitness" in recs[0]:
-                recs.insert(0, {"generation": 0, "mean_fitness": recs[0]["mean_fitness"]})
+                recs.insert(0, {UNIT: 0, "mean_fitness": recs[0]["mean_fitness"]})
             if annotate is not None:
                 for r in recs:
                     r.update(annotate(r) or {})
@@ -585,20 +653,19 @@ def run_es(
                 extra = callback(state, recs)
                 if extra:
                     recs[-1].update(extra)
-            if metrics_path is not None:
-                with open(metrics_path, "a") as f:
-                    for r in recs:
-                        f.write(json.dumps(r) + "\n")
-            records.extend(recs)
             chunks += 1
-            if bar is not None:
-                bar.update(stop - gen)
-                bar.set_postfix(mean=f"{recs[-1]['fitness_mean']:.4g}")
             gen = stop
-            if checkpoint_path is not None and (
-                chunks % checkpoint_every == 0 or gen >= num_generations
-            ):
-                save_checkpoint(checkpoint_path, state, {"generation": gen})
+            if out is not None:
+                run_dir, metrics_file = out
+                metrics_file.append(recs)
+                if run_dir is not None and (
+                    chunks % checkpoint_every == 0 or gen >= num_generations
+                ):
+                    save_checkpoint(run_dir, gen, state, keep)
+            records.extend(recs)
+            if bar is not None:
+                bar.update(len([r for r in recs if r[UNIT] > 0]))
+                bar.set_postfix(mean=f"{recs[-1].get('fitness_mean', float('nan')):.4g}")
     finally:
         if bar is not None:
             bar.close()

@@ -11,8 +11,9 @@ Fitness of a candidate (all pure, jittable, vmappable):
 1. initialise a fresh policy MLP -- ``num_inits`` random initialisations per generation
    (HaDES-R, default) or one fixed initialisation (HaDES-F, ``fixed_init=True``);
 2. behaviour-clone it on the dataset: ``policy.steps`` full-batch Adam steps;
-3. roll it out in the real environment on ``eval_envs`` vmapped episodes and take the mean
-   undiscounted return of the first episode of each (greedy actions unless ``stochastic``).
+3. roll it out (:func:`ued.rollout.rollout`) in the real environment on ``eval_envs`` vmapped
+   episodes and take the mean undiscounted return of the first episode of each (greedy
+   actions unless ``stochastic``).
 
 The ES loop passes the same key to every candidate (common random numbers), so within a
 generation every candidate is trained from the same initialisations and evaluated on the same
@@ -35,6 +36,14 @@ from meta.es import Problem
 from meta.targets import TARGETS, Target, make_target
 from ued.networks import ACTIVATIONS, MLP
 from ued.optim import apply_step, make_adam
+from ued.rollout import (
+    Policy,
+    PolicyStep,
+    RolloutCarry,
+    first_episode,
+    first_episode_return,
+    rollout,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +131,7 @@ class PolicyFns(NamedTuple):
 
     init: Callable[[jax.Array], Any]  # key -> params
     apply: Callable[[Any, jax.Array], jax.Array]  # params, states (B, *obs) -> (B, A)
-    act: Callable[[jax.Array, Any, jax.Array], jax.Array]  # key, params, state (*obs) -> action
+    act: Policy  # ued.rollout policy over raw observations (B, *obs): normalised, then acted on
     bc_loss: Callable[[Any, Dataset], jax.Array]  # params, full dataset -> float32[]
     train: Callable[[jax.Array, Dataset], tuple[Any, jax.Array]]  # -> params, losses[steps]
 
@@ -134,7 +143,9 @@ def make_policy(target: Target, policy: PolicyConfig, stochastic: bool = False) 
     MLP's flax variables. Observations are flattened. Discrete: outputs logits ``(A,)``; the BC
     loss is the cross-entropy against ``softmax(targets)``. Continuous: outputs
     ``low + (high - low) * (tanh(o) + 1) / 2``; the BC loss is the mean squared error against
-    ``clip(targets, low, high)``.
+    ``clip(targets, low, high)``. ``act`` is the policy as :func:`ued.rollout.rollout` takes it,
+    on raw observations (normalised here): the argmax of the logits (a sample with
+    ``stochastic``) or the continuous output.
     """
     if stochastic and not target.discrete:
         raise NotImplementedError("stochastic: sampled actions are only implemented for discrete")
@@ -158,13 +169,13 @@ def make_policy(target: Target, policy: PolicyConfig, stochastic: bool = False) 
             return out
         return low + (high - low) * (jnp.tanh(out) + 1.0) / 2.0
 
-    def act(key, params, state):
-        out = apply(params, state[None])[0]
+    def act(key, params, carry, obs, reset):
+        out = apply(params, target.normalise(obs))
         if not target.discrete:
-            return out
+            return PolicyStep(carry, out)
         if stochastic:
-            return jax.random.categorical(key, out).astype(jnp.int32)
-        return jnp.argmax(out).astype(jnp.int32)
+            return PolicyStep(carry, jax.random.categorical(key, out).astype(jnp.int32))
+        return PolicyStep(carry, jnp.argmax(out, -1).astype(jnp.int32))
 
     def bc_loss(params, data: Dataset):
         out = apply(params, data.states)
@@ -196,33 +207,47 @@ def make_policy(target: Target, policy: PolicyConfig, stochastic: bool = False) 
 # ----------------------------------------------------------------------------- rollouts
 
 
+def _target_step(target: Target):
+    # the rollout's step contract; targets only say ``done`` (no truncation told apart)
+    def step_fn(key, state, action, env_params):
+        obs, state, reward, done = target.step(key, state, action)
+        return obs, state, reward, done, jnp.zeros_like(done), {}
+
+    return step_fn
+
+
 def make_rollout(target: Target, policy: PolicyFns, num_steps: int, record: bool = False):
     """``rollout(key, params) -> (return float32[], states float32[T, *obs], alive bool[T])``.
 
-    One episode of at most ``num_steps`` steps; reward after the first ``done`` is ignored
-    (gymnax auto-resets; we count the first episode only). ``states`` are normalised; with
-    ``record=False`` (the fitness path) they are not stacked and ``states, alive`` are None.
+    One episode of at most ``num_steps`` steps: :func:`ued.rollout.rollout` of one environment
+    under ``policy.act``; reward after the first ``done`` is ignored (gymnax auto-resets; we
+    count the first episode only). ``states`` are normalised and ``alive`` marks the first
+    episode's steps; with ``record=False`` (the fitness path) they are None.
     """
+    step_fn = _target_step(target)
 
-    def rollout(key, params):
+    def one_episode(key, params):
         k_reset, k_roll = jax.random.split(key)
         obs, env_state = target.reset(k_reset)
+        rc = RolloutCarry.start(*jax.tree.map(lambda x: x[None], (env_state, obs)), ())
+        res = rollout(
+            k_roll,
+            rc,
+            params,
+            None,
+            policy=policy.act,
+            step_fn=step_fn,
+            num_steps=num_steps,
+            episode_stats=False,
+        )
+        tr = res.traj
+        ret = first_episode_return(tr)[0]
+        if not record:
+            return ret, None, None
+        alive = first_episode(jnp.logical_or(tr.terminated, tr.truncated))
+        return ret, target.normalise(tr.obs[:, 0]), alive[:, 0]
 
-        def body(carry, k):
-            obs, env_state, alive, ret = carry
-            k_act, k_step = jax.random.split(k)
-            s = target.normalise(obs)
-            action = policy.act(k_act, params, s)
-            obs, env_state, reward, done = target.step(k_step, env_state, action)
-            ret = ret + jnp.where(alive, reward, 0.0)
-            out = (s, alive) if record else None
-            return (obs, env_state, alive & ~done, ret), out
-
-        init = (obs, env_state, jnp.ones((), bool), jnp.zeros((), jnp.float32))
-        (_, _, _, ret), ys = jax.lax.scan(body, init, jax.random.split(k_roll, num_steps))
-        return (ret, *ys) if record else (ret, None, None)
-
-    return rollout
+    return one_episode
 
 
 # ----------------------------------------------------------------------------- HaDES

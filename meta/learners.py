@@ -27,12 +27,15 @@ runs ``ppo_epochs`` epochs of ``ppo_minibatches`` minibatches of shuffled single
 the constant learning rate ``hp.lr`` (a :class:`ued.ppo.PPOParams` field, so one program can
 train a population with different sampled rates).
 
-DQN and TD3 interleave one environment step of every env with gradient steps, so they keep
-their own scanned loops; their networks are :class:`ued.networks.MLP` and their optimiser
-:func:`ued.optim.make_adam` (``clip_by_global_norm(0.5) -> adam(eps=1e-5)``, the rate applied by
+DQN and TD3 interleave one environment step of every env with gradient steps: each iteration
+of their scanned loop is a one-step rollout (:func:`ued.rollout.rollout`, ``num_steps=1``) under
+an exploring policy function (epsilon-greedy Q-network; actor plus Gaussian noise, uniform
+actions before ``learning_starts``) followed by the gradient steps; their networks are
+:class:`ued.networks.MLP` and their optimiser :func:`ued.optim.make_adam`
+(``clip_by_global_norm(0.5) -> adam(eps=1e-5)``, the rate applied by
 :func:`ued.optim.apply_step`). TD3 does one gradient step per environment step by default
-(``gradient_steps``); with it TD3 reaches -172 and -134 on the real Pendulum in 20k steps for
-two of three seeds, -734 for the third (vmapped, ~30 s on 2 CPU cores).
+(``gradient_steps``); with it TD3 reaches -165, -121 and -176 on the real Pendulum in 20k steps
+(three seeds vmapped, ~8 s on 2 CPU cores).
 """
 
 from __future__ import annotations
@@ -49,8 +52,8 @@ from flax import struct
 
 from ued.networks import ACTIVATIONS, MLP, NetworkConfig, check_activation, make_actor_critic
 from ued.optim import apply_step, make_adam
-from ued.ppo import Batch, PPOConfig, PPOParams, gae, init_student, make_ppo_update
-from ued.rollout import RolloutCarry, rollout
+from ued.ppo import PPOConfig, PPOParams, gae, init_student, make_batch, make_ppo_update
+from ued.rollout import PolicyStep, RolloutCarry, first_episode_return, rollout
 
 LEARNERS = ("ppo", "dqn", "td3")
 
@@ -265,12 +268,45 @@ def default_hparams(**overrides: float) -> LearnerHParams:
     return LearnerHParams(**{k: jnp.float32(v) for k, v in vals.items()})
 
 
-def _reset_batch(env, key, env_params, n):
-    return jax.vmap(env.reset, (0, None))(jax.random.split(key, n), env_params)
+def _start(env, key, env_params, n, carry=()) -> RolloutCarry:
+    """``n`` freshly reset environments as a rollout's start (float32 observations)."""
+    obs, state = jax.vmap(env.reset, (0, None))(jax.random.split(key, n), env_params)
+    return RolloutCarry.start(state, obs.astype(jnp.float32), carry)
 
 
-def _step_batch(env, key, state, action, env_params, n):
-    return jax.vmap(env.step, (0, 0, 0, None))(jax.random.split(key, n), state, action, env_params)
+def _step_fn(env, to_env=None):
+    """One environment's step for :func:`ued.rollout.rollout`: the env gets ``to_env(action)``
+    (the trajectory keeps the action itself), observations become float32 and ``info`` is
+    ``{"next_obs": ...}``, the observation the step led to (with auto-reset, ``obs`` of a
+    finished episode is the NEXT episode's first one; the replay needs the final one)."""
+
+    def step_fn(key, state, action, env_params):
+        a = action if to_env is None else to_env(action)
+        obs, state, reward, term, trunc, info = env.step(key, state, a, env_params)
+        next_obs = info.get("final_observation", obs).astype(jnp.float32)
+        return obs.astype(jnp.float32), state, reward, term, trunc, {"next_obs": next_obs}
+
+    return step_fn
+
+
+def _explore_step(key, rc: RolloutCarry, params, env, env_params, policy) -> tuple:
+    """One step of every environment under the exploring ``policy``:
+    ``(rc, (obs, action, reward float32, next_obs, terminated))`` for the replay (leaves
+    ``(E, ...)``)."""
+    res = rollout(
+        key,
+        rc,
+        params,
+        env_params,
+        policy=policy,
+        step_fn=_step_fn(env),
+        num_steps=1,
+        record_info=("next_obs",),
+        episode_stats=False,
+    )
+    tr = res.traj
+    step = (tr.obs, tr.action, tr.reward, res.info["next_obs"], tr.terminated)
+    return res.carry, jax.tree.map(lambda x: x[0], step)
 
 
 # ----------------------------------------------------------------------------- PPO
@@ -299,10 +335,8 @@ def _make_ppo(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
             return a
         return jnp.clip(a, info.low, info.high)
 
-    def step_fn(key, state, action, env_params):
-        # the env gets the clipped action; the trajectory keeps the sample PPO's ratio needs
-        obs, state, reward, term, trunc, inf = env.step(key, state, to_env(action), env_params)
-        return obs.astype(jnp.float32), state, reward, term, trunc, inf
+    # the env gets the clipped action; the trajectory keeps the sample PPO's ratio needs
+    step_fn = _step_fn(env, to_env)
 
     def act(agent, obs, key, deterministic: bool = True):
         # obs float32[..., obs_dim] -> action int32[...] or float32[..., A] in the env's bounds
@@ -324,10 +358,8 @@ def _make_ppo(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
             lr=hp.lr,
             lr_anneal_updates=0,  # constant learning rate
         )
-        obs, env_state = _reset_batch(env, k_env, env_params, E)
-        obs = obs.astype(jnp.float32)
-        student = init_student(k_init, ppo_config, net, obs)
-        rc = RolloutCarry.start(env_state, obs, net.initial_carry(E))
+        rc = _start(env, k_env, env_params, E, net.initial_carry(E))
+        student = init_student(k_init, ppo_config, net, rc.obs)
 
         def update(carry, k):
             student, rc = carry
@@ -352,17 +384,7 @@ def _make_ppo(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
                 hp.gamma,
                 hp.gae_lambda,
             )
-            batch = Batch(
-                obs=tr.obs,
-                reset=tr.reset,
-                action=tr.action,
-                log_prob=tr.log_prob,
-                value=tr.value,
-                advantage=adv,
-                target=target,
-                mask=jnp.ones_like(tr.reset),
-            )
-            student, _ = ppo_update(k_upd, student, batch, params)
+            student, _ = ppo_update(k_upd, student, make_batch(tr, adv, target), params)
             return (student, res.carry), None
 
         (student, _), _ = jax.lax.scan(update, (student, rc), jax.random.split(key, num_updates))
@@ -419,11 +441,6 @@ def _replay_sample(key, buf: Replay, batch: int):
     )
 
 
-def _next_obs(obs2, info):
-    # with auto-reset, obs2 of a finished episode is the NEXT episode's first observation
-    return info.get("final_observation", obs2).astype(jnp.float32)
-
-
 # ----------------------------------------------------------------------------- DQN
 
 
@@ -454,30 +471,31 @@ def _make_dqn(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
 
     grad_fn = jax.grad(loss_fn)
 
+    def explore(key, params, carry, obs, reset):
+        # epsilon-greedy: params = (Q-network params, eps float32[])
+        p, eps = params
+        k_eps, k_rand = jax.random.split(key)
+        n = obs.shape[0]
+        greedy = act(DQNAgent(p), obs, k_eps)
+        rand = jax.random.randint(k_rand, (n,), 0, info.n, jnp.int32)
+        return PolicyStep(carry, jnp.where(jax.random.uniform(k_eps, (n,)) < eps, rand, greedy))
+
     def train(key, env_params, hp: LearnerHParams):
         k_q, k_env, key = jax.random.split(key, 3)
         p = qnet.init(k_q, jnp.zeros((info.obs_dim,), jnp.float32))
         opt_state = tx.init(p)
-        obs, env_state = _reset_batch(env, k_env, env_params, E)
+        rc = _start(env, k_env, env_params, E)
         buf = _replay_init(cap, info.obs_dim, (), jnp.int32)
 
         def body(carry, x):
             i, k = x
-            p, target_p, opt_state, obs, env_state, buf = carry
-            k_eps, k_rand, k_step, k_b = jax.random.split(k, 4)
+            p, target_p, opt_state, rc, buf = carry
+            k_step, k_b = jax.random.split(k)
             t = (i * E).astype(jnp.float32)
             frac = jnp.clip(t / (hp.explore_fraction * config.num_steps), 0.0, 1.0)
             eps = 1.0 + frac * (hp.eps_end - 1.0)
-            greedy = act(DQNAgent(p), obs, k_eps)
-            rand = jax.random.randint(k_rand, (E,), 0, info.n, jnp.int32)
-            explore = jax.random.uniform(k_eps, (E,)) < eps
-            action = jnp.where(explore, rand, greedy)
-            obs2, env_state, reward, term, trunc, inf = _step_batch(
-                env, k_step, env_state, action, env_params, E
-            )
-            buf = _replay_add(
-                buf, obs, action, reward.astype(jnp.float32), _next_obs(obs2, inf), term
-            )
+            rc, step = _explore_step(k_step, rc, (p, eps), env, env_params, explore)
+            buf = _replay_add(buf, *step)
             g = grad_fn(p, target_p, _replay_sample(k_b, buf, config.batch_size), hp)
             learn = (i + 1) * E >= config.learning_starts
             p_new, o_new = apply_step(tx, g, opt_state, p, hp.lr)
@@ -487,11 +505,11 @@ def _make_dqn(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
             target_p = jax.tree.map(
                 lambda tp, q: jnp.where(learn, tp + hp.tau * (q - tp), tp), target_p, p
             )
-            return (p, target_p, opt_state, obs2.astype(jnp.float32), env_state, buf), None
+            return (p, target_p, opt_state, rc, buf), None
 
         (p, *_), _ = jax.lax.scan(
             body,
-            (p, p, opt_state, obs, env_state, buf),
+            (p, p, opt_state, rc, buf),
             (jnp.arange(iters), jax.random.split(key, iters)),
         )
         return DQNAgent(p)
@@ -546,6 +564,15 @@ def _make_td3(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
     c_grad = jax.grad(critic_loss)
     a_grad = jax.grad(actor_loss)
 
+    def explore(key, params, carry, obs, reset):
+        # params = (actor params, warm bool[] (uniform actions), explore_noise float32[])
+        actor_p, warm, noise_scale = params
+        k_n, k_rand = jax.random.split(key)
+        shape = (obs.shape[0], info.n)
+        noisy = pi(actor_p, obs) + noise_scale * half * jax.random.normal(k_n, shape)
+        rand = jax.random.uniform(k_rand, shape, minval=info.low, maxval=info.high)
+        return PolicyStep(carry, jnp.clip(jnp.where(warm, rand, noisy), info.low, info.high))
+
     def train(key, env_params, hp: LearnerHParams):
         k_a, k_c1, k_c2, k_env, key = jax.random.split(key, 5)
         dummy = jnp.zeros((info.obs_dim,), jnp.float32)
@@ -557,25 +584,18 @@ def _make_td3(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
         )
         opt_a = tx.init(agent.actor)
         opt_c = tx.init((agent.critic1, agent.critic2))
-        obs, env_state = _reset_batch(env, k_env, env_params, E)
+        rc = _start(env, k_env, env_params, E)
         buf = _replay_init(cap, info.obs_dim, (info.n,), jnp.float32)
 
         def body(carry, x):
             i, k = x
-            agent, agent_t, opt_a, opt_c, obs, env_state, buf = carry
-            k_n, k_rand, k_step, k_b = jax.random.split(k, 4)
+            agent, agent_t, opt_a, opt_c, rc, buf = carry
+            k_step, k_b = jax.random.split(k)
             warm = (i + 1) * E < config.learning_starts
-            noisy = pi(agent.actor, obs) + hp.explore_noise * half * jax.random.normal(
-                k_n, (E, info.n)
+            rc, step = _explore_step(
+                k_step, rc, (agent.actor, warm, hp.explore_noise), env, env_params, explore
             )
-            rand = jax.random.uniform(k_rand, (E, info.n), minval=info.low, maxval=info.high)
-            action = jnp.clip(jnp.where(warm, rand, noisy), info.low, info.high)
-            obs2, env_state, reward, term, trunc, inf = _step_batch(
-                env, k_step, env_state, action, env_params, E
-            )
-            buf = _replay_add(
-                buf, obs, action, reward.astype(jnp.float32), _next_obs(obs2, inf), term
-            )
+            buf = _replay_add(buf, *step)
             learn = jnp.logical_not(warm)
 
             def grad_step(c, xs):
@@ -607,11 +627,11 @@ def _make_td3(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
                 (agent, agent_t, opt_a, opt_c),
                 (i * G + jnp.arange(G), jax.random.split(k_b, G)),
             )
-            return (agent, agent_t, opt_a, opt_c, obs2.astype(jnp.float32), env_state, buf), None
+            return (agent, agent_t, opt_a, opt_c, rc, buf), None
 
         (agent, *_), _ = jax.lax.scan(
             body,
-            (agent, agent, opt_a, opt_c, obs, env_state, buf),
+            (agent, agent, opt_a, opt_c, rc, buf),
             (jnp.arange(iters), jax.random.split(key, iters)),
         )
         return agent
@@ -659,30 +679,25 @@ def evaluate_gymnax(
 ) -> jax.Array:
     """Mean undiscounted return of the first episode of ``num_episodes`` parallel rollouts,
     cut at ``max_steps`` (static) and, if given, at the dynamic ``horizon`` (int32[], at most
-    ``max_steps``; the evaluation-horizon curriculum). Jittable. Returns float32[]."""
-    horizon = max_steps if horizon is None else horizon
-    obs, state = _reset_batch(env, key, env_params, num_episodes)
+    ``max_steps``; the evaluation-horizon curriculum). ``act(agent, obs float32[E, obs_dim],
+    key, deterministic)`` picks the actions (a :class:`Learner`'s ``act``). Jittable. Returns
+    float32[]."""
+    k_reset, k_roll = jax.random.split(key)
 
-    def body(carry, x):
-        t, k = x
-        obs, state, ret, alive = carry
-        alive = alive & (t < horizon)
-        k_a, k_s = jax.random.split(k)
-        a = act(agent, obs, k_a, deterministic)
-        obs, state, r, term, trunc, _ = _step_batch(env, k_s, state, a, env_params, num_episodes)
-        ret = ret + jnp.where(alive, r.astype(jnp.float32), 0.0)
-        alive = alive & ~(term | trunc)
-        return (obs.astype(jnp.float32), state, ret, alive), None
+    def policy(k, agent, carry, obs, reset):
+        return PolicyStep(carry, act(agent, obs, k, deterministic))
 
-    init = (
-        obs.astype(jnp.float32),
-        state,
-        jnp.zeros((num_episodes,), jnp.float32),
-        jnp.ones((num_episodes,), bool),
+    res = rollout(
+        k_roll,
+        _start(env, k_reset, env_params, num_episodes),
+        agent,
+        env_params,
+        policy=policy,
+        step_fn=_step_fn(env),
+        num_steps=max_steps,
+        episode_stats=False,
     )
-    xs = (jnp.arange(max_steps), jax.random.split(key, max_steps))
-    (_, _, ret, _), _ = jax.lax.scan(body, init, xs)
-    return jnp.mean(ret)
+    return jnp.mean(first_episode_return(res.traj, horizon))
 
 
 __all__ = [

@@ -21,6 +21,7 @@ MDP by default) and Brax ``hopper`` (needs the ``brax`` extra; clear ``ImportErr
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 from collections.abc import Callable
@@ -45,6 +46,7 @@ from meta.synthetic import (
     init_synth_params,
 )
 from meta.targets import GYMNAX_TARGETS, obs_normalisation
+from ued.host.files import atomic_write_bytes, write_json
 
 GYMNAX_IDS = {
     name: GYMNAX_TARGETS[name] for name in ("cartpole", "acrobot", "mountain-car", "pendulum")
@@ -381,7 +383,7 @@ def run_synth_es(
 
     Records carry ``mean_fitness`` (the ES mean's real-env return), ``horizon`` and ``learner``
     (by name); a run from generation 0 starts with a ``{"generation": 0, "mean_fitness", ...}``
-    record. ``run_es_kwargs`` (``chunk_size``, ``checkpoint_path``, ``metrics_path``,
+    record. ``run_es_kwargs`` (``run_dir``, ``config``, ``resume``, ``chunk_size``,
     ``progress``, ...) go to ``run_es``.
     """
     return es_core.run_es(
@@ -416,48 +418,79 @@ def _flat_params(params: SynthParams) -> dict[str, np.ndarray]:
 def save_synth_env(
     path_prefix: str | os.PathLike, config: SynthConfig, params: SynthParams, extra: dict
 ) -> tuple[str, str]:
-    """Write ``<prefix>.npz`` (named float32 arrays) and ``<prefix>.json`` (config + ``extra``).
+    """Write ``<prefix>.npz`` (named float32 arrays) and ``<prefix>.json`` (config + ``extra``),
+    each atomically (``ued.host.files``).
 
-    Data only: no pickle anywhere. Returns the two paths. Host-only.
+    Data only: no pickle anywhere. Returns the two paths. Raises ``ued.host.RunFileError``
+    naming a file that cannot be written. Host-only.
     """
     prefix = os.fspath(path_prefix)
     arrays = _flat_params(params)
-    tmp = prefix + ".npz.tmp"
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-    os.replace(tmp, prefix + ".npz")
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(prefix + ".npz", buf.getvalue())
     meta = {
         "synth_config": dataclasses.asdict(config),
         "arrays": {k: list(v.shape) for k, v in arrays.items()},
         "num_params": int(sum(v.size for v in arrays.values())),
         **extra,
     }
-    with open(prefix + ".json", "w") as f:
-        json.dump(meta, f, indent=2)
+    write_json(prefix + ".json", meta)
     return prefix + ".npz", prefix + ".json"
 
 
+class SynthEnvFileError(ValueError):
+    """A discovered environment's ``.npz`` / ``.json`` is missing, damaged or does not fit its
+    configuration; the message (one line) names the file."""
+
+
 def load_synth_env(path_prefix: str | os.PathLike) -> tuple[SynthConfig, SynthParams, dict]:
-    """Read what :func:`save_synth_env` wrote: ``(config, params, json_meta)``. Host-only."""
+    """Read what :func:`save_synth_env` wrote: ``(config, params, json_meta)``. Host-only.
+
+    Raises :class:`SynthEnvFileError` naming the file when either file is missing, truncated,
+    altered or of another configuration.
+    """
     prefix = os.fspath(path_prefix)
-    with open(prefix + ".json") as f:
-        meta = json.load(f)
-    sc = dict(meta["synth_config"])
-    for k in ("obs_mean", "obs_scale"):
-        if sc.get(k) is not None:
-            sc[k] = tuple(sc[k])
-    config = SynthConfig(**sc)
+    jpath, npath = prefix + ".json", prefix + ".npz"
+    try:
+        with open(jpath, encoding="utf-8") as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        raise SynthEnvFileError(f"{jpath}: missing (train first)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SynthEnvFileError(f"{jpath}: not readable JSON ({e})") from None
+    try:
+        sc = dict(meta["synth_config"])
+        for k in ("obs_mean", "obs_scale"):
+            if sc.get(k) is not None:
+                sc[k] = tuple(sc[k])
+        config = SynthConfig(**sc)
+    except Exception as e:
+        raise SynthEnvFileError(
+            f"{jpath}: not a synthetic environment's description ({e})"
+        ) from None
     template = init_synth_params(jax.random.key(0), config)
-    with np.load(prefix + ".npz", allow_pickle=False) as z:
-        leaves = []
-        for path, ref in jax.tree_util.tree_leaves_with_path(template):
-            name = _array_name(path)
-            arr = z[name]
-            if arr.shape != ref.shape:
-                raise ValueError(
-                    f"{prefix}.npz: array {name} has shape {arr.shape}, want {ref.shape}"
-                )
-            leaves.append(jnp.asarray(arr, jnp.float32))
+    leaves = []
+    try:
+        with np.load(npath, allow_pickle=False) as z:
+            for path, ref in jax.tree_util.tree_leaves_with_path(template):
+                name = _array_name(path)
+                if name not in z.files:
+                    raise SynthEnvFileError(f"{npath}: missing array {name}")
+                arr = z[name]
+                if arr.shape != ref.shape:
+                    raise SynthEnvFileError(
+                        f"{npath}: array {name} has shape {arr.shape}, want {ref.shape}"
+                    )
+                leaves.append(jnp.asarray(arr, jnp.float32))
+    except SynthEnvFileError:
+        raise
+    except FileNotFoundError:
+        raise SynthEnvFileError(f"{npath}: missing (train first)") from None
+    except Exception as e:  # zipfile / numpy errors of a truncated or altered file
+        raise SynthEnvFileError(
+            f"{npath}: damaged, not a readable .npz file ({type(e).__name__}: {e})"
+        ) from None
     params = jax.tree.unflatten(jax.tree.structure(template), leaves)
     return config, params, meta
 
@@ -468,6 +501,7 @@ __all__ = [
     "RealEnv",
     "SYNTH_TARGETS",
     "SynthMeta",
+    "SynthEnvFileError",
     "SynthMetaConfig",
     "TargetGymnaxEnv",
     "horizon_schedule",

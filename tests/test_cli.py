@@ -100,6 +100,9 @@ def test_every_preset_runs_every_branch(runs, preset):
     prov = json.loads((run_dir / "provenance.json").read_text())
     assert {"git_commit", "packages", "device"} <= set(prov)
     assert (run_dir / "checkpoints" / f"ckpt_{updates:09d}.msgpack").exists()
+    # the curriculum's levels at the (final) evaluation; DR holds none
+    snap = run_dir / "levels" / f"levels_{updates:09d}.msgpack"
+    assert snap.exists() == (preset != "maze-dr"), preset
     if preset == "maze-robust-plr":  # robust: only replayed levels train
         assert all(r["trained"] == int(r["branch/replay"] > 0) for r in rows)
 
@@ -126,6 +129,7 @@ def test_plot_writes_files(runs):
     assert cli.main(["plot", str(run_dir), "--gif"]) == 0
     names = {p.name for p in (run_dir / "plots").iterdir()}
     assert {"learning_curves.png", "curriculum.png", "top_levels.png", "agent.gif"} <= names
+    assert "level_history.png" in names  # from the level snapshots
 
 
 def test_resume_continues_to_n_updates(runs, tmp_path):
@@ -159,6 +163,23 @@ def test_resume_continues_to_n_updates(runs, tmp_path):
     ckpts[-1].write_bytes(ckpts[-1].read_bytes()[:100])
     assert cli.main(["train", "--resume", str(d), "--num-updates", "6"]) == 0
     assert [r["update"] for r in _rows(d)] == list(range(1, 7))
+
+
+def test_resume_after_an_interruption_writes_the_same_metrics_bytes(runs, tmp_path):
+    """Evaluations fall on absolute updates: killed after the checkpoint at update 3 (not a
+    multiple of --eval-every 6) and resumed, the run writes exactly the uninterrupted bytes.
+    (Chunks of 3 and the maze-dr sizes of ``runs``: the compiled program is reused.)"""
+    import shutil
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    _train("maze-dr", a, 12, ["--eval-every", "6", "--chunk-size", "3", "--keep-checkpoints", "5"])
+    shutil.copytree(a, b)
+    for p in (b / "checkpoints").glob("*.msgpack"):
+        if int(p.stem.split("_")[1]) > 3:
+            p.unlink()  # as if the process died right after writing the checkpoint at 3
+    assert cli.main(["train", "--resume", str(b), "--num-updates", "12"]) == 0
+    assert (b / "metrics.jsonl").read_bytes() == (a / "metrics.jsonl").read_bytes()
+    assert [r["update"] for r in _rows(a) if "eval/validation_solve_rate" in r] == [6, 12]
 
 
 def test_num_seeds_vmapped_and_load_run(tmp_path, capsys):
@@ -223,6 +244,7 @@ def test_tensorboard_and_wandb_receive_the_metrics(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", None)
     with pytest.raises(RuntimeError, match="needs wandb"):
         _train("maze-dr", tmp_path / "nowandb", 3, ["--log", "wandb"])
+    assert not list((tmp_path / "nowandb").iterdir())  # refused before writing anything
 
 
 @pytest.mark.parametrize(

@@ -463,3 +463,66 @@ def test_archive_on_maze_space():
     assert int(st.filled.sum()) > 1
     elites = jax.tree.map(lambda x: x[np.flatnonzero(np.asarray(st.filled))], st.levels)
     assert bool(jax.vmap(space.is_valid)(elites).all())
+
+
+# ----------------------------------------------------------------------------- run-layer hooks
+
+
+@pytest.mark.parametrize("name", sorted(CURRICULA))
+def test_levels_accessor_reports_what_the_curriculum_holds(runs, name):
+    cur, _, (st, _) = runs[name]
+    if name == "dr":
+        assert cur.levels is None  # DR holds no levels
+        return
+    lv = cur.levels(st)
+    if name == "sfl":
+        levels, scores, valid = st.levels, st.learnability, np.isfinite(st.learnability)
+    elif name == "archive":
+        levels, scores, valid = st.levels, st.scores, st.filled
+    else:
+        levels, scores, valid = st.buffer.levels, st.buffer.scores, st.buffer.filled
+    valid = np.asarray(valid)
+    assert valid.any() and lv.levels.shape[0] == valid.shape[0]
+    np.testing.assert_array_equal(np.asarray(lv.valid), valid)
+    np.testing.assert_array_equal(np.asarray(lv.levels), np.asarray(levels))
+    np.testing.assert_array_equal(np.asarray(lv.scores)[valid], np.asarray(scores)[valid])
+    assert np.all(np.isnan(np.asarray(lv.scores)[~valid]))
+    jax.jit(cur.levels)(st)  # jittable (the run layer's snapshots jit it)
+
+
+def test_samplr_reports_its_buffer_levels():
+    from envs.aleatoric import make_aleatoric_maze
+
+    _, space = make_aleatoric_maze("gamble-maze")
+    cur = C.make_samplr(space, 2, C.SAMPLRConfig(buffer=C.LevelSamplerConfig(capacity=4)))
+    st = jax.eval_shape(cur.init, jax.random.key(0))
+    lv = jax.eval_shape(cur.levels, st)
+    assert lv.valid.shape == (4,) and lv.scores.shape == (4,)
+
+
+_BAD_SAMPLES = {
+    "dtype": (lambda k: jax.random.uniform(k, (6,)), r"\[sample shapes/dtypes\].*float32"),
+    "shape": (
+        lambda k: jax.random.bernoulli(k, 0.5, (7,)).astype(jnp.int32),
+        r"\[sample shapes/dtypes\].*\(7,\)",
+    ),
+    "key": (lambda k: jnp.ones(6, jnp.int32), r"\[key dependence\]"),
+}
+_FACTORIES = {
+    "make_dr": lambda s: C.make_dr(s, B),
+    "make_plr": lambda s: C.make_plr(s, B, C.PLRConfig(buffer=TINY_BUF)),
+    "make_accel": lambda s: C.make_accel(s, B, C.ACCELConfig(buffer=TINY_BUF)),
+    "make_sfl": lambda s: C.make_sfl(s, B, C.SFLConfig(num_sample=8, num_keep=4)),
+    "make_archive": lambda s: C.make_archive(
+        s, B, C.ArchiveConfig(lower=(0, 0), upper=(7, 6), bins=(7, 6))
+    ),
+}
+
+
+@pytest.mark.parametrize("bad", sorted(_BAD_SAMPLES))
+def test_factories_reject_spaces_failing_the_kits_cheap_checks(bad):
+    sample, pattern = _BAD_SAMPLES[bad]
+    space = dataclasses.replace(SPACE, name=f"bits6-{bad}", sample=sample)
+    for caller, make in _FACTORIES.items():
+        with pytest.raises(ValueError, match=f"{caller}: level space 'bits6-{bad}'.*{pattern}"):
+            make(space)

@@ -24,6 +24,7 @@ from meta import (
     make_es,
     make_es_loop,
     make_hades,
+    make_rollout,
     make_target,
     transfer_policies,
 )
@@ -141,6 +142,69 @@ def test_fitness_jit_vmap_scan_deterministic(tiny_cartpole):
         lambda c, k: (c, h.fitness(k, cand)), 0, jax.random.split(jax.random.key(0), 2)
     )
     assert fs.shape == (2,)
+
+
+def _plain_scan_episode(target, apply, stochastic, num_steps):
+    """One episode as a plain scan of the target (a reference for the toolkit's rollout):
+    step key ``k`` splits into the action's and the env's; rewards count until the first
+    ``done``."""
+
+    def episode(key, params):
+        k_reset, k_roll = jax.random.split(key)
+        obs, state = target.reset(k_reset)
+
+        def body(c, k):
+            obs, state, alive, ret = c
+            k_act, k_step = jax.random.split(k)
+            out = apply(params, target.normalise(obs)[None])[0]
+            if not target.discrete:
+                action = out
+            elif stochastic:
+                action = jax.random.categorical(k_act, out).astype(jnp.int32)
+            else:
+                action = jnp.argmax(out).astype(jnp.int32)
+            obs, state, reward, done = target.step(k_step, state, action)
+            return (obs, state, alive & ~done, ret + jnp.where(alive, reward, 0.0)), alive
+
+        init = (obs, state, jnp.ones((), bool), jnp.zeros((), jnp.float32))
+        (_, _, _, ret), alive = jax.lax.scan(body, init, jax.random.split(k_roll, num_steps))
+        return ret, alive
+
+    return episode
+
+
+@pytest.mark.parametrize(
+    "target,stochastic", [("cartpole", False), ("cartpole", True), ("pendulum", False)]
+)
+def test_fitness_episodes_are_a_plain_scan_of_the_target(target, stochastic):
+    """HaDES's episodes go through ``ued.rollout`` (one environment each) and return what a
+    plain scan of the target returns: the same actions, the same first episode. Discrete
+    targets' returns are sums of integers, so equal bitwise; continuous ones are summed in
+    another order (last-bit differences)."""
+    h = make_hades(
+        HadesConfig(
+            target=target,
+            dataset_size=3,
+            eval_steps=60,
+            stochastic=stochastic,
+            policy=TINY_POLICY,
+        )
+    )
+    data = h.materialise(
+        jax.tree.map(lambda x: jax.random.normal(jax.random.key(3), x.shape), h.template)
+    )
+    params, _ = h.policy.train(jax.random.key(1), data)
+    keys = jax.random.split(jax.random.key(2), 6)
+    rollout = make_rollout(h.target, h.policy, h.num_steps, record=True)
+    ret, states, alive = jax.jit(jax.vmap(rollout, in_axes=(0, None)))(keys, params)
+    ref = _plain_scan_episode(h.target, h.policy.apply, stochastic, h.num_steps)
+    ref_ret, ref_alive = jax.jit(jax.vmap(ref, in_axes=(0, None)))(keys, params)
+    np.testing.assert_array_equal(np.asarray(alive), np.asarray(ref_alive))
+    if h.target.discrete:
+        np.testing.assert_array_equal(np.asarray(ret), np.asarray(ref_ret))
+    else:
+        np.testing.assert_allclose(np.asarray(ret), np.asarray(ref_ret), rtol=1e-6)
+    assert states.shape == (6, h.num_steps, *h.target.obs_shape)
 
 
 def test_hades_f_uses_one_initialisation():

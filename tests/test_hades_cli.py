@@ -2,13 +2,16 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from experiments.hades_cli import PRESETS, main
+from ued.host import list_checkpoints, read_metrics, read_state_dict
 
 TINY = [
     "--generations",
@@ -67,8 +70,9 @@ def test_tiny_train_every_target(target, tmp_path, capsys):
     )
     summary = _last_json(capsys)
     assert summary["generation"] == 2
-    for f in ("config.json", "metrics.jsonl", "checkpoint.npz", "dataset.npz", "dataset.json"):
+    for f in ("config.json", "metrics.jsonl", "dataset.npz", "dataset.json"):
         assert (out / f).exists(), f
+    assert [u for u, _ in list_checkpoints(out)] == [0, 1, 2]
     recs = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["generation"] for r in recs] == [1, 2]
     assert "eval_mean_return" not in recs[-1]
@@ -92,15 +96,83 @@ def test_resume_extends_run(cartpole_run, tmp_path, capsys):
     assert main(["train", "cartpole", "--out", str(cartpole_run), *TINY, "--generations", "3"]) == 0
     straight = tmp_path / "straight"
     assert main(["train", "cartpole", "--out", str(straight), *TINY, "--generations", "3"]) == 0
-    a = np.load(cartpole_run / "checkpoint.npz")
-    b = np.load(straight / "checkpoint.npz")
-    assert a.files == b.files
-    for k in a.files:
-        np.testing.assert_array_equal(a[k], b[k])
-    # another configuration in the same directory is refused
+    (ua, pa), (ub, pb) = list_checkpoints(cartpole_run)[-1], list_checkpoints(straight)[-1]
+    assert ua == ub == 3
+    np.testing.assert_equal(read_state_dict(pa), read_state_dict(pb))
+    assert read_metrics(cartpole_run) == read_metrics(straight)
+    # another configuration in the same directory is refused, naming the flag; nothing written
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in cartpole_run.rglob("*"))
     capsys.readouterr()
     assert main(["train", "cartpole", "--out", str(cartpole_run), *TINY, "--population", "6"]) == 2
-    assert "another configuration" in capsys.readouterr().err
+    assert "cannot change --population when resuming" in _one_error_line(capsys)
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in cartpole_run.rglob("*")) == before
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    return err[0]
+
+
+def _no_temp_files(d) -> bool:
+    return not [p for p in Path(d).rglob("*") if ".tmp" in p.name]
+
+
+@pytest.fixture
+def run_copy(cartpole_run, tmp_path):
+    d = tmp_path / "copy"
+    shutil.copytree(cartpole_run, d)
+    return d
+
+
+def test_crash_between_checkpoint_and_metrics(run_copy, capsys):
+    # the newest checkpoint never reached the disk: its rows are trimmed and rerun, once
+    newest = list_checkpoints(run_copy)[-1]
+    newest[1].unlink()
+    gens = [r["generation"] for r in read_metrics(run_copy)]
+    capsys.readouterr()
+    assert (
+        main(["train", "cartpole", "--out", str(run_copy), *TINY, "--generations", str(newest[0])])
+        == 0
+    )
+    assert [r["generation"] for r in read_metrics(run_copy)] == gens
+    assert _no_temp_files(run_copy)
+
+
+def test_lost_checkpoints_and_bad_config(run_copy, capsys):
+    for _, p in list_checkpoints(run_copy):
+        p.write_bytes(p.read_bytes()[:-5])  # truncated
+    capsys.readouterr()
+    assert main(["train", "cartpole", "--out", str(run_copy), *TINY, "--generations", "5"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err) and err[-1].startswith("error: ")
+    assert "no usable checkpoint" in err[-1] and "start it over" in err[-1]
+    cfg = json.loads((run_copy / "config.json").read_text())
+    (run_copy / "config.json").write_text(json.dumps({**cfg, "bogus": 1}))
+    assert main(["train", "cartpole", "--out", str(run_copy), *TINY, "--generations", "5"]) == 2
+    assert "cannot change bogus when resuming" in _one_error_line(capsys)
+    (run_copy / "config.json").write_text("{oops")
+    assert main(["train", "cartpole", "--out", str(run_copy), *TINY]) == 2
+    line = _one_error_line(capsys)
+    assert "config.json" in line and "not valid JSON" in line
+    assert _no_temp_files(run_copy)
+
+
+def test_damaged_dataset_and_empty_run(run_copy, capsys):
+    data = (run_copy / "dataset.npz").read_bytes()
+    i = data.find(b"states.npy") + 120
+    (run_copy / "dataset.npz").write_bytes(data[:i] + bytes([data[i] ^ 4]) + data[i + 1 :])
+    for cmd in (["eval", str(run_copy)], ["plot", str(run_copy)]):
+        capsys.readouterr()
+        assert main(cmd) == 2
+        line = _one_error_line(capsys)
+        assert "dataset.npz" in line and ("damaged" in line or "not a readable" in line), line
+    (run_copy / "dataset.npz").write_bytes(data[: len(data) // 3])
+    assert main(["eval", str(run_copy)]) == 2
+    assert "dataset.npz" in _one_error_line(capsys)
+    (run_copy / "metrics.jsonl").write_text("")
+    assert main(["plot", str(run_copy)]) == 2
+    assert "no generations in metrics.jsonl" in _one_error_line(capsys)
 
 
 def test_eval_and_transfer(cartpole_run, capsys):

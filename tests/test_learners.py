@@ -1,5 +1,6 @@
 """meta.learners on the toolkit's learner stack: PPO with the learning rate in a vmappable
-pytree (``ued.ppo``), discrete and continuous actions."""
+pytree (``ued.ppo``), discrete and continuous actions; DQN and TD3 stepping through the one
+rollout; the first-episode evaluation cut at a horizon."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from meta.learners import LearnerConfig, default_hparams, make_learner
+from meta.learners import LearnerConfig, default_hparams, evaluate_gymnax, make_learner
 from meta.synth import make_real_env
 
 TINY_PPO = LearnerConfig(
@@ -72,5 +73,79 @@ def test_continuous_ppo_runs_and_acts_in_bounds():
             assert np.all((a >= -2.0) & (a <= 2.0))  # clipped into Pendulum's bounds
         # one observation without a batch axis
         assert lrn.act(agent, obs[0], jax.random.key(3), True).shape == (1,)
+    finally:
+        jax.config.update("jax_disable_most_optimizations", old)
+
+
+class _StepCounter:
+    """A gymnax-style env with known returns: reward 1 per step in the first episode, 2 in
+    every later one; episodes of 5 steps (terminated), then auto-reset."""
+
+    def action_space(self, params=None):
+        from ued import Discrete
+
+        return Discrete(2)
+
+    def reset(self, key, params):
+        return jnp.zeros((1,), jnp.float32), (jnp.int32(0), jnp.int32(0))
+
+    def step(self, key, state, action, params):
+        t, episode = state
+        t = t + 1
+        done = t >= 5
+        reward = jnp.where(episode == 0, 1.0, 2.0)
+        state = (jnp.where(done, 0, t), episode + done.astype(jnp.int32))
+        obs = state[0].astype(jnp.float32)[None]
+        return obs, state, reward, done, jnp.zeros((), bool), {}
+
+
+def test_evaluate_gymnax_counts_the_first_episode_up_to_the_horizon():
+    env = _StepCounter()
+
+    def act(agent, obs, key, deterministic):
+        return jnp.zeros(obs.shape[:-1], jnp.int32)
+
+    def ev(max_steps, horizon=None):
+        return jax.jit(
+            lambda k, h: evaluate_gymnax(k, env, None, act, None, 3, max_steps, True, h)
+        )(jax.random.key(0), horizon)
+
+    assert float(ev(12)) == 5.0  # the second episode's rewards (2 each) never count
+    assert float(ev(3)) == 3.0  # cut at max_steps
+    assert float(ev(12, jnp.int32(4))) == 4.0  # cut at the (traced) horizon
+    assert float(ev(12, jnp.int32(0))) == 0.0
+    hs = jnp.arange(7, dtype=jnp.int32)
+    by_h = jax.jit(
+        jax.vmap(lambda h: evaluate_gymnax(jax.random.key(0), env, None, act, None, 2, 12, True, h))
+    )(hs)
+    np.testing.assert_array_equal(np.asarray(by_h), [0, 1, 2, 3, 4, 5, 5])
+
+
+def test_off_policy_learners_deterministic_per_key():
+    """DQN and TD3 step their environments through the one rollout (one step per iteration)
+    between gradient steps: same key, bitwise the same agent; another key, another agent."""
+    old = jax.config.read("jax_disable_most_optimizations")
+    jax.config.update("jax_disable_most_optimizations", True)
+    try:
+        cfg = LearnerConfig(num_steps=64, num_envs=4, hidden=8, learning_starts=16, batch_size=8)
+        for name, target in (("dqn", "cartpole"), ("td3", "pendulum")):
+            real = make_real_env(target)
+            lrn = make_learner(name, real.env, cfg, real.params)
+            train = jax.jit(lrn.train)
+            a = train(jax.random.key(0), real.params, default_hparams())
+            b = train(jax.random.key(0), real.params, default_hparams())
+            for x, y in zip(_leaves(a), _leaves(b), strict=True):
+                np.testing.assert_array_equal(x, y)
+            assert all(np.all(np.isfinite(x)) for x in _leaves(a))
+            c = train(jax.random.key(1), real.params, default_hparams())
+            assert any(
+                not np.array_equal(x, y) for x, y in zip(_leaves(a), _leaves(c), strict=True)
+            )
+            ret = jax.jit(
+                lambda k, ag, lrn=lrn, real=real: evaluate_gymnax(
+                    k, real.env, real.params, lrn.act, ag, 2, 20, True
+                )
+            )(jax.random.key(2), a)
+            assert np.isfinite(float(ret)), name
     finally:
         jax.config.update("jax_disable_most_optimizations", old)

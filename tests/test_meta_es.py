@@ -16,12 +16,19 @@ from meta import (
     ESConfig,
     EvalContext,
     Problem,
+    check_es_resume,
     eval_context,
-    load_checkpoint,
     make_es,
     make_es_loop,
     run_es,
-    save_checkpoint,
+)
+from ued.host import (
+    CheckpointError,
+    ResumeError,
+    RunExists,
+    list_checkpoints,
+    load_latest_checkpoint,
+    read_metrics,
 )
 
 TEMPLATE = {"a": jnp.zeros((3,), jnp.float32), "b": jnp.zeros((2, 2), jnp.float32)}
@@ -140,37 +147,99 @@ def test_scan_equals_step_loop_and_vmap(snes_loop):
     np.testing.assert_allclose(sv.es_state.mean[1], s_one.es_state.mean, rtol=1e-6, atol=1e-7)
 
 
+def _gens(run_dir):
+    return [r["generation"] for r in read_metrics(run_dir)]
+
+
+def _no_temp_files(run_dir):
+    return [p for p in run_dir.rglob("*") if ".tmp" in p.name]
+
+
 def test_resume_equals_uninterrupted(snes_loop, tmp_path):
     loop, _, chunk = snes_loop
     s0 = loop.init(jax.random.key(6))
-    full, recs_full = run_es(loop, s0, 6, chunk_size=2, progress=False, run_chunk=chunk)
-    ckpt = tmp_path / "ckpt.npz"
-    part, _ = run_es(
-        loop, s0, 4, chunk_size=2, progress=False, run_chunk=chunk, checkpoint_path=ckpt
-    )
-    restored, meta = load_checkpoint(ckpt, s0)
+    kw = dict(chunk_size=2, progress=False, run_chunk=chunk, write=lambda m: None)
+    full, recs_full = run_es(loop, s0, 6, **kw)
+    d = tmp_path / "run"
+    part, _ = run_es(loop, s0, 4, run_dir=d, config={"g": 4}, **kw)
+    unit, restored, _ = load_latest_checkpoint(d, s0)
     compiled = chunk._cache_size()
-    assert meta["generation"] == 4
+    assert unit == 4
     _equal(restored, part)
-    resumed, recs = run_es(loop, restored, 6, chunk_size=2, progress=False, run_chunk=chunk)
+    resumed, recs = run_es(loop, s0, 6, run_dir=d, resume=True, **kw)
     _equal(resumed, full)
     assert [r["generation"] for r in recs] == [5, 6]
+    assert _gens(d) == [1, 2, 3, 4, 5, 6]
+    assert read_metrics(d) == recs_full
     assert chunk._cache_size() == compiled  # restored state has the same avals: no recompilation
-    assert not os.path.exists(str(ckpt) + ".tmp")
+    assert [u for u, _ in list_checkpoints(d)] == [2, 4, 6]  # newest 3 kept
+    assert _no_temp_files(d) == []
+    # a fresh run into a directory that holds one is refused
+    with pytest.raises(RunExists):
+        run_es(loop, s0, 6, run_dir=d, **kw)
+
+
+def test_crash_between_checkpoint_and_metrics_is_trimmed(snes_loop, tmp_path, monkeypatch):
+    import meta.es as es_mod
+
+    loop, _, chunk = snes_loop
+    s0 = loop.init(jax.random.key(2))
+    kw = dict(chunk_size=1, progress=False, run_chunk=chunk, write=lambda m: None)
+    full, _ = run_es(loop, s0, 3, **kw)
+    d = tmp_path / "run"
+    real_save = es_mod.save_checkpoint
+
+    def crash_at_2(run_dir, unit, state, keep):
+        if unit == 2:  # the rows of generation 2 are written, its checkpoint is not
+            raise KeyboardInterrupt
+        return real_save(run_dir, unit, state, keep)
+
+    monkeypatch.setattr(es_mod, "save_checkpoint", crash_at_2)
+    with pytest.raises(KeyboardInterrupt):
+        run_es(loop, s0, 3, run_dir=d, config={}, **kw)
+    monkeypatch.setattr(es_mod, "save_checkpoint", real_save)
+    assert _gens(d) == [1, 2]
+    # a corrupted newest checkpoint is skipped too (falls back to generation 0)
+    (d / "checkpoints" / "ckpt_000000001.msgpack").write_bytes(b"OPENUED\x01" + b"\0" * 40)
+    warnings = []
+    resumed, _ = run_es(loop, s0, 3, run_dir=d, resume=True, **dict(kw, write=warnings.append))
+    assert any("skipping checkpoint" in w and "ckpt_000000001" in w for w in warnings)
+    assert _gens(d) == [1, 2, 3]  # no duplicated generation
+    _equal(resumed, full)
+
+
+def test_resume_rule_and_lost_checkpoints(snes_loop, tmp_path):
+    loop, _, chunk = snes_loop
+    s0 = loop.init(jax.random.key(0))
+    d = tmp_path / "run"
+    cfg = {"es": {"population_size": 8, "std_init": 0.3}, "run": {"generations": 2}}
+    kw = dict(chunk_size=2, progress=False, run_chunk=chunk, write=lambda m: None)
+    run_es(loop, s0, 2, run_dir=d, config=cfg, **kw)
+    before = (d / "config.json").read_text()
+    longer = {**cfg, "run": {"generations": 4}}
+    check_es_resume(d, longer, ("run.generations",))
+    with pytest.raises(ResumeError, match=r"cannot change --std-init when resuming"):
+        other = {**longer, "es": {"population_size": 8, "std_init": 0.5}}
+        check_es_resume(d, other, ("run.generations",), lambda f: "--std-init")
+    with pytest.raises(ResumeError, match="at least 2 generations"):
+        run_es(loop, s0, 1, run_dir=d, resume=True, **kw)
+    run_es(loop, s0, 4, run_dir=d, resume=True, **kw)
+    assert (d / "config.json").read_text() == before  # never overwritten on resume
+    for _, p in list_checkpoints(d):
+        p.write_bytes(p.read_bytes()[:-3])  # truncated
+    with pytest.raises(CheckpointError, match="no usable checkpoint.*start it over"):
+        run_es(loop, s0, 6, run_dir=d, resume=True, **kw)
 
 
 def test_checkpoint_rejects_other_config(snes_loop, tmp_path):
-    loop, _, _ = snes_loop
+    loop, _, chunk = snes_loop
     s0 = loop.init(jax.random.key(0))
-    save_checkpoint(tmp_path / "c.npz", s0)
+    run_es(loop, s0, 1, run_dir=tmp_path, chunk_size=1, progress=False, run_chunk=chunk)
     other_tmpl = {"a": jnp.zeros((4,), jnp.float32), "b": jnp.zeros((2, 2), jnp.float32)}
     other_prob = Problem(other_tmpl, _sphere, maximize=True)
     other = make_es_loop(other_prob, make_es("snes", 8, other_tmpl, std_init=0.3))
-    with pytest.raises(ValueError, match="leaf"):
-        load_checkpoint(tmp_path / "c.npz", other.init(jax.random.key(0)))
-    # data only: no pickles inside
-    with np.load(tmp_path / "c.npz", allow_pickle=False) as z:
-        assert all(z[k].dtype != object for k in z.files)
+    with pytest.raises(CheckpointError, match="shape"):
+        load_latest_checkpoint(tmp_path, other.init(jax.random.key(0)), warn=lambda m: None)
 
 
 SHARD_SCRIPT = textwrap.dedent(
@@ -326,8 +395,9 @@ def test_evaluate_mean_option(snes_loop, eval_batch_size, tmp_path):
     np.testing.assert_allclose(float(n1.mean_fitness), float(want), rtol=1e-6)
     assert n1.mean_fitness.dtype == jnp.float32 and n1.mean_fitness.shape == ()
     # run_es: a generation-0 record of the initial mean, then mean_fitness in every record
-    _, recs = run_es(with_mean, s0, 3, chunk_size=2, progress=False, metrics_path=tmp_path / "m")
+    _, recs = run_es(with_mean, s0, 3, chunk_size=2, progress=False, run_dir=tmp_path / "m")
     assert [r["generation"] for r in recs] == [0, 1, 2, 3]
+    assert read_metrics(tmp_path / "m") == recs
     assert recs[0] == {"generation": 0, "mean_fitness": recs[1]["mean_fitness"]}
     assert recs[1]["mean_fitness"] == float(n1.mean_fitness)
     assert all("mean_fitness" in r for r in recs)

@@ -1,5 +1,7 @@
 """The one rollout (``ued.rollout``): determinism, jit / vmap / scan, what each flag records, the
-recurrent carry across episode boundaries, continuous actions and gymnax-style environments."""
+recurrent carry across episode boundaries, continuous actions and gymnax-style environments,
+policy functions (any ``policy(key, params, carry, obs, reset)``), resetting to levels and
+first-episode returns."""
 
 from __future__ import annotations
 
@@ -18,10 +20,15 @@ from _corridor import CorridorEnv, CorridorState, corridor_space  # noqa: E402
 from ued.networks import NETWORK_PRESETS, NetworkConfig, make_actor_critic  # noqa: E402
 from ued.ppo import gae  # noqa: E402
 from ued.rollout import (  # noqa: E402
+    PolicyStep,
     RolloutCarry,
+    Transition,
+    actor_critic_policy,
     first_episode,
+    first_episode_return,
     reset_batch,
     rollout,
+    rollout_levels,
 )
 from ued.wrappers import AutoReplay, EpisodeStats  # noqa: E402
 
@@ -313,3 +320,193 @@ def test_step_aux_reaches_the_hook(corridor):
     np.testing.assert_allclose(
         np.asarray(res.traj.reward), np.asarray(plain.traj.reward) + np.asarray(bonus)
     )
+
+
+# ----------------------------------------------------------------------------- policy functions
+
+
+def _noisy_linear(key, w, carry, obs, reset):
+    """A policy function that is no actor-critic: a linear map plus Gaussian noise, with no
+    log-probability or value (like an exploring TD3 actor)."""
+    return PolicyStep(carry, jnp.tanh(obs @ w) + 0.3 * jax.random.normal(key, obs.shape))
+
+
+@pytest.fixture(scope="module")
+def point():
+    env, horizon, n = PointEnv(), 5, 4
+    obs, st = jax.vmap(env.reset, in_axes=(0, None))(
+        jax.random.split(jax.random.key(0), n), horizon
+    )
+    rc = RolloutCarry.start(st, obs, ())
+    w = jnp.array([[-1.0, 0.2], [0.1, -1.0]])
+
+    def roll(key, w=w, num_steps=12, **flags):
+        return rollout(
+            key,
+            rc,
+            w,
+            horizon,
+            policy=_noisy_linear,
+            step_fn=env.step,
+            num_steps=num_steps,
+            episode_stats=False,
+            **flags,
+        )
+
+    return dict(env=env, horizon=horizon, n=n, rc=rc, w=w, roll=roll)
+
+
+def test_policy_function_rollout_deterministic_under_jit_vmap_and_scan(point):
+    roll = jax.jit(point["roll"])
+    a, b = roll(jax.random.key(1)), roll(jax.random.key(1))
+    _leaves_equal(a, b)
+    tr = a.traj
+    assert tr.action.shape == (12, point["n"], 2) and tr.action.dtype == jnp.float32
+    # no log-probabilities or values from this policy: none recorded, nothing to bootstrap
+    assert tr.log_prob is None and tr.value is None and a.last_value is None
+    assert not np.array_equal(
+        np.asarray(tr.action), np.asarray(roll(jax.random.key(2)).traj.action)
+    )
+    # the actions are the policy's: tanh(obs @ w) plus noise of scale 0.3
+    noise = np.asarray(tr.action) - np.tanh(np.asarray(tr.obs) @ np.asarray(point["w"]))
+    assert 0.15 < noise.std() < 0.45
+    # vmapped over keys and parameters, and scanned over keys: each member is its single run
+    keys = jax.random.split(jax.random.key(3), 3)
+    ws = jnp.stack([point["w"], 2.0 * point["w"], -point["w"]])
+    vm = jax.jit(jax.vmap(lambda k, w: point["roll"](k, w).traj))(keys, ws)
+    _, sc = jax.jit(
+        lambda ks: jax.lax.scan(lambda c, kw: (c, point["roll"](*kw).traj), 0, (ks, ws))
+    )(keys)
+    for i in range(3):
+        one = jax.jit(point["roll"])(keys[i], ws[i]).traj
+        for x, y, z in zip(
+            jax.tree.leaves(vm), jax.tree.leaves(sc), jax.tree.leaves(one), strict=True
+        ):
+            np.testing.assert_allclose(np.asarray(x[i]), np.asarray(z), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(np.asarray(y[i]), np.asarray(z), rtol=1e-5, atol=1e-6)
+
+
+def test_a_lone_environment_steps_with_the_step_key(point):
+    """With B = 1 the rollout is a plain scan of one environment: step key ``k`` splits into
+    the policy's and the environment's (not split again), so single-episode code written as
+    such a scan keeps its random stream."""
+    env, horizon, w = point["env"], point["horizon"], point["w"]
+    obs0, s0 = env.reset(jax.random.key(4), horizon)
+
+    def reference(key):
+        def body(c, k):
+            obs, s = c
+            k_act, k_env = jax.random.split(k)
+            a = _noisy_linear(k_act, w, (), obs[None], None).action[0]
+            obs2, s, r, *_ = env.step(k_env, s, a, horizon)
+            return (obs2, s), (a, r)
+
+        return jax.lax.scan(body, (obs0, s0), jax.random.split(key, 12))[1]
+
+    rc = RolloutCarry.start(*jax.tree.map(lambda x: x[None], (s0, obs0)), ())
+    res = jax.jit(
+        lambda k: rollout(
+            k,
+            rc,
+            w,
+            horizon,
+            policy=_noisy_linear,
+            step_fn=env.step,
+            num_steps=12,
+            episode_stats=False,
+        )
+    )(jax.random.key(5))
+    a, r = jax.jit(reference)(jax.random.key(5))
+    # the env resets itself at t = 5 and 10 from its step key: the keys matter here
+    np.testing.assert_array_equal(np.asarray(res.traj.truncated)[:, 0].nonzero()[0], [4, 9])
+    np.testing.assert_allclose(np.asarray(res.traj.action)[:, 0], np.asarray(a), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(res.traj.reward)[:, 0], np.asarray(r), rtol=1e-6)
+
+
+def test_net_is_its_actor_critic_policy(corridor):
+    c = corridor
+    env = c["env"]
+    for greedy in (False, True):
+        by_net = jax.jit(lambda k, g=greedy: c["roll"](k, greedy=g))(jax.random.key(8))
+        by_fn = jax.jit(
+            lambda k, g=greedy: rollout(
+                k,
+                c["rc"],
+                c["params"],
+                env.default_params,
+                policy=actor_critic_policy(c["net"], g),
+                step_fn=env.step,
+                num_steps=T,
+            )
+        )(jax.random.key(8))
+        _leaves_equal(by_net, by_fn)
+
+
+def test_policy_arguments_are_checked(point, corridor):
+    c = corridor
+    kw = dict(step_fn=c["env"].step, num_steps=2)
+    args = (jax.random.key(0), c["rc"], c["params"], c["env"].default_params)
+    with pytest.raises(ValueError, match="exactly one"):
+        rollout(*args, **kw)
+    with pytest.raises(ValueError, match="exactly one"):
+        rollout(*args, net=c["net"], policy=actor_critic_policy(c["net"]), **kw)
+    with pytest.raises(ValueError, match="greedy"):
+        point["roll"](jax.random.key(0), greedy=True)
+
+
+def test_rollout_levels_resets_then_rolls(corridor):
+    c = corridor
+    env, net = c["env"], c["net"]
+    levels = corridor_space().sample_batch(jax.random.key(9), B)
+
+    def by_hand(key):
+        k_reset, k_roll = jax.random.split(key)
+        rc = reset_batch(k_reset, env, levels, env.default_params, net.initial_carry(B))
+        return rollout(
+            k_roll,
+            rc,
+            c["params"],
+            env.default_params,
+            net=net,
+            step_fn=env.step,
+            num_steps=T,
+            count_episodes=True,
+        )
+
+    def at_once(key):
+        return rollout_levels(
+            key,
+            env,
+            levels,
+            c["params"],
+            env.default_params,
+            net=net,
+            num_steps=T,
+            count_episodes=True,
+        )
+
+    _leaves_equal(jax.jit(by_hand)(jax.random.key(10)), jax.jit(at_once)(jax.random.key(10)))
+
+
+def test_first_episode_return_golden():
+    # env 0: an episode ends at t = 1, the next never counts; env 1: truncated at t = 2;
+    # env 2: never ends (the rewards so far)
+    reward = jnp.array([[1.0, 2.0, 4.0], [10.0, 20.0, 40.0], [100.0, 200.0, 400.0]])
+    term = jnp.array([[0, 0, 0], [1, 0, 0], [0, 0, 0]], bool)
+    trunc = jnp.array([[0, 0, 0], [0, 0, 0], [0, 1, 0]], bool)
+    z = jnp.zeros_like(reward)
+    traj = Transition(
+        obs=z,
+        reset=term,
+        action=z,
+        log_prob=None,
+        value=None,
+        reward=reward,
+        terminated=term,
+        truncated=trunc,
+    )
+    np.testing.assert_allclose(np.asarray(first_episode_return(traj)), [11.0, 222.0, 444.0])
+    # a horizon cuts every episode before step t = horizon (traced, under jit)
+    cut = jax.jit(first_episode_return)(traj, jnp.int32(2))
+    np.testing.assert_allclose(np.asarray(cut), [11.0, 22.0, 44.0])
+    np.testing.assert_allclose(np.asarray(first_episode_return(traj, 0)), [0.0, 0.0, 0.0])

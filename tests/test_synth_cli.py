@@ -4,29 +4,53 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from experiments.synth_cli import main
+from ued.host import list_checkpoints, read_metrics, read_state_dict
+
+TINY = ["--population", "4", "--learners", "ppo", "--inner-steps", "128", "--inner-envs", "4",
+        "--agent-hidden", "8", "--eval-envs", "2", "--chunk", "1", "--quiet"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("synth") / "run")
     rc = main(
-        ["train", "cartpole", "--out", out, "--generations", "2", "--population", "4",
-         "--seed", "0", "--kind", "scb", "--learners", "ppo", "--inner-steps", "128",
-         "--inner-envs", "4", "--agent-hidden", "8", "--eval-envs", "2", "--chunk", "1",
-         "--quiet"]
+        ["train", "cartpole", "--out", out, "--generations", "2", "--seed", "0", "--kind", "scb",
+         *TINY]
     )  # fmt: skip
     assert rc == 0
     return out
 
 
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert "Traceback" not in err[0]
+    return err[0]
+
+
+def _no_temp_files(d) -> bool:
+    return not [p for p in Path(d).rglob("*") if ".tmp" in p.name]
+
+
+@pytest.fixture
+def run_copy(run_dir, tmp_path):
+    d = tmp_path / "copy"
+    shutil.copytree(run_dir, d)
+    return d
+
+
 def test_train_writes_run_dir(run_dir, capsys):
-    for f in ("config.json", "metrics.jsonl", "checkpoint.npz", "env.npz", "env.json"):
+    for f in ("config.json", "metrics.jsonl", "env.npz", "env.json"):
         assert os.path.exists(os.path.join(run_dir, f)), f
+    assert [u for u, _ in list_checkpoints(run_dir)] == [0, 1, 2]
+    assert _no_temp_files(run_dir)
     with open(os.path.join(run_dir, "metrics.jsonl")) as f:
         recs = [json.loads(line) for line in f]
     assert recs[0]["generation"] == 0 and np.isfinite(recs[0]["mean_fitness"])  # gen-0 fitness
@@ -69,14 +93,103 @@ def test_plot_writes_figures(run_dir, capsys):
     assert len(figs) == 3 and all(os.path.getsize(f) > 1000 for f in figs)
 
 
-@pytest.mark.slow
-def test_resume_continues_from_checkpoint(run_dir, capsys):
-    rc = main(
-        ["train", "cartpole", "--out", run_dir, "--generations", "3", "--population", "4",
-         "--learners", "ppo", "--inner-steps", "128", "--inner-envs", "4", "--agent-hidden", "8",
-         "--eval-envs", "2", "--chunk", "1", "--quiet"]
-    )  # fmt: skip
-    assert rc == 0
-    with open(os.path.join(run_dir, "metrics.jsonl")) as f:
-        gens = [json.loads(line)["generation"] for line in f]
-    assert gens == [0, 1, 2, 3]
+def test_resume_equals_uninterrupted_run(run_dir, tmp_path, capsys):
+    # crash between generation 2's metrics rows and its checkpoint: the rows are trimmed,
+    # the run resumes from generation 1 and ends bitwise where a straight 3-generation run does
+    d = tmp_path / "crashed"
+    shutil.copytree(run_dir, d)
+    os.remove(d / "checkpoints" / "ckpt_000000002.msgpack")
+    config_before = (d / "config.json").read_text()
+    capsys.readouterr()
+    assert main(["train", "cartpole", "--out", str(d), "--generations", "3", *TINY]) == 0
+    assert "resuming" in capsys.readouterr().err
+    straight = tmp_path / "straight"
+    assert main(["train", "cartpole", "--out", str(straight), "--generations", "3", *TINY]) == 0
+    assert [r["generation"] for r in read_metrics(d)] == [0, 1, 2, 3]
+    assert read_metrics(d) == read_metrics(straight)
+    (ua, pa), (ub, pb) = list_checkpoints(d)[-1], list_checkpoints(straight)[-1]
+    assert ua == ub == 3
+    a, b = read_state_dict(pa), read_state_dict(pb)
+    np.testing.assert_equal(a, b)
+    with np.load(d / "env.npz") as za, np.load(straight / "env.npz") as zb:
+        for k in za.files:
+            np.testing.assert_array_equal(za[k], zb[k])
+    assert (d / "config.json").read_text() == config_before  # not overwritten on resume
+    assert _no_temp_files(d)
+
+
+def test_resume_refuses_a_config_change(run_copy, capsys):
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in run_copy.rglob("*"))
+    rc = main(["train", "cartpole", "--out", str(run_copy), "--generations", "3",
+               *TINY, "--population", "6"])  # fmt: skip
+    assert rc == 2
+    line = _one_error_line(capsys)
+    assert "cannot change --population when resuming" in line and "--generations" in line
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in run_copy.rglob("*")) == before
+
+
+def test_lost_checkpoints_say_how_to_start_over(run_copy, capsys):
+    for _, p in list_checkpoints(run_copy):
+        data = bytearray(p.read_bytes())
+        data[len(data) // 2] ^= 0x10  # one flipped bit
+        p.write_bytes(bytes(data))
+    assert main(["train", "cartpole", "--out", str(run_copy), "--generations", "3", *TINY]) == 1
+    # each skipped checkpoint is a warning line; the failure is the one error line
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    assert [x for x in err if x.startswith("error: ")] == [err[-1]]
+    last = err[-1]
+    assert last.startswith("error: ") and "no usable checkpoint" in last
+    assert "start it over in a new run directory" in last
+    assert _no_temp_files(run_copy)
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["train", "cartpole", "--generations", "-3"], "--generations: must be an integer >= 1"),
+        (["train", "cartpole", "--chunk", "0"], "--chunk: must be an integer >= 1"),
+    ],
+)
+def test_bad_arguments_are_one_line(argv, needle, tmp_path, capsys):
+    assert main([*argv[:2], "--out", str(tmp_path / "x"), *argv[2:]]) == 2
+    assert needle in _one_error_line(capsys)
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"seed": 0}', "missing key 'config'"),
+        ('{"config": {"learner": {}, "bogus": 1}}', "not a synth run's config"),
+    ],
+)
+def test_bad_config_json(run_copy, capsys, content, needle):
+    (run_copy / "config.json").write_text(content)
+    assert main(["plot", str(run_copy)]) == 2
+    line = _one_error_line(capsys)
+    assert needle in line and "config.json" in line
+
+
+def test_damaged_env_npz(run_copy, capsys):
+    data = bytearray((run_copy / "env.npz").read_bytes())
+    for name, damaged in (
+        ("truncated", bytes(data[: len(data) // 2])),
+        ("flipped", bytes(data[:300]) + bytes([data[300] ^ 1]) + bytes(data[301:])),
+    ):
+        (run_copy / "env.npz").write_bytes(damaged)
+        for cmd in (["plot", str(run_copy)], ["eval", str(run_copy), "--no-real"]):
+            assert main(cmd) == 2, (name, cmd)
+            line = _one_error_line(capsys)
+            assert "env.npz" in line and "damaged" in line, line
+
+
+def test_plot_on_an_empty_run(run_copy, capsys):
+    (run_copy / "metrics.jsonl").write_text("")
+    assert main(["plot", str(run_copy)]) == 2
+    assert "no generations in metrics.jsonl" in _one_error_line(capsys)
+    empty = run_copy.parent / "empty"
+    empty.mkdir()
+    assert main(["plot", str(empty)]) == 2
+    assert "not a run directory" in _one_error_line(capsys)

@@ -25,6 +25,7 @@ from _corridor import (  # noqa: E402
     pvl_score,
 )
 
+from ued import CurriculumLevels  # noqa: E402
 from ued.evaluation import make_evaluator  # noqa: E402
 from ued.host import (  # noqa: E402
     CheckpointError,
@@ -33,6 +34,7 @@ from ued.host import (  # noqa: E402
     list_checkpoints,
     load_latest_checkpoint,
     load_run,
+    make_level_snapshot,
     read_state_dict,
     restore_state,
     run_training,
@@ -245,6 +247,19 @@ def _scripted(action: int) -> ActorCritic:
     return ActorCritic(lambda k, o: {}, lambda b: (), apply, 3, False, NetworkConfig.small_ff())
 
 
+def test_make_train_rejects_a_space_failing_the_kits_cheap_checks(setup):
+    import dataclasses
+
+    net = make_actor_critic(NetworkConfig.small_ff(), 3)
+    cfg = TrainConfig(num_envs=B, num_steps=T, num_updates=1)
+    space = setup["space"]
+    floaty = dataclasses.replace(
+        space, name="floaty", sample=lambda k: space.sample(k).replace(goal=jnp.float32(3))
+    )
+    with pytest.raises(ValueError, match=r"make_train: level space 'floaty'.*\[sample shapes"):
+        make_train(cfg, setup["env"], floaty, make_alternating(space, B), net, pvl_score)
+
+
 def test_evaluator_golden_on_scripted_policies(setup):
     env, space = setup["env"], setup["space"]
     levels = jax.tree.map(
@@ -267,9 +282,18 @@ def test_evaluator_golden_on_scripted_policies(setup):
 # ----------------------------------------------------------------------------- host loop
 
 
+def _with_levels(cur):
+    """The alternating curriculum with a levels accessor (its B levels, all valid)."""
+    return cur._replace(
+        levels=lambda cs: CurriculumLevels(cs.levels, cs.max_return, jnp.ones(B, bool))
+    )
+
+
 def test_host_loop_resume_checkpoints_and_load_run(setup, trained, tmp_path):
     run_dir = tmp_path / "run"
     init = lambda: setup["init"](jax.random.key(0))
+    cur = _with_levels(make_alternating(setup["space"], B))
+    snapshot = make_level_snapshot(cur, setup["space"])
     host = HostConfig(
         num_updates=3, chunk_size=3, checkpoint_every=3, keep_checkpoints=2, progress=False
     )
@@ -281,6 +305,7 @@ def test_host_loop_resume_checkpoints_and_load_run(setup, trained, tmp_path):
         env_steps_per_update=B * T,
         num_seeds=1,
         config={"name": "corridor"},
+        snapshot=snapshot,
         write=lambda m: None,
     )
     host6 = HostConfig(
@@ -295,6 +320,7 @@ def test_host_loop_resume_checkpoints_and_load_run(setup, trained, tmp_path):
         num_seeds=1,
         config={},
         resume=True,
+        snapshot=snapshot,
         write=lambda m: None,
     )
     _leaves_equal(final, trained[0])  # resumed == uninterrupted, bitwise
@@ -303,17 +329,25 @@ def test_host_loop_resume_checkpoints_and_load_run(setup, trained, tmp_path):
     assert rows[-1]["env_steps"] == 6 * B * T
     np.testing.assert_allclose([r["ppo/loss"] for r in rows], trained[1]["ppo/loss"], rtol=1e-6)
     assert [u for u, _ in list_checkpoints(run_dir)] == [3, 6]
-    run = load_run(run_dir)
+    run = load_run(run_dir, curriculum=cur)
     assert run.config == {"name": "corridor"} and run.update == 6
+    assert run.levels_source == "curriculum"
     np.testing.assert_array_equal(run.metrics["update"], np.arange(1, 7))
     np.testing.assert_array_equal(run.metrics["branch/replay"], [0, B] * 3)
     w = jax.tree.leaves(run.params)
     w_ref = jax.tree.leaves(trained[0].student.params)
     for a, b in zip(w, w_ref, strict=True):
         np.testing.assert_array_equal(a, np.asarray(b))
-    np.testing.assert_array_equal(
-        run.buffer_levels["goal"], np.asarray(trained[0].curriculum.levels.goal)
-    )
+    goals = np.asarray(trained[0].curriculum.levels.goal)
+    np.testing.assert_array_equal(run.buffer_levels.goal, goals)  # asked of the curriculum
+    assert run.buffer_valid.all() and run.buffer_scores.shape == (B,)
+    # without the curriculum: the newest level snapshot (one per evaluation, here the ends)
+    plain = load_run(run_dir)
+    assert plain.levels_source == "snapshot 6" and [u for u, _ in plain.snapshots] == [3, 6]
+    np.testing.assert_array_equal(plain.buffer_levels["goal"], goals)
+    snap = plain.level_snapshot(6)
+    np.testing.assert_array_equal(snap["descriptors"][:, 0], goals.astype(np.float32))
+    assert snap["descriptor_names"] == ["shortest_path_length"]
     # resuming to the same total does nothing and changes nothing
     run_training(
         run_dir,
@@ -369,7 +403,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
         return new, {"nonfinite_loss": bad, "ppo/loss": np.where(bad, np.nan, 0.5)}
 
     host = HostConfig(num_updates=9, chunk_size=3, checkpoint_every=3, progress=False)
-    with pytest.raises(TrainingDiverged, match="update 5"):
+    with pytest.raises(TrainingDiverged, match="update 5") as err:
         run_training(
             tmp_path,
             init,
@@ -380,7 +414,11 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
             config={},
             write=lambda m: None,
         )
-    assert [u for u, _ in list_checkpoints(tmp_path)] == [3]
+    assert [u for u, _ in list_checkpoints(tmp_path)] == [0, 3]
+    # the message names a checkpoint that exists and advises a resume the run layer allows
+    newest = tmp_path / "checkpoints" / "ckpt_000000003.msgpack"
+    assert err.value.checkpoint == newest and err.value.checkpoint_unit == 3
+    assert str(newest) in str(err.value) and "at most 4 updates" in str(err.value)
     update, state, _ = load_latest_checkpoint(tmp_path, init())
     np.testing.assert_array_equal(state["w"], [1.0, 1.0])
     rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]

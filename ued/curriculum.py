@@ -98,6 +98,15 @@ def new_proposal(levels: Any, branch: int, train: bool) -> Proposal:
     )
 
 
+class CurriculumLevels(NamedTuple):
+    """The levels a curriculum holds (its buffer, archive or kept set), for inspection, level
+    snapshots and ``ued.host.load_run``. Leaves have a leading ``N`` (slots) axis."""
+
+    levels: Any  # level pytree, leaves (N, ...); empty slots hold placeholder copies
+    scores: jax.Array  # float32[N] the curriculum's score per slot (nan where it keeps none)
+    valid: jax.Array  # bool[N] the slot holds a level
+
+
 Evaluate = Callable[[jax.Array, Any], LevelStats]
 # hook(key, env_state, action, env_params, proposal_i) -> (obs, state, reward, term, trunc, info)
 StepHook = Callable[[jax.Array, Any, jax.Array, Any, Proposal], tuple]
@@ -111,8 +120,11 @@ class Curriculum(NamedTuple):
     observe(key, cstate, proposal, stats: LevelStats, params) -> CState
     diagnostics(cstate, proposal, stats) -> dict[str, float32[]]   (for logging)
     make_step_hook(wrapped_env) -> StepHook   (host-side, at build time; None: plain steps)
+    levels(cstate) -> CurriculumLevels   (the levels it holds; None: it holds none, e.g. DR)
 
     ``needs_evaluate``: the trainer passes ``propose`` an ``evaluate`` probe (else ``None``).
+    ``levels`` is jittable; the run layer calls it for level snapshots and ``load_run``, so
+    nothing outside the curriculum guesses where its levels live in its state.
     """
 
     name: str
@@ -123,3 +135,4 @@ class Curriculum(NamedTuple):
     diagnostics: Callable[[Any, Proposal, LevelStats], dict] | None = None
     needs_evaluate: bool = False
     make_step_hook: Callable[[Any], StepHook] | None = None
+    levels: Callable[[Any], CurriculumLevels] | None = None

@@ -25,7 +25,7 @@ from flax import struct
 
 from ued.env import Environment
 from ued.networks import ActorCritic
-from ued.rollout import reset_batch, rollout
+from ued.rollout import rollout_levels
 from ued.wrappers import AutoReplay, EpisodeStats
 
 
@@ -65,16 +65,13 @@ def make_evaluator(
         n = jax.tree.leaves(levels)[0].shape[0]
         # attempt-major copies: copy a of level i sits at a * n + i
         reps = jax.tree.map(lambda x: jnp.tile(x, (num_attempts,) + (1,) * (x.ndim - 1)), levels)
-        nb = n * num_attempts
-        k_reset, k_roll = jax.random.split(key)
-        rc = reset_batch(k_reset, wrapped, reps, ep, student.initial_carry(nb))
-        cnt = rollout(
-            k_roll,
-            rc,
+        cnt = rollout_levels(
+            key,
+            wrapped,
+            reps,
             net_params,
             ep,
             net=student,
-            step_fn=wrapped.step,
             num_steps=max_steps,
             greedy=greedy,
             record_trajectory=False,

@@ -261,6 +261,28 @@ class Batch(NamedTuple):
     mask: jax.Array  # bool[T, B] transitions the update uses
 
 
+def make_batch(
+    traj: Any, advantage: jax.Array, target: jax.Array, mask: jax.Array | None = None
+) -> Batch:
+    """The PPO :class:`Batch` of a rollout's :class:`ued.rollout.Transition` ``traj`` (leaves
+    ``(T, B, ...)``) with its GAE ``advantage`` and value ``target`` (float32[T, B]).
+
+    ``mask``: bool[T, B], or bool[B] (whole environments in or out), or None (every
+    transition). Jittable.
+    """
+    mask = jnp.ones_like(traj.reset) if mask is None else jnp.asarray(mask, bool)
+    return Batch(
+        obs=traj.obs,
+        reset=traj.reset,
+        action=traj.action,
+        log_prob=traj.log_prob,
+        value=traj.value,
+        advantage=advantage,
+        target=target,
+        mask=jnp.broadcast_to(mask, traj.reset.shape),
+    )
+
+
 def flatten_time(batch: Batch) -> Batch:
     """``(T, B)`` -> ``(1, T * B)``: every transition becomes its own length-1 sequence, so
     minibatches over the environment axis are minibatches of single transitions (feed-forward
@@ -367,6 +389,7 @@ __all__ = [
     "gae",
     "init_student",
     "learning_rate",
+    "make_batch",
     "make_optimizer",
     "make_ppo_update",
     "ppo_loss",

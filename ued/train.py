@@ -39,16 +39,17 @@ from ued.env import Environment
 from ued.level_space import LevelSpace
 from ued.networks import ActorCritic
 from ued.ppo import (
-    Batch,
     PPOConfig,
     PPOParams,
     StudentState,
     check_ppo_params,
     gae,
+    make_batch,
     make_optimizer,
     make_ppo_update,
 )
-from ued.rollout import reset_batch, rollout
+from ued.rollout import reset_batch, rollout, rollout_levels
+from ued.testing import require_sample_conformance
 from ued.wrappers import AutoReplay, EpisodeStats
 
 ScoreFn = Callable[[ScoreInputs, jax.Array], LevelStats]
@@ -177,6 +178,7 @@ def make_train(
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config)}")
+    require_sample_conformance(space, "make_train")
     n_act = getattr(env.action_space(), "n", None)
     if n_act is not None and n_act != student.num_actions:
         raise ValueError(f"student has {student.num_actions} actions but the env has {n_act}")
@@ -206,16 +208,13 @@ def make_train(
     step_fn = wrapped.step if step_hook is None else step_hook
 
     def evaluate_with(student_params, env_params, key, levels) -> LevelStats:
-        n = jax.tree.leaves(levels)[0].shape[0]
-        k_reset, k_roll = jax.random.split(key)
-        rc = reset_batch(k_reset, wrapped, levels, env_params, student.initial_carry(n))
-        cnt = rollout(
-            k_roll,
-            rc,
+        cnt = rollout_levels(
+            key,
+            wrapped,
+            levels,
             student_params,
             env_params,
             net=student,
-            step_fn=wrapped.step,
             num_steps=config.evaluate_steps,
             greedy=config.evaluate_greedy,
             record_trajectory=False,
@@ -307,16 +306,7 @@ def make_train(
         stats = score_fn(inputs, prop.extras.max_return)
 
         train_mask = prop.train.astype(bool)
-        batch = Batch(
-            obs=traj.obs,
-            reset=traj.reset,
-            action=traj.action,
-            log_prob=traj.log_prob,
-            value=traj.value,
-            advantage=adv,
-            target=target,
-            mask=jnp.broadcast_to(train_mask[None, :], (t, b)),
-        )
+        batch = make_batch(traj, adv, target, train_mask)
 
         def do_update(st):
             return ppo_update(k_ppo, st, batch, params.ppo)

@@ -4,7 +4,8 @@ T = 64), each a level space whose ``aleatoric`` field is a :class:`ued.aleatoric
 Both follow the Maze's dynamics and conventions (:mod:`envs.maze`) and are fully observed, so a
 feed-forward policy can act well.
 
-* :mod:`envs.aleatoric.grid`: the shared 7x7 grid (sizes, Maze settings, cell masks);
+* :mod:`envs.aleatoric.grid`: the shared 7x7 grid (sizes, Maze settings, cell masks) and the
+  environment base class both mazes derive from;
 * :mod:`envs.aleatoric.gamble`: the gamble maze (a safe exit, a coin-paid exit, a noisy cue);
 * :mod:`envs.aleatoric.lava`: the lava maze (a lava-lined corridor or a detour, hidden slips);
 * :mod:`envs.aleatoric.analysis`: a scripted shortest-path policy and the lava maze's route

@@ -26,12 +26,10 @@ import numpy as np
 from flax import struct
 
 import ued
-from envs.aleatoric.grid import CONFIG, MAX_WALLS, SIZE, at, cell_mask
+from envs.aleatoric.grid import MAX_WALLS, SIZE, GridMazeEnv, at, cell_mask
 from envs.maze.bfs import optimal_steps, shortest_path_length
 from envs.maze.level import (
     MazeLevel,
-    MazeParams,
-    default_params,
     dir_vec,
     is_valid_level,
     make_level,
@@ -91,26 +89,14 @@ class GambleObs:
     cue: jax.Array  # float32[3] one-hot: no cue, says pay, says no pay
 
 
-class GambleMazeEnv(ued.Environment):
+class GambleMazeEnv(GridMazeEnv):
     """The gamble maze (see the module docstring). All methods pure and jittable."""
 
-    @property
-    def default_params(self) -> MazeParams:
-        return default_params(CONFIG)
+    env_name = "GambleMaze7x7"
+    obs_type = GambleObs
 
-    @property
-    def name(self) -> str:
-        return "GambleMaze7x7"
-
-    def action_space(self, params=None) -> ued.Discrete:
-        return ued.Discrete(3)
-
-    def observation_space(self, params=None):
-        return GambleObs(
-            image=ued.Box(0.0, 1.0, (SIZE, SIZE, 4)),
-            agent_dir=ued.Box(0, 3, (), jnp.int32),
-            cue=ued.Box(0.0, 1.0, (3,)),
-        )
+    def extra_observation_space(self) -> dict:
+        return {"cue": ued.Box(0.0, 1.0, (3,))}
 
     def reset_to_level(self, key, level: GambleLevel, params):
         del key

@@ -32,11 +32,9 @@ import numpy as np
 from flax import struct
 
 import ued
-from envs.aleatoric.grid import CONFIG, MAX_STEPS, MAX_WALLS, SIZE, at, cell_mask
+from envs.aleatoric.grid import MAX_STEPS, MAX_WALLS, SIZE, GridMazeEnv, at, cell_mask
 from envs.maze.level import (
     MazeLevel,
-    MazeParams,
-    default_params,
     dir_vec,
     is_valid_level,
     make_level,
@@ -130,24 +128,11 @@ def _dilate(m):
     return p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:]
 
 
-class LavaMazeEnv(ued.Environment):
+class LavaMazeEnv(GridMazeEnv):
     """The lava maze (see the module docstring). All methods pure and jittable."""
 
-    @property
-    def default_params(self) -> MazeParams:
-        return default_params(CONFIG)
-
-    @property
-    def name(self) -> str:
-        return "LavaMaze7x7"
-
-    def action_space(self, params=None) -> ued.Discrete:
-        return ued.Discrete(3)
-
-    def observation_space(self, params=None):
-        return LavaObs(
-            image=ued.Box(0.0, 1.0, (SIZE, SIZE, 4)), agent_dir=ued.Box(0, 3, (), jnp.int32)
-        )
+    env_name = "LavaMaze7x7"
+    obs_type = LavaObs
 
     def reset_to_level(self, key, level: LavaLevel, params):
         del key

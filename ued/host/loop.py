@@ -1,0 +1,428 @@
+"""The chunked host loop: run any state pytree for N units (updates, ES generations) in
+compiled chunks, writing the run directory between chunks. Host only.
+
+``run_training`` owns the run directory while it runs (``ued.host.lock``), writes
+``config.json``, provenance, one metrics row per unit, checkpoints (one before the first chunk,
+then every ``checkpoint_every`` units and at the end), and at every evaluation the
+``evaluate`` results (into that unit's row) and a level snapshot. Evaluations fall on absolute
+unit numbers (multiples of ``eval_every``, and the last unit), so a resumed run writes the same
+rows as one that was never interrupted. Between chunks it watches the metrics
+(:class:`HealthChecks`): a non-finite loss stops the run (:class:`TrainingDiverged`), a loss
+blow-up or a collapsed policy entropy is a warning recorded in the metrics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import time
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from ued.host.checkpoints import CKPT_DIR, list_checkpoints, load_latest_checkpoint, save_checkpoint
+from ued.host.config import CONFIG_FILE, check_resume, read_config
+from ued.host.errors import ResumeError, RunExists, RunFileError, TrainingDiverged
+from ued.host.files import atomic_write_text, ensure_dir, jsonable, write_json
+from ued.host.lock import RunLock
+from ued.host.loggers import Loggers, WarningChannel
+from ued.host.metrics import METRICS_FILE, WARNINGS_KEY, MetricsFile, read_metrics, row_warnings
+from ued.host.provenance import provenance
+from ued.host.snapshots import remove_level_snapshots_after, write_level_snapshot
+
+
+@dataclasses.dataclass(frozen=True)
+class HealthChecks:
+    """What the host loop watches in each chunk's metrics (a name set to ``None``: not checked).
+
+    Attributes:
+      nonfinite: metric that is nonzero on a unit whose loss was NaN/inf: the run stops.
+      loss: the loss metric; NaN/inf on an active unit stops the run, a value above
+        ``loss_limit`` is a warning (a silent blow-up).
+      loss_limit: see ``loss``.
+      entropy: the policy entropy metric; below ``entropy_floor`` on an active unit is a
+        warning (the policy has collapsed to near-determinism).
+      entropy_floor: see ``entropy``.
+      active: metric that is nonzero on units that trained; the loss and entropy of other units
+        are placeholders and are not checked (``None``: every unit is active).
+    """
+
+    nonfinite: str | None = "nonfinite_loss"
+    loss: str | None = "ppo/loss"
+    loss_limit: float = 1e6
+    entropy: str | None = "ppo/entropy"
+    entropy_floor: float = 1e-3
+    active: str | None = "trained"
+
+
+@dataclasses.dataclass(frozen=True)
+class HostConfig:
+    """How the host loop runs a trainer.
+
+    Attributes:
+      num_updates: total units of the run (updates, or ES generations); a resumed run continues
+        up to this many.
+      chunk_size: most units per compiled ``run`` call (progress/log granularity). Chunks end
+        on every evaluation; the loop picks one chunk length for the whole run where it can, so
+        one program is compiled (see :func:`plan_chunks`).
+      checkpoint_every: a checkpoint at the first chunk end past each multiple of this (also
+        one before the first chunk and one at the end, always).
+      keep_checkpoints: newest checkpoints kept (>= 1).
+      eval_every: evaluations (and level snapshots) at multiples of this unit (0: only at the
+        end); always at the last unit.
+      progress: show a tqdm progress bar (env steps/s, ETA) on stderr.
+      log_backends: extra loggers, ``"tensorboard"`` and/or ``"wandb"`` (must be installed).
+      health: :class:`HealthChecks`.
+    """
+
+    num_updates: int
+    chunk_size: int = 50
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    eval_every: int = 0
+    progress: bool = True
+    log_backends: tuple[str, ...] = ()
+    health: HealthChecks = HealthChecks()
+
+    def __post_init__(self) -> None:
+        for f, lo in (
+            ("num_updates", 0),
+            ("chunk_size", 1),
+            ("checkpoint_every", 1),
+            ("keep_checkpoints", 1),
+            ("eval_every", 0),
+        ):
+            v = getattr(self, f)
+            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+                raise ValueError(f"HostConfig.{f} must be an integer >= {lo}, got {v!r}")
+        if not isinstance(self.health, HealthChecks):
+            raise ValueError("HostConfig.health must be a HealthChecks")
+
+
+def plan_chunks(start: int, total: int, chunk_size: int, stops: Collection[int] = ()) -> list[int]:
+    """Chunk lengths that run units ``start+1 .. total`` and end on every unit in ``stops``.
+
+    One length for the whole run (the largest divisor of every stretch between stops that is
+    <= ``chunk_size``) unless that needs more than twice the calls of stretches cut into
+    ``chunk_size`` pieces plus a remainder; one length means one compiled program.
+    """
+    if total <= start:
+        return []
+    points = sorted({s for s in stops if start < s < total} | {total})
+    segs = [b - a for a, b in zip([start, *points[:-1]], points, strict=True)]
+    g = 0
+    for s in segs:
+        g = math.gcd(g, s)
+    c = max(d for d in range(1, min(chunk_size, g) + 1) if g % d == 0)
+    uniform = [c] * ((total - start) // c)
+    mixed = []
+    for s in segs:
+        mixed += [chunk_size] * (s // chunk_size) + ([s % chunk_size] if s % chunk_size else [])
+    return uniform if len(uniform) <= 2 * len(mixed) else mixed
+
+
+def holds_run(run_dir: str | Path) -> bool:
+    """Whether ``run_dir`` already holds a run (a checkpoint, or metrics rows)."""
+    run_dir = Path(run_dir)
+    m = run_dir / METRICS_FILE
+    return bool(list_checkpoints(run_dir)) or (m.is_file() and m.stat().st_size > 0)
+
+
+def _num(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _row_value(v: np.ndarray, i: int, batched: bool):
+    if batched:
+        return [_num(e) for e in np.asarray(v[:, i]).tolist()]
+    return _num(np.asarray(v[i]).item())
+
+
+def _column(m: dict, key: str | None, n: int, batched: bool) -> np.ndarray | None:
+    if key is None or key not in m:
+        return None
+    return np.asarray(m[key], np.float64).reshape((-1, n) if batched else (1, n))
+
+
+def _health(m: dict, n: int, batched: bool, hc: HealthChecks):
+    """``(first bad index or None, seed, [(index, name, template)])`` for one chunk."""
+    act = _column(m, hc.active, n, batched)
+    bad = np.zeros((1, n), bool)
+    nf = _column(m, hc.nonfinite, n, batched)
+    if nf is not None:
+        bad = bad | (nf != 0)
+    loss = _column(m, hc.loss, n, batched)
+    active = np.ones((1, n), bool) if act is None else act != 0
+    if loss is not None:
+        bad = bad | (active & ~np.isfinite(loss))
+    bad_any = bad.any(0)
+    first_bad = int(np.argmax(bad_any)) if bad_any.any() else None
+    bad_seed = int(np.argmax(bad[:, first_bad])) if first_bad is not None else 0
+    limit = n if first_bad is None else first_bad
+    found = []
+    ent = _column(m, hc.entropy, n, batched)
+    checks = (
+        (loss, "loss_blowup", lambda x: np.isfinite(x) & (x > hc.loss_limit)),
+        (ent, "entropy_collapse", lambda x: np.isfinite(x) & (x < hc.entropy_floor)),
+    )
+    for col, name, test in checks:
+        if col is None:
+            continue
+        hit = (test(col) & active)[:, :limit]
+        if hit.any():
+            idx = int(np.argmax(hit.any(0)))
+            seed = int(np.argmax(hit[:, idx]))
+            found.append((idx, name, seed, float(col[seed, idx])))
+    return first_bad, bad_seed, found
+
+
+def _warning_text(name: str, unit: str, u: int, seed: str, value: float, hc: HealthChecks) -> str:
+    if name == "loss_blowup":
+        return (
+            f"{unit} {u}{seed}: loss {value:.3g} exceeds {hc.loss_limit:g}; training may be "
+            "blowing up (watch the metrics, or stop and start over with a smaller learning rate)"
+        )
+    return (
+        f"{unit} {u}{seed}: policy entropy {value:.2g} is below {hc.entropy_floor:g}; the "
+        "policy has collapsed to (almost) deterministic actions and has stopped exploring"
+    )
+
+
+def _diverged_message(
+    run_dir: Path, unit: str, u_bad: int, seed: str
+) -> tuple[str, Path | None, int]:
+    ckpts = list_checkpoints(run_dir)
+    head = f"training diverged: non-finite loss at {unit} {u_bad}{seed}; the run stopped there"
+    if ckpts:
+        cu, cp = ckpts[-1]
+        return (
+            f"{head}. Newest checkpoint: {cp} ({unit} {cu}). Resuming repeats the same "
+            f"computation, so it would diverge again at {unit} {u_bad}: resume with a run "
+            f"length of at most {u_bad - 1} {unit}s to finish the run before that point, or "
+            "start a new run with a lower learning rate or another seed",
+            cp,
+            cu,
+        )
+    return (
+        f"{head}. No checkpoint exists in {run_dir / CKPT_DIR}, so there is nothing to resume: "
+        "start a new run with a lower learning rate or another seed",
+        None,
+        -1,
+    )
+
+
+def run_training(
+    run_dir: str | Path,
+    init_fn: Callable[[], Any],
+    run_fn: Callable[[Any, int], tuple[Any, dict]],
+    host: HostConfig,
+    *,
+    config: dict,
+    env_steps_per_update: int = 0,
+    num_seeds: int = 1,
+    resume: bool = False,
+    may_change: Collection[str] | None = None,
+    evaluate: Callable[[Any], dict] | None = None,
+    snapshot: Callable[[Any], dict] | None = None,
+    write: Callable[[str], None] | None = None,
+    batched: bool | None = None,
+    unit: str = "update",
+) -> Any:
+    """Run (or resume) a run in chunks, writing the run directory. Host only.
+
+    Args:
+      run_dir: the run directory (created if needed; locked while this runs).
+      init_fn: ``() -> state`` fresh state (already jitted by the caller); also the template
+        when resuming.
+      run_fn: ``(state, n) -> (state, metrics)``; metrics leaves ``(n,)`` or, batched,
+        ``(num_seeds, n)``.
+      host: :class:`HostConfig`.
+      config: the resolved configuration (a JSON object), written to ``config.json``.
+      env_steps_per_update: env steps per unit, for the ``env_steps`` column and the rate
+        (0: no such column).
+      num_seeds: 1 (unbatched state) or K (leading seed axis).
+      resume: continue from the newest good checkpoint of ``run_dir``.
+      may_change: on resume, the config fields that may differ from the stored ``config.json``
+        (:func:`~ued.host.config.check_resume`); the new config is then stored. ``None``: the
+        stored config is kept and not compared.
+      evaluate: ``state -> {name: value or per-seed list}`` merged (prefixed ``eval/``) into the
+        row of each evaluation unit.
+      snapshot: ``state -> dict of arrays`` written to ``RUN_DIR/levels/`` at each evaluation
+        unit (see ``ued.host.snapshots.make_level_snapshot``).
+      write: where human-readable messages go (default: stderr).
+      batched: whether the state has a leading seed axis; default ``num_seeds > 1``.
+      unit: the name of one step of the run (``"update"``, ``"generation"``): the row key.
+
+    Returns the final state. Raises (all :class:`~ued.host.errors.RunError`):
+    ``TrainingDiverged`` on a non-finite loss (rows up to that unit are written; the message
+    names the newest checkpoint), ``ResumeError`` for a refused resume, ``RunExists``,
+    ``RunLocked``, ``ConfigFileError``, ``CheckpointError``, ``RunFileError`` (naming the file
+    that could not be written). Refusals happen before anything is written.
+    """
+    write = write or (lambda m: print(m, file=sys.stderr))
+    channel = WarningChannel(write)
+    run_dir = Path(run_dir)
+    batched = num_seeds > 1 if batched is None else bool(batched)
+    if resume:
+        read_config(run_dir)  # a clear error for a missing or broken run directory
+    elif holds_run(run_dir):
+        raise RunExists(f"{run_dir} already holds a run; resume it or choose another directory")
+    ensure_dir(run_dir)
+    total = host.num_updates
+    metrics = MetricsFile(run_dir)
+    loggers = None
+    bar = None
+    with RunLock(run_dir, warn=channel):
+        try:
+            if resume:
+                stored = read_config(run_dir)
+                if may_change is not None:
+                    check_resume(stored, config, may_change)
+                start, state, path = load_latest_checkpoint(run_dir, init_fn(), warn=channel)
+                if start > total:
+                    raise ResumeError(
+                        f"{run_dir} is at {unit} {start} ({path.name}); a resumed run cannot end "
+                        f"before that: give a run length of at least {start} {unit}s"
+                    )
+                # loggers first: a missing backend fails before anything is written
+                loggers = Loggers(run_dir, tuple(host.log_backends), config, unit)
+                write(f"resuming {run_dir} from {path.name} ({unit} {start})")
+                if may_change is not None:
+                    write_json(run_dir / CONFIG_FILE, config)
+                metrics.truncate_after(unit, start)
+                remove_level_snapshots_after(run_dir, start)
+                kept = read_metrics(run_dir, warn=channel)
+                # warnings already recorded before the checkpoint are not repeated
+                channel.mark_seen(name for _, name, _ in row_warnings(kept, unit))
+                write_json(run_dir / f"provenance_resume_{start}.json", provenance())
+            else:
+                loggers = Loggers(run_dir, tuple(host.log_backends), config, unit)
+                # the files first: a directory that cannot be written fails before compiling
+                write_json(run_dir / CONFIG_FILE, config)
+                metrics.create()
+                write_json(run_dir / "provenance.json", provenance())
+                state, start = init_fn(), 0
+                save_checkpoint(run_dir, 0, state, host.keep_checkpoints)
+            if host.progress:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(
+                    total=total, initial=start, unit=unit, dynamic_ncols=True, file=sys.stderr
+                )
+            return _loop(
+                run_dir, state, start, run_fn, host, metrics, loggers, bar, channel,
+                env_steps_per_update=env_steps_per_update, num_seeds=num_seeds,
+                batched=batched, evaluate=evaluate, snapshot=snapshot, unit=unit,
+                write=write, resume=resume,
+            )  # fmt: skip
+        finally:
+            metrics.close()
+            if loggers is not None:
+                loggers.close()
+            if bar is not None:
+                bar.close()
+
+
+def _is_eval(u: int, total: int, every: int) -> bool:
+    return u == total or (every > 0 and u % every == 0)
+
+
+def _base_row(unit: str, u: int, env_steps_per_update: int) -> dict:
+    row: dict[str, Any] = {unit: u}
+    if env_steps_per_update:
+        row["env_steps"] = u * env_steps_per_update
+    return row
+
+
+def _loop(
+    run_dir, state, start, run_fn, host, metrics, loggers, bar, channel, *,
+    env_steps_per_update, num_seeds, batched, evaluate, snapshot, unit, write, resume,
+):  # fmt: skip
+    total = host.num_updates
+    every = host.eval_every
+
+    def at_eval(row: dict, u: int, state) -> None:
+        if evaluate is not None:
+            row.update({f"eval/{k}": v for k, v in evaluate(state).items()})
+        if snapshot is not None:
+            write_level_snapshot(run_dir, u, snapshot(state))
+
+    def attach(row: dict, warnings: dict) -> None:
+        if warnings:
+            row.setdefault(WARNINGS_KEY, {}).update(warnings)
+
+    if start == total:  # nothing left to run: a fresh empty run still gets its one row
+        if not resume:
+            row = _base_row(unit, start, env_steps_per_update)
+            at_eval(row, start, state)
+            attach(row, channel.take())
+            metrics.append([row])
+        return state
+    stops = range(0, total + 1, every) if every and (evaluate or snapshot) else ()
+    last_ckpt = start
+    t_prev = time.perf_counter()
+    u = start
+    for n in plan_chunks(start, total, host.chunk_size, stops):
+        new_state, m = run_fn(state, n)
+        m = {k: np.asarray(v) for k, v in jax.device_get(m).items()}
+        first_bad, bad_seed, found = _health(m, n, batched, host.health)
+        n_ok = n if first_bad is None else first_bad + 1
+        rows = []
+        for i in range(n_ok):
+            row = _base_row(unit, u + i + 1, env_steps_per_update)
+            for k, v in m.items():
+                if k != unit:
+                    row[k] = _row_value(v, i, batched)
+            rows.append(row)
+        notes: dict[int, dict] = {0: channel.take()}
+        for idx, name, seed, value in found:
+            seed_txt = f" (seed {seed})" if batched else ""
+            text = _warning_text(name, unit, u + idx + 1, seed_txt, value, host.health)
+            if channel.warn(name, text):
+                notes.setdefault(idx, {}).update(channel.take())
+        if first_bad is not None:
+            for i, w in notes.items():
+                attach(rows[i], w)
+            metrics.append(rows)
+            for row in rows:
+                loggers.log(jsonable(row))
+            u_bad = u + n_ok
+            msg, cp, cu = _diverged_message(
+                run_dir, unit, u_bad, f" (seed {bad_seed})" if batched else ""
+            )
+            try:
+                atomic_write_text(run_dir / "error.txt", msg + "\n")
+            except RunFileError:
+                pass  # the divergence is the error to report
+            raise TrainingDiverged(msg, unit=u_bad, checkpoint=cp, checkpoint_unit=cu)
+        state = new_state
+        u += n
+        now = time.perf_counter()
+        # the first chunk includes compilation: report the rate from the second one on
+        sps = n * max(env_steps_per_update, 1) * num_seeds / max(now - t_prev, 1e-9)
+        rate = f"{sps:,.0f} {'env steps' if env_steps_per_update else unit + 's'}/s"
+        rate = rate if u - n > start else "compiled"
+        t_prev = now
+        if _is_eval(u, total, every):
+            at_eval(rows[-1], u, state)
+        for i, w in notes.items():
+            attach(rows[i], w)
+        metrics.append(rows)
+        for row in rows:
+            loggers.log(jsonable(row))
+        if u == total or u // host.checkpoint_every > last_ckpt // host.checkpoint_every:
+            save_checkpoint(run_dir, u, state, host.keep_checkpoints)
+            last_ckpt = u
+        if bar is not None:
+            bar.update(n)
+            bar.set_postfix_str(rate)
+    return state
+
+
+__all__ = ["HealthChecks", "HostConfig", "holds_run", "plan_chunks", "run_training"]
