@@ -26,7 +26,7 @@ import numpy as np
 from flax import serialization
 
 from ued.host.errors import CheckpointError
-from ued.host.files import atomic_write_bytes, ensure_dir
+from ued.host.files import atomic_write_bytes, ensure_dir, numbered_files
 
 MAGIC = b"OPENUED\x01"
 _HASH_LEN = 32
@@ -124,15 +124,7 @@ def checkpoint_path(run_dir: str | os.PathLike, unit: int) -> Path:
 
 def list_checkpoints(run_dir: str | os.PathLike) -> list[tuple[int, Path]]:
     """``(unit, path)`` of the run's checkpoint files, oldest first (not read)."""
-    d = Path(run_dir) / CKPT_DIR
-    out = []
-    if d.is_dir():
-        for p in d.glob("ckpt_*.msgpack"):
-            try:
-                out.append((int(p.stem.split("_")[1]), p))
-            except (IndexError, ValueError):
-                continue
-    return sorted(out)
+    return numbered_files(Path(run_dir) / CKPT_DIR, "ckpt", ".msgpack")
 
 
 def save_checkpoint(run_dir: str | os.PathLike, unit: int, state: Any, keep: int = 3) -> Path:

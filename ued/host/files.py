@@ -115,7 +115,22 @@ def ensure_dir(path: str | os.PathLike) -> Path:
     return path
 
 
+def numbered_files(directory: str | os.PathLike, prefix: str, suffix: str) -> list[tuple[int, Path]]:
+    """``(n, path)`` of the files ``DIR/<prefix>_<n><suffix>``, by ``n`` (files are not read;
+    names that do not parse are skipped)."""
+    d = Path(directory)
+    out = []
+    if d.is_dir():
+        for p in d.glob(f"{prefix}_*{suffix}"):
+            try:
+                out.append((int(p.name[len(prefix) + 1 : len(p.name) - len(suffix)]), p))
+            except ValueError:
+                continue
+    return sorted(out)
+
+
 __all__ = [
+    "numbered_files",
     "atomic_write_bytes",
     "atomic_write_text",
     "ensure_dir",

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 
 from ued.curriculum import Curriculum
 from ued.host.checkpoints import read_state_dict, state_to_bytes
-from ued.host.files import atomic_write_bytes, ensure_dir
+from ued.host.files import atomic_write_bytes, ensure_dir, numbered_files
 from ued.level_space import LevelSpace
 
 LEVELS_DIR = "levels"
@@ -32,15 +32,7 @@ def level_snapshot_path(run_dir: str | os.PathLike, unit: int) -> Path:
 
 def list_level_snapshots(run_dir: str | os.PathLike) -> list[tuple[int, Path]]:
     """``(unit, path)`` of the run's level snapshots, oldest first (not read)."""
-    d = Path(run_dir) / LEVELS_DIR
-    out = []
-    if d.is_dir():
-        for p in d.glob("levels_*.msgpack"):
-            try:
-                out.append((int(p.stem.split("_")[1]), p))
-            except (IndexError, ValueError):
-                continue
-    return sorted(out)
+    return numbered_files(Path(run_dir) / LEVELS_DIR, "levels", ".msgpack")
 
 
 def write_level_snapshot(run_dir: str | os.PathLike, unit: int, snapshot: dict) -> Path:
