@@ -42,6 +42,7 @@ from ued.curriculum import (
 )
 from ued.level_space import LevelSpace
 from ued.testing import require_sample_conformance
+from ued.validation import require_ints
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,10 +65,7 @@ class SFLConfig:
     eval_chunk: int | None = None
 
     def __post_init__(self) -> None:
-        for f in ("num_sample", "num_keep", "refresh_every"):
-            v = getattr(self, f)
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"SFLConfig.{f} must be an int >= 1, got {v}")
+        require_ints(self, ("num_sample", "num_keep", "refresh_every"))
         if self.num_keep > self.num_sample:
             raise ValueError(
                 f"SFLConfig.num_keep ({self.num_keep}) must be <= num_sample ({self.num_sample})"

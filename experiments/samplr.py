@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 
+from ued.validation import require_ints
+
 ENVS = ("gamble-maze", "lava-maze")
 METHODS = ("dr", "robust-plr", "samplr")
 
@@ -83,18 +85,18 @@ class SamplrConfig:
             raise ValueError(
                 f"SamplrConfig.curriculum must be one of {METHODS}, got {self.curriculum!r}"
             )
-        for f in (
-            "num_envs",
-            "num_steps",
-            "num_seeds",
-            "num_epochs",
-            "num_minibatches",
-            "buffer_capacity",
-            "chunk_size",
-        ):
-            v = getattr(self, f)
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"SamplrConfig.{f} must be an integer >= 1, got {v!r}")
+        require_ints(
+            self,
+            (
+                "num_envs",
+                "num_steps",
+                "num_seeds",
+                "num_epochs",
+                "num_minibatches",
+                "buffer_capacity",
+                "chunk_size",
+            ),
+        )
         if not isinstance(self.num_updates, int) or self.num_updates < 0:
             raise ValueError(
                 f"SamplrConfig.num_updates must be an integer >= 0, got {self.num_updates!r}"

@@ -54,6 +54,7 @@ from ued.networks import ACTIVATIONS, MLP, NetworkConfig, check_activation, make
 from ued.optim import apply_step, make_adam
 from ued.ppo import PPOConfig, PPOParams, gae, init_student, make_batch, make_ppo_update
 from ued.rollout import PolicyStep, RolloutCarry, first_episode_return, rollout
+from ued.validation import require_ints
 
 LEARNERS = ("ppo", "dqn", "td3")
 
@@ -150,20 +151,20 @@ class LearnerConfig:
     gradient_steps: int = 0
 
     def __post_init__(self):
-        for name in (
-            "num_steps",
-            "num_envs",
-            "hidden",
-            "layers",
-            "ppo_rollout",
-            "ppo_epochs",
-            "ppo_minibatches",
-            "batch_size",
-            "policy_delay",
-        ):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"LearnerConfig.{name} must be an int >= 1, got {v!r}")
+        require_ints(
+            self,
+            (
+                "num_steps",
+                "num_envs",
+                "hidden",
+                "layers",
+                "ppo_rollout",
+                "ppo_epochs",
+                "ppo_minibatches",
+                "batch_size",
+                "policy_delay",
+            ),
+        )
         check_activation(self.activation, "LearnerConfig.activation")
         if self.num_steps < self.num_envs:
             raise ValueError("LearnerConfig.num_steps must be >= num_envs")

@@ -47,6 +47,7 @@ from meta.synthetic import (
 )
 from meta.targets import GYMNAX_TARGETS, obs_normalisation
 from ued.host.files import atomic_write_bytes, write_json
+from ued.validation import require_ints
 
 GYMNAX_IDS = {
     name: GYMNAX_TARGETS[name] for name in ("cartpole", "acrobot", "mountain-car", "pendulum")
@@ -114,10 +115,7 @@ class SynthMetaConfig:
             )
         if self.kind is not None and self.kind not in KINDS:
             raise ValueError(f"SynthMetaConfig.kind must be one of {KINDS}, got {self.kind!r}")
-        for name in ("hidden", "mdp_max_steps", "eval_envs", "population"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"SynthMetaConfig.{name} must be an int >= 1, got {v!r}")
+        require_ints(self, ("hidden", "mdp_max_steps", "eval_envs", "population"))
         if self.population < 2:
             raise ValueError("SynthMetaConfig.population must be >= 2")
         for name in ("horizon_init", "horizon_end"):

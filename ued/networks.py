@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ued.initializers import orthogonal
+from ued.validation import require_ints
 
 # The one activation table of the toolkit (students, HaDES policies, synthetic-env nets,
 # DQN/TD3 critics, belief models all name their activation by a key of this table).
@@ -208,10 +209,9 @@ class NetworkConfig:
             raise ValueError(
                 f"NetworkConfig.head_layers must be an integer >= 0, got {self.head_layers!r}"
             )
-        for name in ("conv_features", "embed_dim", "num_embeddings", "core_size", "head_size"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"NetworkConfig.{name} must be an integer >= 1, got {v!r}")
+        require_ints(
+            self, ("conv_features", "embed_dim", "num_embeddings", "core_size", "head_size")
+        )
         if any((not isinstance(h, int)) or h < 1 for h in self.torso):
             raise ValueError(f"NetworkConfig.torso must hold integers >= 1, got {self.torso!r}")
 

@@ -32,6 +32,7 @@ from flax import struct
 
 from ued.networks import CATEGORICAL, ActionDist, ActorCritic
 from ued.optim import apply_step, linear_schedule, make_adam, reset_adam_count
+from ued.validation import require_ints
 
 OPTIMIZERS = ("adam", "adam-rel")
 MINIBATCH_AXES = ("env", "sample")
@@ -62,10 +63,7 @@ class PPOConfig:
     normalize_advantages: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("num_epochs", "num_minibatches"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"PPOConfig.{name} must be an integer >= 1, got {v!r}")
+        require_ints(self, ("num_epochs", "num_minibatches"))
         if self.minibatch_axis not in MINIBATCH_AXES:
             raise ValueError(
                 f"PPOConfig.minibatch_axis must be one of {MINIBATCH_AXES}, "

@@ -50,6 +50,7 @@ from ued.ppo import (
 )
 from ued.rollout import reset_batch, rollout, rollout_levels
 from ued.testing import require_sample_conformance
+from ued.validation import require_ints
 from ued.wrappers import AutoReplay, EpisodeStats
 
 ScoreFn = Callable[[ScoreInputs, jax.Array], LevelStats]
@@ -76,14 +77,8 @@ class TrainConfig:
     evaluate_greedy: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("num_envs", "num_steps", "evaluate_steps"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"TrainConfig.{name} must be an integer >= 1, got {v!r}")
-        if not isinstance(self.num_updates, int) or self.num_updates < 0:
-            raise ValueError(
-                f"TrainConfig.num_updates must be an integer >= 0, got {self.num_updates!r}"
-            )
+        require_ints(self, ("num_envs", "num_steps", "evaluate_steps"))
+        require_ints(self, ("num_updates",), minimum=0)
         if self.num_envs % self.ppo.num_minibatches:
             raise ValueError(
                 f"num_minibatches={self.ppo.num_minibatches} must divide "
