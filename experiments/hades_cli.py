@@ -23,6 +23,8 @@ import time
 
 import numpy as np
 
+from experiments.errors import run_reporting
+
 PRESETS: dict[str, dict] = {
     # target: HaDES settings, ES settings, run settings
     "cartpole": dict(
@@ -573,28 +575,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split()) or type(e).__name__
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``openued hades``; returns the exit status (0 ok, 1 runtime failure,
     2 usage error). Every expected failure is one ``error: ...`` line, no traceback."""
-    from ued.host import RunError
-
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        return {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot}[args.command](args)
-    except RunError as e:  # before ValueError/OSError: the run layer knows whose fault it is
-        print(f"error: {_one_line(e)}", file=sys.stderr)
-        return 2 if e.user_error else 1
-    except (CLIError, ValueError, ImportError) as e:
-        print(f"error: {_one_line(e)}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"error: {where}{(e.strerror or str(e)).lower()}", file=sys.stderr)
-        return 1
+    return run_reporting(
+        {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot}[args.command], args, (CLIError,)
+    )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments.errors import run_reporting
+
 
 def _learner_config(args) -> object:
     from meta.learners import LearnerConfig
@@ -453,28 +455,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split()) or type(e).__name__
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``openued synth``; returns the exit status (0 ok, 1 runtime failure,
     2 usage error). Every expected failure is one ``error: ...`` line, no traceback."""
-    from ued.host import RunError
-
     args = build_parser().parse_args(argv)
-    try:
-        return {"train": _train, "eval": _eval, "plot": _plot}[args.cmd](args)
-    except RunError as e:  # before ValueError/OSError: the run layer knows whose fault it is
-        print(f"error: {_one_line(e)}", file=sys.stderr)
-        return 2 if e.user_error else 1
-    except (ValueError, ImportError) as e:
-        print(f"error: {_one_line(e)}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"error: {where}{(e.strerror or str(e)).lower()}", file=sys.stderr)
-        return 1
+    return run_reporting({"train": _train, "eval": _eval, "plot": _plot}[args.cmd], args, ())
 
 
 if __name__ == "__main__":
