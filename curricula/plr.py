@@ -17,6 +17,15 @@ Semantics (following the papers; choices where libraries differ are noted):
   mutated levels side by side, with no branch choice: ``num_replay`` envs replay buffer
   levels, as many envs roll out children of *those* levels (ACCEL), the rest play new levels.
   Until the buffer is ``min_fill`` full every env plays a new level. ``replay_prob`` is unused.
+
+**Replay starvation guard.** With duplicate checks on, the buffer only fills with *distinct*
+levels, so a level space with fewer distinct levels than ``min_fill x capacity`` never lets the
+buffer reach ``min_fill``: PLR never replays (it is DR) and robust PLR never trains. The state
+counts updates without a replayed level; once that count reaches ``PLRConfig.no_replay_patience``
+(default: twice the updates fresh levels need to fill the buffer to ``min_fill``) while the buffer
+is still below ``min_fill``, the diagnostic ``replay_starved`` (``cur/replay_starved`` in the
+trainer's metrics) holds that count instead of 0, and the host loop (``ued.host.HealthChecks``)
+prints a warning once and records it in the metrics.
 """
 
 from __future__ import annotations
@@ -102,12 +111,17 @@ class PLRConfig:
       parallel: new / replay (/ mutate) side by side in every proposal (see module docstring).
       num_replay: parallel mode only, envs that replay per proposal; default ``B // 2`` (PLR)
         or ``B // 3`` (ACCEL, with as many children).
+      no_replay_patience: updates without a replayed level, while the buffer is below
+        ``min_fill``, after which ``replay_starved`` is raised (see the module docstring);
+        ``None``: ``2 * ceil(min_fill * capacity / num_envs)`` (twice the updates fresh levels
+        need to reach ``min_fill``).
     """
 
     buffer: LevelSamplerConfig = LevelSamplerConfig()
     robust: bool = False
     parallel: bool = False
     num_replay: int | None = None
+    no_replay_patience: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.buffer, LevelSamplerConfig):
@@ -118,6 +132,9 @@ class PLRConfig:
             raise ValueError(
                 f"PLRConfig.num_replay must be None or an int >= 1, got {self.num_replay}"
             )
+        p = self.no_replay_patience
+        if p is not None and (not isinstance(p, int) or isinstance(p, bool) or p < 1):
+            raise ValueError(f"PLRConfig.no_replay_patience must be None or an int >= 1, got {p}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,11 +165,21 @@ class ACCELConfig(PLRConfig):
 
 
 @struct.dataclass
+class ReplayGuard:
+    """What the replay starvation guard knows after the last ``observe``."""
+
+    no_replay: jax.Array  # int32[] consecutive updates without a replayed level
+    starved: jax.Array  # bool[] no_replay >= patience while the buffer is below min_fill
+    min_size: jax.Array  # int32[] levels the buffer must hold before replay (min_fill x capacity)
+
+
+@struct.dataclass
 class PLRState:
     buffer: LevelBufferState
     parents: Any  # level pytree (B, ...): the levels replayed at the last step (ACCEL)
     mutate_next: jax.Array  # bool[] sequential ACCEL: the next proposal mutates `parents`
     step: jax.Array  # int32[] observe count
+    guard: ReplayGuard
 
 
 def _check_envs(num_envs: int) -> None:
@@ -202,6 +229,11 @@ def _make_buffer_curriculum(
             parents=repeat_level(space.placeholder, b),
             mutate_next=jnp.zeros((), bool),
             step=jnp.zeros((), jnp.int32),
+            guard=ReplayGuard(
+                no_replay=jnp.zeros((), jnp.int32),
+                starved=jnp.zeros((), bool),
+                min_size=jnp.zeros((), jnp.int32),
+            ),
         )
 
     def _assemble(state, levels, branch, slots, buf):
@@ -284,11 +316,31 @@ def _make_buffer_curriculum(
         buf, _ = sampler.insert(
             buf, proposal.levels, stats.score, stats.max_return, params, mask=ins
         )
-        return state.replace(buffer=buf, step=state.step + 1)
+        guard = _replay_guard(state.guard, buf, jnp.any(is_rep), params)
+        return state.replace(buffer=buf, step=state.step + 1, guard=guard)
+
+    def _replay_guard(guard: ReplayGuard, buf, replayed, params) -> ReplayGuard:
+        cap = config.buffer.capacity
+        no_replay = jnp.where(replayed, 0, guard.no_replay + 1).astype(jnp.int32)
+        n = buf.filled.sum()
+        min_fill = jnp.asarray(params.min_fill, jnp.float32)
+        # the same test as replay (sampler.should_replay / parallel `can`)
+        can_replay = (n > 0) & (n / cap >= min_fill)
+        min_size = jnp.maximum(jnp.ceil(min_fill * cap - 1e-6), 1).astype(jnp.int32)
+        if config.no_replay_patience is not None:
+            patience = jnp.int32(config.no_replay_patience)
+        else:
+            patience = jnp.maximum(2 * jnp.ceil(min_size / b), 1).astype(jnp.int32)
+        starved = (no_replay >= patience) & ~can_replay
+        return ReplayGuard(no_replay=no_replay, starved=starved, min_size=min_size)
 
     def diagnostics(state: PLRState, proposal, stats):
         out = proposal_diagnostics(space, proposal, stats)
         out.update(buffer_summary(state.buffer))
+        g = state.guard
+        out["buffer/size"] = state.buffer.filled.sum().astype(jnp.float32)
+        out["buffer/min_size"] = g.min_size.astype(jnp.float32)
+        out["replay_starved"] = jnp.where(g.starved, g.no_replay, 0).astype(jnp.float32)
         return out
 
     return Curriculum(

@@ -37,20 +37,26 @@ from flax import struct
 
 from ued.host import (
     CONFIG_FILE,
+    HealthChecks,
+    Loggers,
     MetricsFile,
     ResumeError,
     RunExists,
     RunLock,
+    TrainingDiverged,
     WarningChannel,
+    atomic_write_text,
     check_resume,
     ensure_dir,
     holds_run,
+    jsonable,
     load_latest_checkpoint,
     provenance,
     read_config,
     save_checkpoint,
     write_json,
 )
+from ued.host.loop import check_health, diverged_message, warning_text
 
 # Canonical evosax class names; the dict maps lower-case aliases (CLI friendly) to them.
 STRATEGIES = ("Open_ES", "SNES", "CMA_ES", "Sep_CMA_ES", "PGPE")
@@ -458,6 +464,13 @@ def make_es_loop(
 
 UNIT = "generation"  # the row key of metrics.jsonl and the unit of checkpoints
 
+# what run_es watches by default: a generation whose candidates ALL have a non-finite fitness
+# (nan never wins, so the generation's best is non-finite only then) stops the run; the ES
+# state is broken from there on
+ES_HEALTH = HealthChecks(
+    nonfinite=None, loss="fitness_best", loss_limit=float("inf"), entropy=None, active=None
+)
+
 
 def metrics_to_records(metrics: GenerationMetrics) -> list[dict]:
     """Stacked :class:`GenerationMetrics` (leaves ``(G, ...)``) -> one JSON-able dict per
@@ -522,6 +535,8 @@ def run_es(
     run_chunk: Callable | None = None,
     write: Callable[[str], None] | None = None,
     metrics_path: str | os.PathLike | None = None,
+    log_backends: tuple[str, ...] = (),
+    health: HealthChecks | None = ES_HEALTH,
 ) -> tuple[ESLoopState, list[dict]]:
     """Run ``loop`` from ``state`` until ``num_generations`` generations are done (host-only).
 
@@ -558,6 +573,14 @@ def run_es(
       write: where messages go (default: stderr); warnings go there once each.
       metrics_path: without a ``run_dir``, append the records to this JSON-lines file (the run
         layer's row format) and keep nothing else (no checkpoints, config or lock).
+      log_backends: with a ``run_dir``, extra loggers (``"tensorboard"``, ``"wandb"``; the run
+        layer's ``ued.host.Loggers``) that receive every record.
+      health: what to watch in the records (``ued.host.HealthChecks`` over record keys; default
+        :data:`ES_HEALTH`: every candidate of a generation non-finite). A non-finite ``loss``
+        metric (or a nonzero ``nonfinite`` one) stops the run with ``TrainingDiverged`` after
+        writing the records up to that generation; ``loss`` above ``loss_limit`` and
+        ``entropy`` below ``entropy_floor`` are warnings, printed once and recorded under
+        ``"warnings"`` in that record. ``None``: nothing is watched.
 
     Returns ``(final_state, records of this call)``. Raises ``ValueError`` for bad arguments
     and :class:`ued.host.RunError`\\ s (``RunExists``, ``RunLocked``, ``ResumeError``,
@@ -585,6 +608,7 @@ def run_es(
             return _generations(
                 loop, state, num_generations, None if rows is None else (None, rows), chunk_size,
                 checkpoint_every, keep_checkpoints, callback, annotate, progress, run_chunk,
+                health, WarningChannel(write), None,
             )  # fmt: skip
         finally:
             if rows is not None:
@@ -599,8 +623,11 @@ def run_es(
         raise RunExists(f"{run_dir} already holds a run; resume it or choose another directory")
     ensure_dir(run_dir)
     metrics = MetricsFile(run_dir)
+    loggers = None
     with RunLock(run_dir, warn=channel):
         try:
+            # loggers first: a missing backend fails before anything is written
+            loggers = Loggers(run_dir, tuple(log_backends), config or {}, UNIT)
             if resume:
                 gen, state, path = load_latest_checkpoint(run_dir, state, warn=channel)
                 if gen > num_generations:
@@ -621,15 +648,51 @@ def run_es(
                 save_checkpoint(run_dir, int(state.generation), state, keep_checkpoints)
             return _generations(
                 loop, state, num_generations, (run_dir, metrics), chunk_size, checkpoint_every,
-                keep_checkpoints, callback, annotate, progress, run_chunk,
+                keep_checkpoints, callback, annotate, progress, run_chunk, health, channel,
+                loggers,
             )  # fmt: skip
         finally:
             metrics.close()
+            if loggers is not None:
+                loggers.close()
+
+
+def _check_records(recs: list[dict], hc: HealthChecks | None, channel) -> int | None:
+    """Index of the first record that stops the run (``None``: none), by the run layer's one
+    health check (``ued.host.loop.check_health``); warnings go to ``channel`` once each and
+    into the record they concern."""
+    if hc is None:
+        return None
+    # the initial mean's record (generation 0: nothing ran yet) is not checked
+    idx = [i for i, r in enumerate(recs) if r[UNIT] != 0]
+    if not idx:
+        return None
+    keys = {k for k in (hc.nonfinite, hc.loss, hc.entropy, hc.active) if k}
+    cols = {
+        k: np.array([np.nan if recs[i].get(k) is None else float(recs[i][k]) for i in idx])
+        for k in keys
+        if any(k in recs[i] for i in idx)
+    }
+    first_bad, _, found = check_health(cols, len(idx), False, hc)
+    for j, name, _, value, extra in found:
+        r = recs[idx[j]]
+        if channel.warn(name, warning_text(name, UNIT, r[UNIT], "", value, hc, extra)):
+            r.setdefault("warnings", {}).update(channel.take())
+    return None if first_bad is None else idx[first_bad]
+
+
+def _diverged(run_dir, g_bad: int, hc: HealthChecks) -> TrainingDiverged:
+    msg, cp, cu = diverged_message(
+        None if run_dir is None else Path(run_dir), UNIT, g_bad,
+        what=f"non-finite {hc.loss or hc.nonfinite}",
+        advice="other ES settings or another seed",
+    )  # fmt: skip
+    return TrainingDiverged(msg, unit=g_bad, checkpoint=cp, checkpoint_unit=cu)
 
 
 def _generations(
     loop, state, num_generations, out, chunk_size, checkpoint_every, keep, callback, annotate,
-    progress, run_chunk,
+    progress, run_chunk, health, channel, loggers,
 ):  # fmt: skip
     gen = int(state.generation)
     records: list[dict] = []
@@ -649,6 +712,22 @@ def _generations(
             if annotate is not None:
                 for r in recs:
                     r.update(annotate(r) or {})
+            bad = _check_records(recs, health, channel)
+            if bad is not None:
+                recs = recs[: bad + 1]
+                run_dir = out[0] if out is not None else None
+                if out is not None:
+                    out[1].append(recs)
+                if loggers is not None:
+                    for r in recs:
+                        loggers.log(jsonable(r))
+                err = _diverged(run_dir, recs[-1][UNIT], health)
+                if run_dir is not None:
+                    try:
+                        atomic_write_text(Path(run_dir) / "error.txt", str(err) + "\n")
+                    except OSError:
+                        pass  # the divergence is the error to report
+                raise err
             if callback is not None:
                 extra = callback(state, recs)
                 if extra:
@@ -658,6 +737,9 @@ def _generations(
             if out is not None:
                 run_dir, metrics_file = out
                 metrics_file.append(recs)
+                if loggers is not None:
+                    for r in recs:
+                        loggers.log(jsonable(r))
                 if run_dir is not None and (
                     chunks % checkpoint_every == 0 or gen >= num_generations
                 ):

@@ -81,6 +81,7 @@ def _train(run_dir, total, run=None, resume=False, **kw):
         checkpoint_every=kw.pop("checkpoint_every", 2),
         keep_checkpoints=kw.pop("keep_checkpoints", 3),
         eval_every=kw.pop("eval_every", 0),
+        eval_at_start=kw.pop("eval_at_start", False),
         progress=False,
     )
     kw.setdefault("write", lambda m: None)
@@ -371,6 +372,18 @@ def test_interrupted_and_resumed_run_writes_the_same_bytes(tmp_path):
     assert [r.get("eval/score") is not None for r in _rows(tmp_path / "a")] == [
         False, False, False, True, False, True]  # fmt: skip
     assert [u for u, _ in H.list_level_snapshots(tmp_path / "b")] == [4, 6]
+
+
+def test_eval_at_start_writes_the_untrained_baseline_row_once(tmp_path):
+    d = tmp_path / "run"
+    _train(d, 3, eval_every=2, evaluate=_evaluate, eval_at_start=True)
+    rows = _rows(d)
+    assert [r["update"] for r in rows] == [0, 1, 2, 3]
+    assert rows[0] == {"update": 0, "eval/score": 0.0}  # the initial state, evaluated
+    assert rows[2]["eval/score"] == 4.0 and rows[3]["eval/score"] == 6.0
+    # a resume keeps the baseline row and does not evaluate the start again
+    _train(d, 5, eval_every=2, evaluate=_evaluate, eval_at_start=True, resume=True)
+    assert [r["update"] for r in _rows(d)] == [0, 1, 2, 3, 4, 5]
 
 
 def test_plan_chunks_end_on_every_evaluation_with_one_length():

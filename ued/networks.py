@@ -18,8 +18,9 @@ pure functions that always works on sequences ``(T, B, ...)``::
 
 The observation is any pytree. The encoder treats each leaf by its per-sample rank: rank 3
 (``H, W, C`` images) go through the convolution (or are flattened with ``encoder="flat"``),
-integer rank-0 leaves (the agent's direction) through an embedding, everything else is
-flattened. The standard maze network of the UED literature (jaxued / minimax) is
+integer rank-0 leaves (the agent's direction) through an embedding (``num_embeddings`` entries,
+or sized by the declared observation space: ``make_actor_critic(..., observation_space=)``),
+everything else is flattened. The standard maze network of the UED literature (jaxued / minimax) is
 ``NetworkConfig.maze()``: Conv(16, 3x3) on the view, an embedding (width 5) of the direction,
 LSTM(256), and actor and critic heads of one hidden layer of 32 units each.
 
@@ -38,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ued.env import Box, Discrete
 from ued.initializers import orthogonal
 from ued.validation import require_ints
 
@@ -172,7 +174,10 @@ class NetworkConfig:
       encoder: ``"conv"`` (Conv on rank-3 leaves) or ``"flat"`` (flatten them).
       conv_features: channels of the 3x3 convolution (``encoder="conv"``).
       embed_dim: width of the embedding of integer scalar observations (the direction).
-      num_embeddings: vocabulary of that embedding (4 directions).
+      num_embeddings: vocabulary of that embedding (4 directions): values 0..num_embeddings-1,
+        others are clipped to the ends. ``make_actor_critic(..., observation_space=)`` sizes
+        each integer leaf's embedding by its declared range instead, and ``ued.make_train``
+        rejects a student whose embedding is smaller than a declared range.
       torso: hidden sizes of Dense+ReLU layers after the encoder, before the core.
       core: ``"lstm"``, ``"gru"`` or ``"none"`` (feed-forward).
       core_size: hidden size of the recurrent core.
@@ -277,19 +282,116 @@ class _PatchConv(nn.Module):
         return patches @ kernel.reshape(k * k * c, self.features) + bias
 
 
+# --------------------------------------------------------------------------------------------
+# integer observations and their embeddings
+
+
+def _space_leaves(observation_space: Any) -> list[tuple[str, Any]]:
+    """(path, leaf space) of every leaf of a declared observation space (``Box``/``Discrete``)."""
+    return [
+        (jax.tree_util.keystr(p), sp)
+        for p, sp in jax.tree_util.tree_leaves_with_path(
+            observation_space, is_leaf=lambda x: isinstance(x, Box | Discrete)
+        )
+    ]
+
+
+def declared_int_range(space: Any) -> tuple[int, int] | None:
+    """``(low, high)``, inclusive, of the integers a declared leaf space allows; ``None`` when
+    it does not say (no finite bounds). ``Discrete(n)``: ``(0, n - 1)``; ``Box``: the floor of
+    its smallest ``low`` and the ceiling of its largest ``high``. Host only."""
+    if isinstance(space, Discrete):
+        return 0, int(space.n) - 1
+    if isinstance(space, Box):
+        lo = np.asarray(space.low, np.float64)
+        hi = np.asarray(space.high, np.float64)
+        if not (lo.size and hi.size and np.isfinite(lo).all() and np.isfinite(hi).all()):
+            return None
+        return int(np.floor(lo.min())), int(np.ceil(hi.max()))
+    return None
+
+
+def observation_embeddings(observation_space: Any) -> tuple[tuple[int, int] | None, ...]:
+    """Per leaf of ``observation_space`` (leaf order): ``(low, size)`` of the embedding an
+    integer scalar observation with that declared range needs, ``None`` where the space does
+    not say (non-scalar or unbounded leaves keep ``NetworkConfig.num_embeddings``). Host only."""
+    out = []
+    for _, sp in _space_leaves(observation_space):
+        r = declared_int_range(sp)
+        scalar = tuple(getattr(sp, "shape", ())) == ()
+        out.append(None if r is None or not scalar else (r[0], r[1] - r[0] + 1))
+    return tuple(out)
+
+
+def _is_embedded(leaf: Any, batched: bool) -> bool:
+    rank = len(leaf.shape) - (1 if batched else 0)
+    return rank == 0 and jnp.issubdtype(leaf.dtype, jnp.integer)
+
+
+def _embedding_for(config: NetworkConfig, embeddings, i: int) -> tuple[int, int]:
+    if embeddings is not None and i < len(embeddings) and embeddings[i] is not None:
+        return embeddings[i]
+    return 0, config.num_embeddings
+
+
+def integer_embeddings(net: ActorCritic, obs: Any) -> list[tuple[str, int, int, int]]:
+    """The observation leaves ``net`` embeds (integer scalars per sample), as
+    ``(path, leaf index, low, size)``: values ``low .. low + size - 1`` get their own entry,
+    the others are clipped to the nearest end. ``obs``: one observation, no batch axis (arrays or
+    ``jax.ShapeDtypeStruct``). Host only."""
+    out = []
+    for i, (p, leaf) in enumerate(jax.tree_util.tree_leaves_with_path(obs)):
+        if _is_embedded(leaf, batched=False):
+            lo, n = _embedding_for(net.config, net.embeddings, i)
+            out.append((jax.tree_util.keystr(p), i, lo, n))
+    return out
+
+
+def check_observation_embeddings(net: ActorCritic, obs: Any, observation_space: Any) -> None:
+    """Raise ``ValueError`` where an integer scalar observation's declared range does not fit
+    the embedding ``net`` has for it (values past its end would all look the same to the agent).
+
+    ``obs``: one observation, no batch axis; ``observation_space``: the env's declared space
+    (same pytree structure; otherwise nothing is checked here, ``ued.testing.check_env``
+    reports the mismatch). Host only.
+    """
+    spaces = _space_leaves(observation_space)
+    obs_tree = jax.tree.structure(obs)
+    sp_tree = jax.tree.structure(observation_space, is_leaf=lambda x: isinstance(x, Box | Discrete))
+    if obs_tree != sp_tree:
+        return
+    for path, i, lo, n in integer_embeddings(net, obs):
+        r = declared_int_range(spaces[i][1])
+        if r is None or (r[0] >= lo and r[1] <= lo + n - 1):
+            continue
+        count = r[1] - r[0] + 1
+        raise ValueError(
+            f"observation leaf {path or '(the observation)'} is an integer in [{r[0]}, {r[1]}] "
+            f"({count} values, declared by env.observation_space() as {spaces[i][1]}) but the "
+            f"student embeds it in {n} entries (values {lo}..{lo + n - 1}; "
+            f"NetworkConfig.num_embeddings={net.config.num_embeddings}), so the values past "
+            "the ends would all look the same to the agent: build the student with "
+            "make_actor_critic(..., observation_space=env.observation_space()) or set "
+            f"NetworkConfig(num_embeddings={r[1] + 1})"
+        )
+
+
 class _Encoder(nn.Module):
     cfg: NetworkConfig
+    # per observation leaf: (low, size) of its embedding, None: cfg.num_embeddings from 0
+    embeddings: tuple | None = None
 
     @nn.compact
     def __call__(self, obs: Any) -> jax.Array:
         # obs leaves: (N, ...) with N the flattened batch
         feats = []
         n_conv = 0
-        for leaf in jax.tree.leaves(obs):
+        for i, leaf in enumerate(jax.tree.leaves(obs)):
             n = leaf.shape[0]
-            if leaf.ndim == 1 and jnp.issubdtype(leaf.dtype, jnp.integer):
-                idx = jnp.clip(leaf, 0, self.cfg.num_embeddings - 1)
-                feats.append(nn.Embed(self.cfg.num_embeddings, self.cfg.embed_dim)(idx))
+            if _is_embedded(leaf, batched=True):
+                lo, size = _embedding_for(self.cfg, self.embeddings, i)
+                idx = jnp.clip(leaf - lo, 0, size - 1)
+                feats.append(nn.Embed(size, self.cfg.embed_dim)(idx))
             elif leaf.ndim == 4 and self.cfg.encoder == "conv":
                 x = _PatchConv(self.cfg.conv_features, name=f"Conv_{n_conv}")(
                     leaf.astype(jnp.float32)
@@ -464,10 +566,17 @@ class ActorCritic(NamedTuple):
     recurrent: bool
     config: NetworkConfig
     dist: ActionDist = CATEGORICAL
+    # per observation leaf: (low, size) of the embedding of an integer scalar leaf, derived
+    # from the observation space given to make_actor_critic (None: config.num_embeddings)
+    embeddings: tuple | None = None
 
 
 def make_actor_critic(
-    config: NetworkConfig, num_actions: int, *, continuous: bool = False
+    config: NetworkConfig,
+    num_actions: int,
+    *,
+    continuous: bool = False,
+    observation_space: Any = None,
 ) -> ActorCritic:
     """Build an actor-critic. All returned functions are jittable.
 
@@ -477,10 +586,15 @@ def make_actor_critic(
       continuous: a Gaussian policy (state-independent learned ``log_std``, initialised to
         ``config.init_log_std``) instead of a categorical one; actions are unbounded, so the
         caller clips or squashes them into the env's bounds.
+      observation_space: the env's declared observation space (``env.observation_space()``, a
+        pytree of ``Box`` / ``Discrete``). Where given, each integer scalar observation gets an
+        embedding sized by its declared range (``Discrete(n)``: ``n`` entries; an integer
+        ``Box``: ``high - low + 1``) instead of ``config.num_embeddings``.
     """
     if not isinstance(num_actions, int) or num_actions < 1:
         raise ValueError(f"num_actions must be an integer >= 1, got {num_actions!r}")
-    enc = _Encoder(config)
+    embeddings = None if observation_space is None else observation_embeddings(observation_space)
+    enc = _Encoder(config, embeddings)
     heads = _Heads(config, num_actions)
     recurrent = config.core != "none"
     core = _Core(config) if recurrent else None
@@ -551,6 +665,7 @@ def make_actor_critic(
         recurrent=recurrent,
         config=config,
         dist=GAUSSIAN if continuous else CATEGORICAL,
+        embeddings=embeddings,
     )
 
 
@@ -565,5 +680,9 @@ __all__ = [
     "ActorCritic",
     "NetworkConfig",
     "check_activation",
+    "check_observation_embeddings",
+    "declared_int_range",
+    "integer_embeddings",
     "make_actor_critic",
+    "observation_embeddings",
 ]

@@ -13,7 +13,9 @@ stops bootstrapping, ``truncated`` does not). Per-episode quantities (return, su
 the episodes that *finished* in the rollout (``terminated | truncated`` at step ``t``; a
 truncated episode counts as finished and unsolved unless ``solved`` says otherwise).
 
-Registry: :data:`SCORES`, :func:`get_score`, :func:`register_score`. Everything here is pure and
+Registry: :data:`SCORES`, :func:`get_score`, :func:`register_score`; :data:`SCORE_NEEDS` names
+the level-space fields a score cannot do without, checked at build time by
+:func:`check_score_space` (``ued.make_train`` calls it). Everything else here is pure and
 jittable.
 """
 
@@ -141,9 +143,15 @@ SCORES: dict[str, ScoreFn] = {
 }
 
 
-def register_score(name: str, fn: ScoreFn) -> None:
+# level-space fields (``ued.LevelSpace`` attributes) a score needs: without them it scores
+# every level the same and the curriculum silently degenerates
+SCORE_NEEDS: dict[str, tuple[str, ...]] = {"true_regret": ("optimal_return",)}
+
+
+def register_score(name: str, fn: ScoreFn, needs: tuple[str, ...] = ()) -> None:
     """Add a score ``fn(inputs, max_return) -> float32[B]`` under ``name`` (host-side).
 
+    ``needs``: the level-space fields the score cannot do without (see :data:`SCORE_NEEDS`).
     Raises ValueError if the name is taken, TypeError if ``fn`` is not callable.
     """
     if not isinstance(name, str) or not name:
@@ -153,6 +161,26 @@ def register_score(name: str, fn: ScoreFn) -> None:
     if not callable(fn):
         raise TypeError(f"score {name!r} must be callable, got {type(fn)}")
     SCORES[name] = fn
+    if needs:
+        SCORE_NEEDS[name] = tuple(needs)
+
+
+def check_score_space(name: str, space, caller: str = "make_train") -> None:
+    """Raise at build time where score ``name`` cannot work on ``space`` (host-side).
+
+    ``KeyError`` for an unknown name (listing the known ones); ``ValueError`` naming the score
+    and the missing field where ``space`` lacks a field the score needs (e.g. ``true_regret``
+    without ``optimal_return`` would score every level 0).
+    """
+    get_score(name)
+    for field in SCORE_NEEDS.get(name, ()):
+        if getattr(space, field, None) is None:
+            raise ValueError(
+                f"{caller}: score {name!r} needs the level space's {field}, but level space "
+                f"{getattr(space, 'name', '?')!r} has {field}=None (the score would be 0 on "
+                f"every level); set the space's {field} or choose another score "
+                f"(e.g. 'maxmc' or 'pvl')"
+            )
 
 
 def get_score(name: str) -> ScoreFn:

@@ -286,6 +286,95 @@ def check_level_space(space: LevelSpace, key: jax.Array | None = None, n: int = 
             )
 
 
+def _fmt_num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.6g}"
+
+
+def _check_observations(env: Any, params: Any, obs: Any, batches: list[Any]) -> None:
+    """``check_env``'s observation checks: the declared ``env.observation_space(params)`` (a
+    pytree of ``Box`` / ``Discrete``) against one observation ``obs`` (structure, shapes) and
+    against the values of ``obs`` and of ``batches`` (observations with leading batch axes).
+
+    Without a declared space, an integer scalar observation taking values outside the default
+    network's embedding (``NetworkConfig.num_embeddings``) gets a ``UserWarning``.
+    """
+    import warnings
+
+    from ued.env import Box, Discrete
+    from ued.networks import NetworkConfig
+
+    is_space = lambda x: isinstance(x, Box | Discrete)
+    obs_leaves = jax.tree_util.tree_leaves_with_path(obs)
+    values = []  # per leaf: every observed value, leading axis = observations
+    def flat(a, ref):
+        # not reshape(-1, ...): a leaf may have size 0 (an empty noise vector)
+        a = np.asarray(a)
+        lead = int(np.prod(a.shape[: a.ndim - np.ndim(ref)]))
+        return a.reshape((lead,) + np.shape(ref))
+
+    for i, (_, ref) in enumerate(obs_leaves):
+        parts = [flat(jax.tree.leaves(b)[i], ref) for b in batches]
+        values.append(np.concatenate([np.asarray(ref)[None], *parts]))
+    try:
+        declared = env.observation_space(params)
+    except NotImplementedError:
+        declared = None
+    if declared is None:
+        size = NetworkConfig().num_embeddings
+        for (path, ref), v in zip(obs_leaves, values, strict=True):
+            if np.ndim(ref) == 0 and np.issubdtype(np.asarray(ref).dtype, np.integer) and v.size:
+                if v.min() < 0 or v.max() >= size:
+                    warnings.warn(
+                        f"check_env: observation leaf {jax.tree_util.keystr(path) or '(obs)'} is "
+                        f"an integer scalar taking values in [{v.min()}, {v.max()}] and the env "
+                        "declares no observation_space: ued.networks embeds integer scalars in "
+                        f"NetworkConfig.num_embeddings={size} entries (values 0..{size - 1}; the "
+                        "rest are clipped), so declare observation_space (e.g. ued.Discrete(n)) "
+                        "and build the student with make_actor_critic(..., observation_space=...)",
+                        stacklevel=3,
+                    )
+        return
+    sp_struct = jax.tree.structure(declared, is_leaf=is_space)
+    if sp_struct != jax.tree.structure(obs):
+        _fail(
+            "observation space",
+            f"env.observation_space() has pytree structure {sp_struct} but observations have "
+            f"{jax.tree.structure(obs)}",
+        )
+    spaces = jax.tree.leaves(declared, is_leaf=is_space)
+    for (path, ref), sp, v in zip(obs_leaves, spaces, values, strict=True):
+        name = jax.tree_util.keystr(path) or "(the observation)"
+        if not is_space(sp):
+            _fail(
+                "observation space",
+                f"leaf {name}: observation_space must hold ued.Box / ued.Discrete, got "
+                f"{type(sp).__name__}",
+            )
+        want = tuple(sp.shape)
+        if tuple(np.shape(ref)) != want:
+            _fail(
+                "observation space",
+                f"leaf {name} has shape {tuple(np.shape(ref))} but env.observation_space() "
+                f"declares shape {want} ({sp})",
+            )
+        if isinstance(sp, Discrete):
+            lo = np.zeros(want)
+            hi = np.full(want, sp.n - 1)
+        else:
+            lo = np.broadcast_to(np.asarray(sp.low, np.float64), want)
+            hi = np.broadcast_to(np.asarray(sp.high, np.float64), want)
+        vf = v.astype(np.float64)
+        bad = (vf < lo) | (vf > hi)
+        if v.size and bad.any():
+            _fail(
+                "observation range",
+                f"leaf {name} takes values in [{_fmt_num(vf.min())}, {_fmt_num(vf.max())}] in a "
+                f"rollout but env.observation_space() declares {sp}: values in "
+                f"[{_fmt_num(lo.min())}, {_fmt_num(hi.max())}] ({int(bad.sum())} of "
+                f"{bad.size} values outside)",
+            )
+
+
 def check_env(
     env: Any,
     space: LevelSpace,
@@ -300,7 +389,11 @@ def check_env(
     random actions through ``AutoReplay``; observation shapes and dtypes are the same at reset and
     after every step; state keeps its structure and dtypes (no weak types); reward is a float
     scalar, terminated and truncated are bool scalars; outputs are finite; determinism by key; no
-    retrace on a second call.
+    retrace on a second call; where the env declares ``observation_space(params)`` (a pytree of
+    ``Box`` / ``Discrete``), the observations have its structure and shapes and every value of
+    the rollout lies in its declared range (a failure names the leaf, the observed range and the
+    declared one). Without a declared space, an integer scalar observation outside the default
+    network's embedding (``NetworkConfig.num_embeddings``) gets a ``UserWarning``.
     """
     key = jax.random.key(0) if key is None else key
     params = env.default_params if params is None else params
@@ -358,11 +451,11 @@ def check_env(
             return (o_, s_), (o_, r_, te, tr)
 
         (_, sN), traj = jax.lax.scan(body, (o0, s0), jax.random.split(key, n_steps))
-        return sN, traj
+        return sN, traj, o0
 
     run_j = jax.jit(run)
-    sN, traj = run_j(k_run)
-    sN2, traj2 = run_j(k_run)
+    sN, traj, o_reset = run_j(k_run)
+    sN2, traj2, _ = run_j(k_run)
     if not (_tree_equal(traj, traj2) and _tree_equal(sN, sN2)):
         _fail(
             "determinism", "a scanned, vmapped rollout differs between two runs with the same key"
@@ -373,6 +466,7 @@ def check_env(
         _same_structure(
             "obs under scan", obs, _index(_index(o_traj, i), 0), f"observation at step {i}"
         )
+    _check_observations(env, params, obs, [o_reset, o_traj])
 
 
 def check_aleatoric_space(
@@ -552,3 +646,94 @@ def check_aleatoric_space(
                 f"first-event outcome frequency {fr:.4f} given history "
                 f"{u.tolist()} vs predictive {ref:.4f}",
             )
+
+
+def check_editable(space: LevelSpace, key: jax.Array | None = None, n: int = 16) -> None:
+    """Check the editable fields of ``space`` (``ued.LevelSpace``: ``edit_empty``,
+    ``num_edit_actions``, ``apply_edit``, ``num_edits``, ``edit_observation``) the way PAIRED's
+    editor uses them; raise ``AssertionError`` naming the first property that fails. Host only.
+
+    Checked, in order: the space is editable; ``edit_empty`` has the placeholder's structure,
+    shapes and dtypes and is valid; ``apply_edit(level, action, step)`` under jit keeps them (no
+    weak types), is deterministic and is not traced again when fed its own output; ``n`` random
+    sequences of ``num_edits`` actions (uniform over ``0 .. num_edit_actions - 1``), run as a
+    ``vmap`` of ``lax.scan``, all end in levels ``is_valid`` accepts ("valid" = well-formed;
+    solvability is the curriculum's to measure), agree with step-by-step jitted calls, and are
+    not all the same level; ``edit_observation`` is one array of the same shape and dtype for
+    the empty and the edited levels, finite, and works under vmap.
+    """
+    if not isinstance(space, LevelSpace):
+        _fail("type", f"expected a ued.LevelSpace, got {type(space).__name__}")
+    if not space.editable:
+        _fail(
+            "editable",
+            f"level space {space.name!r} defines no edit fields (edit_empty, num_edit_actions, "
+            "apply_edit, num_edits, edit_observation)",
+        )
+    key = jax.random.key(0) if key is None else key
+    ph, empty = space.placeholder, space.edit_empty
+    n_act, n_edits = int(space.num_edit_actions), int(space.num_edits)
+    _same_structure("edit_empty shapes/dtypes", ph, empty, "edit_empty", check_weak=True)
+    _check_finite("finite", empty, "edit_empty")
+    if space.is_valid is not None and not bool(jax.jit(space.is_valid)(empty)):
+        _fail("edit_empty validity", "is_valid rejects edit_empty")
+
+    edit_j = _jit_traced_once(
+        space.apply_edit,
+        "jit(apply_edit) was traced again when fed its own output (does the output's type, weak "
+        "type or pytree structure differ from the input level's?)",
+    )
+    actions = np.asarray(
+        jax.random.randint(key, (n, n_edits), 0, n_act, dtype=jnp.int32)
+    )  # (n, num_edits)
+    one = edit_j(empty, jnp.int32(actions[0, 0]), jnp.int32(0))
+    _same_structure("apply_edit shapes/dtypes", ph, one, "apply_edit(level, a, t)", check_weak=True)
+    if not _tree_equal(one, edit_j(empty, jnp.int32(actions[0, 0]), jnp.int32(0))):
+        _fail("apply_edit determinism", "apply_edit gave different levels for the same inputs")
+    stepwise = one
+    for t in range(1, n_edits):  # fed its own output: must not retrace
+        stepwise = edit_j(stepwise, jnp.int32(actions[0, t]), jnp.int32(t))
+    _check_finite("finite", stepwise, "apply_edit after num_edits edits")
+
+    def build(acts):
+        def body(lvl, x):
+            a, t = x
+            return space.apply_edit(lvl, a, t), None
+
+        steps = jnp.arange(n_edits, dtype=jnp.int32)
+        return jax.lax.scan(body, empty, (acts, steps))[0]
+
+    finals = jax.jit(jax.vmap(build))(jnp.asarray(actions))
+    _same_structure("apply_edit vmap/scan", ph, _index(finals, 0), "vmap(scan(apply_edit))")
+    if not _tree_equal(_index(finals, 0), stepwise):
+        _fail(
+            "apply_edit lax.scan",
+            "a vmap of lax.scan over apply_edit differs from step-by-step jitted calls",
+        )
+    if not _tree_equal(finals, jax.jit(jax.vmap(build))(jnp.asarray(actions))):
+        _fail("apply_edit determinism", "the same edit sequences built different levels")
+    if space.is_valid is not None:
+        valid = np.asarray(jax.jit(jax.vmap(space.is_valid))(finals))
+        if not valid.all():
+            bad = int(np.argmin(valid))
+            _fail(
+                "validity after edits",
+                f"{int((~valid).sum())} of {n} random edit sequences ended in a level is_valid "
+                f"rejects (e.g. actions {actions[bad].tolist()})",
+            )
+    if n > 1 and all(_tree_equal(_index(finals, 0), _index(finals, i)) for i in range(1, n)):
+        _fail("edits have effect", f"{n} different random edit sequences built the same level")
+
+    obs_e = jax.jit(space.edit_observation)(empty)
+    obs_f = jax.jit(space.edit_observation)(stepwise)
+    if len(jax.tree.leaves(obs_e)) != 1 or not hasattr(obs_e, "shape"):
+        _fail("edit_observation", f"must return one array, got {type(obs_e).__name__}")
+    _same_structure("edit_observation", obs_e, obs_f, "edit_observation of an edited level")
+    _check_finite("edit_observation", obs_f, "edit_observation(level)")
+    obs_v = jax.jit(jax.vmap(space.edit_observation))(finals)
+    if obs_v.shape != (n,) + tuple(obs_e.shape) or obs_v.dtype != obs_e.dtype:
+        _fail(
+            "edit_observation vmap",
+            f"vmap(edit_observation) gave {obs_v.dtype}{obs_v.shape}, expected "
+            f"{obs_e.dtype}{(n,) + tuple(obs_e.shape)}",
+        )

@@ -37,7 +37,7 @@ from flax import struct
 from ued.curriculum import BRANCH_NAMES, BRANCH_REPLAY, Curriculum, LevelStats, ScoreInputs
 from ued.env import Environment
 from ued.level_space import LevelSpace
-from ued.networks import ActorCritic
+from ued.networks import ActorCritic, check_observation_embeddings, integer_embeddings
 from ued.ppo import (
     PPOConfig,
     PPOParams,
@@ -133,14 +133,40 @@ def _nanmean_where(x: jax.Array, where: jax.Array) -> jax.Array:
     return jnp.where(n > 0, jnp.sum(jnp.where(w, x, 0.0)) / jnp.maximum(n, 1), jnp.nan)
 
 
-def _resolve_score(score: str | ScoreFn) -> ScoreFn:
+def _resolve_score(score: str | ScoreFn, space: LevelSpace) -> ScoreFn:
     if callable(score):
         return score
     if not isinstance(score, str):
         raise TypeError(f"score must be a score-function name or a callable, got {type(score)}")
     from ued import scores as _scores  # written alongside; imported lazily
 
+    try:
+        _scores.check_score_space(score, space, "make_train")
+    except KeyError as e:
+        raise ValueError(f"make_train: {e.args[0]}") from None
     return lambda inputs, max_return: _scores.level_stats(score, inputs, max_return)
+
+
+def _declared_observation_space(env: Environment, env_params: Any) -> Any:
+    """``env.observation_space(env_params)``, or ``None`` where the env declares none."""
+    try:
+        return env.observation_space(env_params)
+    except NotImplementedError:
+        return None
+
+
+def _check_proposal_size(curriculum: Curriculum, prop: Any, num_envs: int) -> None:
+    """Build-time check that the curriculum proposes ``num_envs`` levels per update."""
+    leaves = jax.tree.leaves(prop.levels) + [prop.train, prop.branch]
+    sizes = {int(x.shape[0]) for x in leaves if x.ndim >= 1}
+    bad = sorted(n for n in sizes if n != num_envs)
+    if bad:
+        n = bad[0]
+        raise ValueError(
+            f"make_train: curriculum {curriculum.name!r} proposes {n} levels per update (it was "
+            f"built with num_envs={n}) but TrainConfig.num_envs={num_envs}; build the "
+            f"curriculum with num_envs={num_envs} or set TrainConfig(num_envs={n})"
+        )
 
 
 def make_train(
@@ -170,6 +196,13 @@ def make_train(
         ``hook(key, env_state, action, env_params, proposal_i) -> step outputs`` on the wrapped
         env's states. A curriculum that carries its own (``curriculum.make_step_hook``, e.g.
         ``curricula.make_samplr``) needs none; passing one as well is a ``ValueError``.
+
+    Build-time checks (``ValueError``): the student's action count; a curriculum that proposes
+    another number of levels than ``config.num_envs``; a score that needs a level-space field
+    the space lacks (``"true_regret"`` without ``optimal_return``); an integer scalar
+    observation whose declared range (``env.observation_space()``) exceeds the student's
+    embedding. With integer scalar observations the metrics hold ``obs/embed_clipped``, the
+    share of them outside the embedding (the host loop warns when it is nonzero).
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config)}")
@@ -178,7 +211,7 @@ def make_train(
     if n_act is not None and n_act != student.num_actions:
         raise ValueError(f"student has {student.num_actions} actions but the env has {n_act}")
     wrapped = EpisodeStats(AutoReplay(env))
-    score_fn = _resolve_score(score)
+    score_fn = _resolve_score(score, space)
     ppo_update = make_ppo_update(config.ppo, student)
     tx = make_optimizer(config.ppo)
     b, t = config.num_envs, config.num_steps
@@ -187,6 +220,15 @@ def make_train(
     check_ppo_params(default_ppo)
     descriptor_names = tuple(space.descriptor_names or ()) if space.descriptor else ()
     optimal_return = space.optimal_return
+    # integer scalar observations: their declared range must fit the student's embedding
+    obs_one = jax.eval_shape(
+        lambda k: wrapped.reset_to_level(k, space.placeholder, default_env_params)[0],
+        jax.random.key(0),
+    )
+    obs_space = _declared_observation_space(env, default_env_params)
+    if obs_space is not None:
+        check_observation_embeddings(student, obs_one, obs_space)
+    embedded = integer_embeddings(student, obs_one)  # watched at run time (obs/embed_clipped)
 
     if curriculum.make_step_hook is not None:
         if step_hook is not None:
@@ -318,6 +360,15 @@ def make_train(
         cstate = curriculum.observe(k_obs, cstate, prop, stats, params.curriculum)
 
         metrics = _metrics(traj, prop, stats, opt_ret, ppo_m, trained, train_mask)
+        if embedded:
+            # share of integer scalar observations outside the student's embedding (clipped
+            # there, so distinct values look the same): the host loop warns when nonzero
+            obs_leaves = jax.tree.leaves(traj.obs)
+            out = [
+                jnp.mean((obs_leaves[i] < lo) | (obs_leaves[i] >= lo + n))
+                for _, i, lo, n in embedded
+            ]
+            metrics["obs/embed_clipped"] = jnp.mean(jnp.stack(out)).astype(jnp.float32)
         if descriptor_names:
             desc_all = jax.vmap(space.descriptor)(prop.levels).astype(jnp.float32)
             for i, name in enumerate(descriptor_names):
@@ -340,6 +391,16 @@ def make_train(
         """A whole run of ``config.num_updates`` updates from ``key``. Pure and jittable."""
         return run(init(key), config.num_updates)
 
+    def first_proposal(k):
+        st = init(k)
+        ev = None
+        if curriculum.needs_evaluate:
+            sp = st.student.params
+            ev = lambda kk, levels: evaluate_with(sp, st.params.env, kk, levels)
+        return curriculum.propose(k, st.curriculum, st.params.curriculum, ev)[1]
+
+    # the curriculum must propose num_envs levels (by abstract evaluation, no compilation)
+    _check_proposal_size(curriculum, jax.eval_shape(first_proposal, jax.random.key(0)), b)
     # names of the metrics, by abstract evaluation (no compilation)
     names = tuple(jax.eval_shape(lambda k: update(init(k))[1], jax.random.key(0)).keys())
     return Trainer(init, update, run, train, evaluate, names, config, wrapped, student, step_hook)

@@ -18,7 +18,8 @@ Run directory layout::
 Modules, one job each: ``files`` (atomic writes), ``checkpoints`` (checksummed data-only
 state files), ``config`` (``config.json`` and the resume rule), ``provenance``, ``loggers``
 (the warning channel and optional loggers), ``metrics`` (``metrics.jsonl``), ``lock``,
-``snapshots`` (level snapshots), ``loop`` (the chunked host loop), ``run`` (``load_run``).
+``snapshots`` (level snapshots), ``loop`` (the chunked host loop), ``run`` (``load_run``),
+``trainer`` (``run_trainer``: a run directory for any ``ued.make_train`` trainer).
 """
 
 from ued.host.checkpoints import (
@@ -54,7 +55,16 @@ from ued.host.files import (
 )
 from ued.host.lock import LOCK_FILE, RunLock
 from ued.host.loggers import Loggers, WarningChannel
-from ued.host.loop import HealthChecks, HostConfig, holds_run, plan_chunks, run_training
+from ued.host.loop import (
+    HealthChecks,
+    HostConfig,
+    check_health,
+    diverged_message,
+    holds_run,
+    plan_chunks,
+    run_training,
+    warning_text,
+)
 from ued.host.metrics import (
     METRICS_FILE,
     MetricsFile,
@@ -71,8 +81,15 @@ from ued.host.snapshots import (
     read_level_snapshot,
     write_level_snapshot,
 )
+from ued.host.trainer import jit_trainer, run_trainer, seed_keys
 
 __all__ = [
+    "check_health",
+    "diverged_message",
+    "warning_text",
+    "jit_trainer",
+    "run_trainer",
+    "seed_keys",
     "CKPT_DIR",
     "CONFIG_FILE",
     "CheckpointError",

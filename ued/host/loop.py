@@ -7,8 +7,10 @@ then every ``checkpoint_every`` units and at the end), and at every evaluation t
 ``evaluate`` results (into that unit's row) and a level snapshot. Evaluations fall on absolute
 unit numbers (multiples of ``eval_every``, and the last unit), so a resumed run writes the same
 rows as one that was never interrupted. Between chunks it watches the metrics
-(:class:`HealthChecks`): a non-finite loss stops the run (:class:`TrainingDiverged`), a loss
-blow-up or a collapsed policy entropy is a warning recorded in the metrics.
+(:class:`HealthChecks`): a non-finite loss stops the run (:class:`TrainingDiverged`); a loss
+blow-up, a collapsed policy entropy, a curriculum that never replays (its level buffer cannot
+reach ``min_fill``) and integer observations clipped by the student's embedding are warnings
+recorded in the metrics.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ class HealthChecks:
       entropy_floor: see ``entropy``.
       active: metric that is nonzero on units that trained; the loss and entropy of other units
         are placeholders and are not checked (``None``: every unit is active).
+      replay_starved: metric that is nonzero (the number of units without a replayed level) once
+        a buffer curriculum cannot fill to ``min_fill`` (``curricula.make_plr``'s guard): a
+        warning, checked on every unit (robust PLR never trains then). The warning quotes
+        ``cur/buffer/size`` and ``cur/buffer/min_size`` where the metrics hold them.
+      embed_clipped: metric holding the share of integer observations outside the student's
+        embedding (``ued.make_train``'s ``obs/embed_clipped``); nonzero is a warning.
     """
 
     nonfinite: str | None = "nonfinite_loss"
@@ -57,6 +65,8 @@ class HealthChecks:
     entropy: str | None = "ppo/entropy"
     entropy_floor: float = 1e-3
     active: str | None = "trained"
+    replay_starved: str | None = "cur/replay_starved"
+    embed_clipped: str | None = "obs/embed_clipped"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +84,8 @@ class HostConfig:
       keep_checkpoints: newest checkpoints kept (>= 1).
       eval_every: evaluations (and level snapshots) at multiples of this unit (0: only at the
         end); always at the last unit.
+      eval_at_start: also evaluate the initial state of a fresh run, in a row of unit 0 (the
+        untrained baseline the curves start from); needs ``evaluate``.
       progress: show a tqdm progress bar (env steps/s, ETA) on stderr.
       log_backends: extra loggers, ``"tensorboard"`` and/or ``"wandb"`` (must be installed).
       health: :class:`HealthChecks`.
@@ -84,6 +96,7 @@ class HostConfig:
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
     eval_every: int = 0
+    eval_at_start: bool = False
     progress: bool = True
     log_backends: tuple[str, ...] = ()
     health: HealthChecks = HealthChecks()
@@ -150,8 +163,11 @@ def _column(m: dict, key: str | None, n: int, batched: bool) -> np.ndarray | Non
     return np.asarray(m[key], np.float64).reshape((-1, n) if batched else (1, n))
 
 
-def _health(m: dict, n: int, batched: bool, hc: HealthChecks):
-    """``(first bad index or None, seed, [(index, name, template)])`` for one chunk."""
+def check_health(m: dict, n: int, batched: bool, hc: HealthChecks):
+    """``(first bad index or None, seed, [(index, name, seed, value, extra)])`` for ``n`` units
+    of metric columns ``m`` (leaves ``(n,)``, or ``(K, n)`` when ``batched``); ``extra``: further
+    numbers of that unit the warning's text quotes. Every host loop (training, ES) checks its
+    metrics with this one function."""
     act = _column(m, hc.active, n, batched)
     bad = np.zeros((1, n), bool)
     nf = _column(m, hc.nonfinite, n, batched)
@@ -167,26 +183,63 @@ def _health(m: dict, n: int, batched: bool, hc: HealthChecks):
     limit = n if first_bad is None else first_bad
     found = []
     ent = _column(m, hc.entropy, n, batched)
+    every = np.ones((1, n), bool)
+    nonzero = lambda x: np.isfinite(x) & (x != 0)
     checks = (
-        (loss, "loss_blowup", lambda x: np.isfinite(x) & (x > hc.loss_limit)),
-        (ent, "entropy_collapse", lambda x: np.isfinite(x) & (x < hc.entropy_floor)),
+        (loss, "loss_blowup", lambda x: np.isfinite(x) & (x > hc.loss_limit), active),
+        (ent, "entropy_collapse", lambda x: np.isfinite(x) & (x < hc.entropy_floor), active),
+        # not gated by `active`: a starved robust PLR never trains
+        (_column(m, hc.replay_starved, n, batched), "replay_starved", nonzero, every),
+        (_column(m, hc.embed_clipped, n, batched), "embed_clipped", nonzero, every),
     )
-    for col, name, test in checks:
+    for col, name, test, gate in checks:
         if col is None:
             continue
-        hit = (test(col) & active)[:, :limit]
+        hit = (test(col) & gate)[:, :limit]
         if hit.any():
             idx = int(np.argmax(hit.any(0)))
             seed = int(np.argmax(hit[:, idx]))
-            found.append((idx, name, seed, float(col[seed, idx])))
+            extra = {}
+            if name == "replay_starved":
+                for k in ("cur/buffer/size", "cur/buffer/min_size"):
+                    c = _column(m, k, n, batched)
+                    if c is not None:
+                        extra[k] = float(c[min(seed, c.shape[0] - 1), idx])
+            found.append((idx, name, seed, float(col[seed, idx]), extra))
     return first_bad, bad_seed, found
 
 
-def _warning_text(name: str, unit: str, u: int, seed: str, value: float, hc: HealthChecks) -> str:
+def warning_text(
+    name: str, unit: str, u: int, seed: str, value: float, hc: HealthChecks, extra: dict
+) -> str:
+    if name == "replay_starved":
+        size, need = extra.get("cur/buffer/size"), extra.get("cur/buffer/min_size")
+        held = (
+            f"its level buffer holds only {size:.0f} distinct levels and replay starts at "
+            f"{need:.0f} (min_fill x capacity), so "
+            if size is not None and need is not None
+            else "its level buffer stays below min_fill, so "
+        )
+        return (
+            f"{unit} {u}{seed}: the curriculum has not replayed a level in {value:.0f} "
+            f"{unit}s: {held}the level space seems to have fewer distinct levels than "
+            "min_fill x capacity. PLR never replays (it is domain randomisation) and robust "
+            "PLR / ACCEL never train (ppo/loss stays 0): lower min_fill or the buffer capacity, "
+            "or use a level space with more distinct levels"
+        )
+    if name == "embed_clipped":
+        return (
+            f"{unit} {u}{seed}: {value:.1%} of the integer scalar observations lie outside the "
+            "student's embedding (NetworkConfig.num_embeddings) and are clipped to its ends, so "
+            "distinct values look the same to the agent: declare the env's "
+            "observation_space and build the student with make_actor_critic(..., "
+            "observation_space=env.observation_space()), or raise num_embeddings"
+        )
     if name == "loss_blowup":
         return (
-            f"{unit} {u}{seed}: loss {value:.3g} exceeds {hc.loss_limit:g}; training may be "
-            "blowing up (watch the metrics, or stop and start over with a smaller learning rate)"
+            f"{unit} {u}{seed}: {hc.loss} {value:.3g} exceeds {hc.loss_limit:g}; the run may be "
+            "blowing up (watch the metrics, or stop and start over with a smaller learning rate "
+            "or step size)"
         )
     return (
         f"{unit} {u}{seed}: policy entropy {value:.2g} is below {hc.entropy_floor:g}; the "
@@ -194,24 +247,34 @@ def _warning_text(name: str, unit: str, u: int, seed: str, value: float, hc: Hea
     )
 
 
-def _diverged_message(
-    run_dir: Path, unit: str, u_bad: int, seed: str
+def diverged_message(
+    run_dir: Path | None,
+    unit: str,
+    u_bad: int,
+    seed: str = "",
+    *,
+    what: str = "non-finite loss",
+    advice: str = "a lower learning rate or another seed",
 ) -> tuple[str, Path | None, int]:
-    ckpts = list_checkpoints(run_dir)
-    head = f"training diverged: non-finite loss at {unit} {u_bad}{seed}; the run stopped there"
+    """``(message, newest checkpoint or None, its unit or -1)`` for a run that stopped at unit
+    ``u_bad`` because of ``what``; the message names a checkpoint that exists (or says none
+    does) and advises what a resume allows. Shared by every host loop."""
+    ckpts = list_checkpoints(run_dir) if run_dir is not None else []
+    head = f"training diverged: {what} at {unit} {u_bad}{seed}; the run stopped there"
     if ckpts:
         cu, cp = ckpts[-1]
         return (
             f"{head}. Newest checkpoint: {cp} ({unit} {cu}). Resuming repeats the same "
             f"computation, so it would diverge again at {unit} {u_bad}: resume with a run "
             f"length of at most {u_bad - 1} {unit}s to finish the run before that point, or "
-            "start a new run with a lower learning rate or another seed",
+            f"start a new run with {advice}",
             cp,
             cu,
         )
+    where = f" in {Path(run_dir) / CKPT_DIR}" if run_dir is not None else ""
     return (
-        f"{head}. No checkpoint exists in {run_dir / CKPT_DIR}, so there is nothing to resume: "
-        "start a new run with a lower learning rate or another seed",
+        f"{head}. No checkpoint exists{where}, so there is nothing to resume: start a new "
+        f"run with {advice}",
         None,
         -1,
     )
@@ -364,6 +427,12 @@ def _loop(
             attach(row, channel.take())
             metrics.append([row])
         return state
+    if host.eval_at_start and start == 0 and evaluate is not None:
+        row = _base_row(unit, 0, env_steps_per_update)
+        at_eval(row, 0, state)
+        attach(row, channel.take())
+        metrics.append([row])
+        loggers.log(jsonable(row))
     stops = range(0, total + 1, every) if every and (evaluate or snapshot) else ()
     last_ckpt = start
     t_prev = time.perf_counter()
@@ -371,7 +440,7 @@ def _loop(
     for n in plan_chunks(start, total, host.chunk_size, stops):
         new_state, m = run_fn(state, n)
         m = {k: np.asarray(v) for k, v in jax.device_get(m).items()}
-        first_bad, bad_seed, found = _health(m, n, batched, host.health)
+        first_bad, bad_seed, found = check_health(m, n, batched, host.health)
         n_ok = n if first_bad is None else first_bad + 1
         rows = []
         for i in range(n_ok):
@@ -381,9 +450,9 @@ def _loop(
                     row[k] = _row_value(v, i, batched)
             rows.append(row)
         notes: dict[int, dict] = {0: channel.take()}
-        for idx, name, seed, value in found:
+        for idx, name, seed, value, extra in found:
             seed_txt = f" (seed {seed})" if batched else ""
-            text = _warning_text(name, unit, u + idx + 1, seed_txt, value, host.health)
+            text = warning_text(name, unit, u + idx + 1, seed_txt, value, host.health, extra)
             if channel.warn(name, text):
                 notes.setdefault(idx, {}).update(channel.take())
         if first_bad is not None:
@@ -393,7 +462,7 @@ def _loop(
             for row in rows:
                 loggers.log(jsonable(row))
             u_bad = u + n_ok
-            msg, cp, cu = _diverged_message(
+            msg, cp, cu = diverged_message(
                 run_dir, unit, u_bad, f" (seed {bad_seed})" if batched else ""
             )
             try:
