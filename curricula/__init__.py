@@ -1,5 +1,6 @@
 """openued curricula: the level buffer and curricula as values (DR, PLR, robust PLR, ACCEL,
-their parallel modes, SFL, a MAP-Elites level archive, SAMPLR), plus diagnostic plots.
+their parallel modes, SFL, a MAP-Elites level archive, SAMPLR, PAIRED and its minimax /
+population variants), plus diagnostic plots.
 
 Every factory returns a ``ued.Curriculum`` (``init / propose / observe / diagnostics``)::
 
@@ -31,6 +32,15 @@ from curricula.buffer import (
     buffer_summary,
     make_level_sampler,
 )
+from curricula.paired import (
+    PAIREDConfig,
+    PAIREDMetrics,
+    PAIREDParams,
+    PAIREDState,
+    estimated_regret,
+    make_paired,
+    population_regret,
+)
 from curricula.plr import (
     ACCELConfig,
     DRParams,
@@ -45,6 +55,13 @@ from curricula.samplr import SAMPLRConfig, make_samplr, make_samplr_step_hook
 from curricula.sfl import SFLConfig, SFLParams, SFLState, make_sfl
 
 __all__ = [
+    "PAIREDConfig",
+    "PAIREDMetrics",
+    "PAIREDParams",
+    "PAIREDState",
+    "estimated_regret",
+    "make_paired",
+    "population_regret",
     "SAMPLRConfig",
     "make_samplr",
     "make_samplr_step_hook",

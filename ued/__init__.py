@@ -18,6 +18,7 @@ from ued.curriculum import (
     ScoreInputs,
     new_proposal,
 )
+from ued.editor import EditorEnv, make_editor_env
 from ued.env import Box, Discrete, Environment, obs_spec, tree_select
 
 # The student, trainer and host machinery (imported after the contract they build on).
@@ -43,6 +44,7 @@ __all__ = [
     "Curriculum",
     "CurriculumLevels",
     "Discrete",
+    "EditorEnv",
     "Environment",
     "EpisodeStats",
     "LevelExtras",
@@ -60,6 +62,7 @@ __all__ = [
     "iqm_ci",
     "load_run",
     "make_actor_critic",
+    "make_editor_env",
     "make_evaluator",
     "make_train",
     "new_proposal",

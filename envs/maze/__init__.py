@@ -3,7 +3,8 @@
 Public API::
 
     MazeLevel, MazeConfig, MazeParams, MazeState, MazeObs, MazeEnv
-    make_maze_space(config) -> ued.LevelSpace            # "maze/13x13"
+    make_maze_space(config) -> ued.LevelSpace            # "maze/13x13" (editable: PAIRED)
+    empty_level(config), edit_observation(level), maze_edit_fields(config, num_edits, max_walls)
     level_from_str(text, config=None), level_to_str(level), load_levels(path, config=None)
     shortest_path_length(level), optimal_return(level, params)
     render_level(level, tile=8), render_state(state, tile=8), save_level_grid(levels, path, ...)
@@ -17,6 +18,14 @@ from envs.maze.bfs import (
     optimal_steps,
     pose_distances,
     shortest_path_length,
+)
+from envs.maze.editor import (
+    MAZE_PAIRED_CONFIG,
+    MAZE_PAIRED_NOISE_DIM,
+    MAZE_PAIRED_NUM_EDITS,
+    edit_observation,
+    empty_level,
+    maze_edit_fields,
 )
 from envs.maze.env import MazeEnv, MazeObs, MazeState
 from envs.maze.generators import corridor, four_rooms, perfect_maze
@@ -43,6 +52,12 @@ from envs.maze.space import carve_path, level_descriptor, make_maze_space, mutat
 __all__ = [
     "DEFAULT_CONFIG",
     "DIR_TO_VEC",
+    "MAZE_PAIRED_CONFIG",
+    "MAZE_PAIRED_NOISE_DIM",
+    "MAZE_PAIRED_NUM_EDITS",
+    "edit_observation",
+    "empty_level",
+    "maze_edit_fields",
     "PREFAB_NAMES",
     "MazeConfig",
     "MazeEnv",

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 
 import ued
 from envs.maze.bfs import optimal_return, shortest_path_length
+from envs.maze.editor import MAZE_PAIRED_NUM_EDITS, maze_edit_fields
 from envs.maze.level import (
     DEFAULT_CONFIG,
     MazeConfig,
@@ -140,7 +141,12 @@ def level_descriptor(level: MazeLevel) -> jax.Array:
     return jnp.stack([walls, shortest_path_length(level)]).astype(jnp.float32)
 
 
-def make_maze_space(config: MazeConfig = DEFAULT_CONFIG) -> ued.LevelSpace:
+def make_maze_space(
+    config: MazeConfig = DEFAULT_CONFIG,
+    *,
+    num_edits: int = MAZE_PAIRED_NUM_EDITS,
+    max_walls: int | None = None,
+) -> ued.LevelSpace:
     """The Maze level space ``maze/{height}x{width}``.
 
     ``sample`` draws up to ``n_walls`` walls (with replacement), then the agent and the goal on
@@ -148,6 +154,10 @@ def make_maze_space(config: MazeConfig = DEFAULT_CONFIG) -> ued.LevelSpace:
     an L-shaped path is carved, so it stays jittable and bounded). ``mutate`` makes ONE edit
     (:func:`mutate_level`). ``descriptor`` is ``(walls, shortest_path)``; ``optimal_return`` uses
     ``config.max_steps`` as T. Every function is jittable and vmappable.
+
+    The space is editable (PAIRED's teacher, ``ued.editor``): ``num_edits`` teacher steps from an
+    empty grid (goal, direction, agent, then wall toggles; ``max_walls`` an optional wall budget),
+    see :mod:`envs.maze.editor`.
     """
     if not isinstance(config, MazeConfig):
         raise TypeError(f"make_maze_space expects a MazeConfig, got {type(config).__name__}")
@@ -164,4 +174,5 @@ def make_maze_space(config: MazeConfig = DEFAULT_CONFIG) -> ued.LevelSpace:
         descriptor=level_descriptor,
         descriptor_names=("walls", "shortest_path"),
         optimal_return=lambda level: optimal_return(level, params),
+        **maze_edit_fields(config, num_edits, max_walls),
     )
