@@ -29,7 +29,9 @@ from pathlib import Path
 
 # (name, argv after the interpreter) at repeat counts that keep a round to a few minutes
 BENCHMARKS: dict[str, list[str]] = {
-    "env": ["benchmarks/env_throughput.py", "--num-envs", "256", "4096", "--repeats", "3"],
+    # 15 repeats: a 256-env call takes ~2-3 ms, so 3 repeats timed ~8 ms in all and one
+    # neighbour's time slice moved the row by 20-40%
+    "env": ["benchmarks/env_throughput.py", "--num-envs", "256", "4096", "--repeats", "15"],
     "buffer": ["benchmarks/buffer_throughput.py", "--min-time", "2"],
     "train": [
         "benchmarks/train_throughput.py",
@@ -160,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or list(BENCHMARKS)
     # ratios[(bench, key)] -> list of per-round new/old ratios; values[...] -> per-tree values
     ratios: dict[tuple, list[float]] = {}
+    cpu_ratios: dict[tuple, list[float]] = {}
     values: dict[tuple, dict[str, list[float]]] = {}
     labels: dict[tuple, str] = {}
     peer_ratios: dict[str, dict[str, list[float]]] = {}
@@ -191,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
                     + f" [{m}]"
                 )
                 ratios.setdefault(kk, []).append(new_row[m] / old_row[m])
+                oc, nc = old_row.get("median_cpu_s"), new_row.get("median_cpu_s")
+                if isinstance(oc, int | float) and isinstance(nc, int | float) and nc > 0:
+                    # speed ratio by CPU time (higher is better, like the throughput ratio)
+                    cpu_ratios.setdefault(kk, []).append(oc / nc)
                 v = values.setdefault(kk, {"old": [], "new": []})
                 v["old"].append(old_row[m])
                 v["new"].append(new_row[m])
@@ -214,10 +221,19 @@ def main(argv: list[str] | None = None) -> int:
             "ratios": rs,
             "median_ratio": statistics.median(rs),
         }
+        if kk in cpu_ratios:
+            rec["cpu_ratios"] = cpu_ratios[kk]
+            rec["median_cpu_ratio"] = statistics.median(cpu_ratios[kk])
         out.append(rec)
         print(
             f"{labels[kk][:90]:90s} {rec['old_median']:12.4g} {rec['new_median']:12.4g} "
             f"{rec['median_ratio']:10.3f}  ({', '.join(f'{x:.3f}' for x in rs)})"
+            + (
+                f"  cpu {rec['median_cpu_ratio']:.3f} "
+                f"({', '.join(f'{x:.3f}' for x in cpu_ratios[kk])})"
+                if kk in cpu_ratios
+                else ""
+            )
         )
     peer_out = {}
     for kind, d in peer_ratios.items():

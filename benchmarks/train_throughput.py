@@ -23,18 +23,35 @@ jaxued's public API (``benchmarks/jaxued_plr.py``; needs the ``bench`` extra), i
 process right after ours with the same sizes, and prints openued / jaxued ratios per update kind
 (JSON rows with ``impl == "ratio"``).
 
+``--curriculum paired`` (``update_kind = "paired"``): one whole PAIRED update
+(``curricula.make_paired`` passed to ``ued.make_train``): the teacher's episode of 50 edit steps
+in ``ued.editor.EditorEnv`` over ``envs.maze.make_maze_space(cfg, num_edits=50)`` (noise 50, the
+``TEACHER_NETWORK``), the protagonist's and the antagonist's rollouts on its levels and three PPO
+updates (protagonist, antagonist, teacher), on the 13x13 maze (the space's generator draws 25
+blocks; the teacher is not bound by it) with the published student settings and
+``PPOConfig()`` / ``PPOParams()`` for the teacher. ``env_steps_per_s`` counts the students'
+steps, ``2 * num_envs * num_steps`` per update (jaxued's own count); the teacher's
+``num_envs * 50`` editor steps per update are reported separately (``teacher_steps_per_s``).
+With ``--compare jaxued`` the peer is ``benchmarks/jaxued_paired_step.py`` (jaxued's
+``maze_paired.py`` train step rebuilt on its public API, same settings): both are compiled first,
+then timed in ``--rounds`` alternating rounds of ``--updates`` updates each (the order flips
+every round); the ratio row gives the median of the per-round ratios of the median update
+times. The rows are also written to ``--out`` (default ``benchmarks/paired_throughput.json``).
+
 Peak memory: the process's peak RSS (CPU) and, on accelerators, the device's
 ``peak_bytes_in_use``.
 
     python benchmarks/train_throughput.py                       # 32 and 256 envs
     python benchmarks/train_throughput.py --num-envs 32 --updates 5 --json
     python benchmarks/train_throughput.py --curricula robust-plr --compare jaxued
+    python benchmarks/train_throughput.py --curriculum paired --compare jaxued   # 32 envs
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -144,22 +161,206 @@ def measure(
     return out
 
 
+PAIRED_TEACHER_STEPS = 50  # jaxued's adv_num_steps / envs.maze.editor.MAZE_PAIRED_NUM_EDITS
+PAIRED_NOISE_DIM = 50
+PAIRED_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paired_throughput.json")
+
+
+def build_paired(num_envs: int, num_steps: int, network: str, seed: int = 0):
+    """openued's PAIRED trainer at the published maze settings (module docstring):
+    ``(trainer, experiment config, curriculum, level space)``."""
+    import curricula
+    from envs.maze import MazeEnv, make_maze_space
+    from ued.networks import NETWORK_PRESETS, make_actor_critic
+    from ued.ppo import PPOConfig, PPOParams
+    from ued.train import TrainConfig, make_train
+
+    # the maze, student and PPO fields of the presets (13x13, 25 blocks, view 5, 250 steps)
+    cfg = P.make_config(
+        "maze-dr",
+        dict(
+            num_envs=num_envs,
+            num_steps=num_steps,
+            network=network,
+            seed=seed,
+            num_validation_levels=0,
+        ),
+    )
+    mcfg = P.maze_config(cfg)
+    env = MazeEnv(mcfg)
+    space = make_maze_space(mcfg, num_edits=PAIRED_TEACHER_STEPS)
+    student = make_actor_critic(NETWORK_PRESETS[network](), env.action_space().n)
+    ppo = PPOConfig(
+        num_epochs=cfg.num_epochs,
+        num_minibatches=cfg.num_minibatches,
+        max_grad_norm=cfg.max_grad_norm,
+        optimizer=cfg.optimizer,
+    )
+    pp = PPOParams(
+        gamma=cfg.gamma,
+        gae_lambda=cfg.gae_lambda,
+        clip_eps=cfg.clip_eps,
+        vf_coef=cfg.vf_coef,
+        ent_coef=cfg.ent_coef,
+        lr=cfg.lr,
+        lr_anneal_updates=cfg.lr_anneal_updates,
+    )
+    pc = curricula.PAIREDConfig(
+        noise_dim=PAIRED_NOISE_DIM, num_steps=num_steps, student_ppo=ppo, teacher_ppo=PPOConfig()
+    )
+    cur = curricula.make_paired(
+        env, space, num_envs, student, pc, params=curricula.PAIREDParams(student=pp)
+    )
+    tc = TrainConfig(
+        num_envs=num_envs,
+        num_steps=num_steps,
+        num_updates=cfg.num_updates,
+        ppo=ppo,
+        evaluate_steps=cfg.max_episode_steps,
+    )
+    # the trainer's score only feeds its metrics here (PAIRED scores levels by regret)
+    trainer = make_train(tc, env, space, cur, student, cfg.score, ppo_params=pp)
+    return trainer, cfg, cur, space
+
+
+def _prepare(fn, state):
+    """AOT-compile ``fn(state) -> (state, metrics)``: ``(call, compile_s)``, ``call()`` runs one
+    update on the held state (after one discarded warm-up call) -> (wall s, process CPU s)."""
+    t0 = time.perf_counter()
+    compiled = jax.jit(fn).lower(state).compile()
+    compile_s = time.perf_counter() - t0
+    box = {"s": state}
+
+    def call():
+        t, c = time.perf_counter(), time.process_time()
+        box["s"], m = compiled(box["s"])
+        jax.block_until_ready((box["s"], m))
+        return time.perf_counter() - t, time.process_time() - c
+
+    call()
+    return call, compile_s
+
+
+def measure_paired(
+    num_envs: int,
+    num_steps: int,
+    updates: int,
+    network: str,
+    rounds: int,
+    compare: str | None,
+    seed: int = 0,
+) -> list[dict]:
+    """Rows for ``update_kind = "paired"``: openued, and with ``compare="jaxued"`` the rebuilt
+    jaxued step and the ratio (module docstring)."""
+    tr, cfg, _, _ = build_paired(num_envs, num_steps, network, seed)
+    state = jax.jit(tr.init)(jax.random.key(seed))
+    jax.block_until_ready(state)
+    impls = {"openued": _prepare(tr.update, state)}
+    peer_settings = {}
+    if compare == "jaxued":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from jaxued_paired_step import prepare_jaxued_paired  # needs the `bench` extra
+
+        call, compile_s, peer_settings = prepare_jaxued_paired(
+            num_envs, num_steps, seed, noise_dim=PAIRED_NOISE_DIM, live_noise=True
+        )
+        impls["jaxued"] = (call, compile_s)
+    names = list(impls)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    cpu: dict[str, list[float]] = {k: [] for k in names}
+    round_med: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            ts = [impls[name][0]() for _ in range(updates)]
+            times[name] += [t for t, _ in ts]
+            cpu[name] += [c for _, c in ts]
+            round_med[name].append(statistics.median(t for t, _ in ts))
+    dev = jax.devices()[0]
+    student_steps = 2 * num_envs * num_steps
+    teacher_steps = num_envs * PAIRED_TEACHER_STEPS
+    common = {
+        "curriculum": "paired",
+        "update_kind": "paired",
+        "num_envs": num_envs,
+        "num_steps": num_steps,
+        "teacher_steps": PAIRED_TEACHER_STEPS,
+        "noise_dim": PAIRED_NOISE_DIM,
+        "maze": f"{cfg.maze_size}x{cfg.maze_size}",
+        "n_walls": cfg.n_walls,
+        "env_steps_per_update": student_steps,
+        "env_steps_counted": "students only: protagonist + antagonist, 2 x num_envs x num_steps",
+        "teacher_steps_per_update": teacher_steps,
+        "device": f"{dev.platform}:{getattr(dev, 'device_kind', str(dev))}",
+    }
+    out = []
+    for name in names:
+        med = statistics.median(times[name])
+        row = {
+            "impl": name,
+            **common,
+            "network": network if name == "openued" else "jaxued maze_paired nets",
+            "env_steps_per_s": student_steps / med,
+            "teacher_steps_per_s": teacher_steps / med,
+            "median_update_s": med,
+            "median_cpu_s": statistics.median(cpu[name]),
+            "round_median_update_s": round_med[name],
+            "samples": len(times[name]),
+            "compile_s": impls[name][1],
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "peak_device_bytes": _peak_device_bytes(),
+        }
+        if name == "jaxued":
+            row["settings"] = peer_settings
+        out.append(row)
+    if "jaxued" in impls:
+        per_round = [t / o for o, t in zip(round_med["openued"], round_med["jaxued"], strict=True)]
+        cpu_ratio = statistics.median(cpu["jaxued"]) / statistics.median(cpu["openued"])
+        out.append(
+            {
+                "impl": "ratio",
+                **common,
+                "ratio": statistics.median(per_round),
+                "round_ratios": per_round,
+                "rounds": rounds,
+                "updates_per_round": updates,
+                "cpu_ratio": cpu_ratio,
+                "openued_env_steps_per_s": out[0]["env_steps_per_s"],
+                "jaxued_env_steps_per_s": out[1]["env_steps_per_s"],
+            }
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--num-envs", default="32,256", help="comma-separated env counts")
+    p.add_argument(
+        "--num-envs",
+        default=None,
+        help="comma-separated env counts (default 32,256; 32 when only paired is run)",
+    )
     p.add_argument("--num-steps", type=int, default=256)
     p.add_argument("--updates", type=int, default=5, help="timed updates per update kind")
     p.add_argument("--max-updates", type=int, default=60, help="give up after this many")
-    p.add_argument("--curricula", default="dr,robust-plr,accel")
+    p.add_argument(
+        "--curricula",
+        "--curriculum",
+        dest="curricula",
+        default="dr,robust-plr,accel",
+        help=f"comma-separated, from {', '.join([*CURRICULA, 'paired'])}",
+    )
+    p.add_argument("--rounds", type=int, default=3, help="paired: alternating timing rounds")
+    p.add_argument("--out", default=PAIRED_OUT, help="paired: JSON file of its rows ('' = none)")
     p.add_argument("--network", default="maze", help="ued.networks.NETWORK_PRESETS name")
     p.add_argument("--json", action="store_true", help="one JSON object per measurement")
     p.add_argument("--compare", choices=["jaxued"], default=None)
     args = p.parse_args(argv)
-    envs = [int(x) for x in args.num_envs.split(",") if x]
     curs = [c for c in args.curricula.split(",") if c]
     for c in curs:
-        if c not in CURRICULA:
-            p.error(f"--curricula: unknown {c!r}; allowed: {', '.join(CURRICULA)}")
+        if c not in CURRICULA and c != "paired":
+            p.error(f"--curricula: unknown {c!r}; allowed: {', '.join([*CURRICULA, 'paired'])}")
+    if args.num_envs is None:
+        args.num_envs = "32" if curs == ["paired"] else "32,256"
+    envs = [int(x) for x in args.num_envs.split(",") if x]
     if not args.json:
         print(
             f"device: {jax.devices()[0]}  steps/update: num_envs x {args.num_steps}",
@@ -169,6 +370,15 @@ def main(argv: list[str] | None = None) -> int:
     def emit(row):
         if args.json:
             print(json.dumps(row), flush=True)
+            return
+        if row["impl"] == "ratio" and row["update_kind"] == "paired":
+            print(
+                f"{'paired':>11s} {'paired':>7s} envs={row['num_envs']:<4d} "
+                f"openued / jaxued = {row['ratio']:.2f}x (median of "
+                f"{', '.join(f'{r:.2f}' for r in row['round_ratios'])}; CPU-time ratio "
+                f"{row['cpu_ratio']:.2f}x)",
+                flush=True,
+            )
             return
         if row["impl"] == "ratio":
             print(
@@ -181,12 +391,27 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['impl']:>8s} {row['curriculum']:>11s} {row['update_kind']:>7s} "
             f"envs={row['num_envs']:<4d} {row['env_steps_per_s']:>10,.0f} env steps/s  "
             f"(median {row['median_update_s'] * 1e3:.0f} ms over {row['samples']}, "
-            f"compile {row['compile_s']:.1f} s, peak RSS {row.get('peak_rss_mb', 0):.0f} MB)",
+            f"compile {row['compile_s']:.1f} s, peak RSS {row.get('peak_rss_mb', 0):.0f} MB)"
+            + (
+                f"  + teacher {row['teacher_steps_per_s']:,.0f} steps/s"
+                if "teacher_steps_per_s" in row
+                else ""
+            ),
             flush=True,
         )
 
+    paired_rows = []
+
     for b in envs:
         for c in curs:
+            if c == "paired":
+                rows = measure_paired(
+                    b, args.num_steps, args.updates, args.network, args.rounds, args.compare
+                )
+                for row in rows:
+                    emit(row)
+                paired_rows += rows
+                continue
             ours = measure(c, b, args.num_steps, args.updates, args.network, args.max_updates)
             for row in ours:
                 emit(row)
@@ -210,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
                                     "jaxued_env_steps_per_s": t["env_steps_per_s"],
                                 }
                             )
+    if paired_rows and args.out:
+        with open(args.out, "w") as f:
+            json.dump(paired_rows, f, indent=1)
     return 0
 
 
