@@ -1,37 +1,87 @@
-"""The ES commands' error reporting: every expected failure becomes one ``error: ...`` line on
-stderr and an exit status (2: the user's mistake, 1: a runtime failure), never a traceback."""
+"""Error reporting of every ``openued`` command: each expected failure becomes ONE line
+``openued: error: ...`` on stderr and an exit status (2: the caller's mistake, 1: a failure of
+the run itself), never a traceback; ``--help`` prints the command's help and exits 0. Host only.
+"""
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from experiments.options import ConfigError, ShowHelp
 
-def one_line(e: BaseException) -> str:
+PREFIX = "openued: error: "
+
+# OSErrors that are the caller's mistake (a path that cannot be read or written)
+_USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
+
+
+def one_line(e: BaseException | str) -> str:
     """``str(e)`` with its whitespace collapsed (the exception's type name when empty)."""
-    return " ".join(str(e).split()) or type(e).__name__
+    text = " ".join(str(e).split())
+    return text or (type(e).__name__ if isinstance(e, BaseException) else "")
 
 
-def run_reporting(
-    fn: Callable[[Any], int], args: Any, user_errors: tuple[type[BaseException], ...] = ()
+def error(msg: BaseException | str) -> None:
+    """Print one ``openued: error: ...`` line on stderr."""
+    print(PREFIX + one_line(msg), file=sys.stderr)
+
+
+def os_error_line(e: OSError) -> str:
+    where = f"{e.filename}: " if e.filename else ""
+    return f"{where}{(e.strerror or str(e)).lower()}"
+
+
+def run_command(
+    fn: Callable[[Any], int | None],
+    args: Any,
+    user_errors: tuple[type[BaseException], ...] = (),
+    resume_hint: Callable[[Path, int], str] | None = None,
 ) -> int:
-    """``fn(args)``; a ``RunError`` exits by its ``user_error``, ``ValueError``, ``ImportError``
-    and ``user_errors`` exit 2, an ``OSError`` exits 1 naming its file. Host only."""
-    from ued.host import RunError
+    """``fn(args)`` with every expected failure reported as one line; returns the exit status.
+
+    ``ShowHelp``: its text on stdout, 0. ``ConfigError`` and ``user_errors``: 2. A run-layer
+    ``RunError``: 2 or 1 by its ``user_error`` (a divergence gets ``resume_hint(run_dir,
+    last_good_unit)`` appended when it names a checkpoint). ``OSError``: 2 for a path the
+    caller gave that cannot be used, else 1. Out of (device) memory: 1. Host only.
+    """
+    from ued.host import RunError, TrainingDiverged
 
     try:
-        return fn(args)
-    except RunError as e:  # before ValueError/OSError: the run layer knows whose fault it is
-        print(f"error: {one_line(e)}", file=sys.stderr)
-        return 2 if e.user_error else 1
-    except (*user_errors, ValueError, ImportError) as e:
-        print(f"error: {one_line(e)}", file=sys.stderr)
+        rc = fn(args)
+        return 0 if rc is None else int(rc)
+    except ShowHelp as h:
+        print(str(h))
+        return 0
+    except ConfigError as e:
+        error(e)
         return 2
+    except RunError as e:  # before OSError/ValueError: the run layer knows whose fault it is
+        msg = one_line(e)
+        if isinstance(e, TrainingDiverged) and e.checkpoint is not None and resume_hint:
+            msg += f" ({resume_hint(e.checkpoint.parent.parent, e.unit - 1)})"
+        error(msg)
+        return 2 if e.user_error else 1
     except OSError as e:
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"error: {where}{(e.strerror or str(e)).lower()}", file=sys.stderr)
+        error(os_error_line(e))
+        return 2 if e.errno in _USER_ERRNOS else 1
+    except MemoryError:
+        error("out of memory; use fewer environments, steps, seeds or candidates")
+        return 1
+    except user_errors as e:
+        error(e)
+        return 2
+    except Exception as e:
+        if "RESOURCE_EXHAUSTED" not in str(e):
+            raise
+        error(
+            "out of device memory; use fewer environments, steps, seeds or candidates "
+            "(e.g. --num-envs, --num-steps, --num-seeds, --population)"
+        )
         return 1
 
 
-__all__ = ["one_line", "run_reporting"]
+__all__ = ["PREFIX", "error", "one_line", "os_error_line", "run_command"]

@@ -1,18 +1,20 @@
 """``openued hades {train, eval, plot}``: behaviour distillation from the command line.
 
-``train ENV``: a preset per target (see ``PRESETS``); every preset accepts ``--out``,
-``--generations``, ``--population``, ``--dataset-size`` and ``--seed`` (and more overrides,
-``--help``). The run directory is kept by the run layer (``ued.host``): ``config.json``,
-``metrics.jsonl``, checksummed checkpoints in ``checkpoints/`` (a directory that holds a run is
-resumed; only the run length and execution-only options may change), the best dataset so far
-(``dataset.npz`` + ``dataset.json`` for other tools; chosen by evaluating the ES *mean* with
-fresh policies) and plots. ``eval RUN_DIR_OR_DATASET`` prints one JSON object as its last line. ``plot RUN_DIR``
+``train ENV``: a preset per target (see ``PRESETS``); every field of :class:`TrainOptions` is
+an option (``--out``, ``--generations``, ``--population``, ``--dataset-size``, ``--seed``, ...;
+``openued hades train ENV --help`` lists them with that target's defaults), parsed by the one
+option parser (``experiments.options``). The run directory is kept by the run layer
+(``ued.host``): ``config.json`` (``"kind": "hades"``, the target, the resolved options and, for
+reading, the resolved ``hades`` and ``es`` configs), ``metrics.jsonl``, checksummed checkpoints
+in ``checkpoints/`` (a directory that holds a run is resumed; only the run length and
+execution-only options may change: ``MAY_CHANGE``), the best dataset so far (``dataset.npz`` +
+``dataset.json`` for other tools; chosen by evaluating the ES *mean* with fresh policies) and
+plots. ``eval RUN_DIR_OR_DATASET`` prints one JSON object as its last line. ``plot RUN_DIR``
 writes ``fitness.png`` and ``dataset.png``.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import io
 import json
@@ -23,7 +25,8 @@ import time
 
 import numpy as np
 
-from experiments.errors import run_reporting
+from experiments import options as O
+from experiments.errors import run_command
 
 PRESETS: dict[str, dict] = {
     # target: HaDES settings, ES settings, run settings
@@ -74,126 +77,183 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def _strategies():
+    from meta.es import STRATEGIES
+
+    return STRATEGIES
+
+
+def _activations():
+    from ued.networks import ACTIVATIONS
+
+    return tuple(ACTIVATIONS)
+
+
+class CLIError(O.ConfigError):
+    """A user error (a missing or malformed dataset): one ``openued: error:`` line, exit 2."""
+
+
+_PRESET = "the preset's"
+_f = O.option
+
+
 @dataclasses.dataclass(frozen=True)
-class RunConfig:
-    """Host-loop settings of ``train``."""
+class TrainOptions:
+    """``openued hades train ENV`` options. ``to``: where the value goes (``hades.*``:
+    ``HadesConfig``, ``policy.*``: its ``PolicyConfig``, ``es.*``: ``ESConfig``); the others
+    are run settings. ``None``: the target preset's value (``PRESETS``)."""
 
-    generations: int = 30
-    chunk_size: int = 10
-    eval_every: int = 1  # evaluate the ES mean every this many chunks (and at the end)
-    eval_policies: int = 16  # 0: no evaluation, keep the latest ES mean as the dataset
-    eval_episodes: int = 8
-    checkpoint_every: int = 1  # chunks
-    seed: int = 0
-    # candidates evaluated per vmapped chunk; 0: meta.auto_eval_batch_size (same results)
-    eval_batch_size: int = 0
+    out: str = _f(
+        "", O.STR, "run directory (a directory holding a run is resumed)",
+        aliases={"-o": None}, default_text="runs/hades-ENV-sSEED",
+    )  # fmt: skip
+    generations: int | None = _f(
+        None, O.int_(1, 10_000_000), "ES generations of the run", default_text=_PRESET
+    )
+    population: int | None = _f(
+        None, O.int_(2, 1 << 20), "ES population size", to="es.population_size",
+        default_text=_PRESET,
+    )  # fmt: skip
+    dataset_size: int | None = _f(
+        None, O.int_(1, 4096), "N distilled state-action pairs", to="hades.dataset_size",
+        default_text=_PRESET,
+    )  # fmt: skip
+    seed: int = _f(0, O.int_(0), "random seed")
+    strategy: str | None = _f(
+        None, O.choice(_strategies), "ES strategy (evosax)", to="es.strategy",
+        default_text=_PRESET,
+    )  # fmt: skip
+    std_init: float | None = _f(
+        None, O.float_(0, None, True), "initial ES search std", to="es.std_init",
+        default_text=_PRESET,
+    )  # fmt: skip
+    es_lr: float | None = _f(
+        None, O.optional(O.float_(0, None, True)), "ES learning rate of the mean", to="es.lr",
+        default_text="the preset's, else the strategy's",
+    )  # fmt: skip
+    inner_steps: int | None = _f(
+        None, O.int_(1, 100_000), "behaviour-cloning steps of the inner loop",
+        to="policy.steps", default_text=_PRESET,
+    )  # fmt: skip
+    inner_lr: float | None = _f(
+        None, O.float_(0, 10, True), "inner-loop (Adam) learning rate", to="policy.lr",
+        default_text=_PRESET,
+    )  # fmt: skip
+    hidden: tuple[int, ...] | None = _f(
+        None, O.ints(1, 4096), "hidden widths of the policy, e.g. 64 64", to="policy.hidden",
+        default_text=_PRESET,
+    )  # fmt: skip
+    activation: str | None = _f(
+        None, O.choice(_activations), "policy activation", to="policy.activation",
+        default_text=_PRESET,
+    )  # fmt: skip
+    num_inits: int | None = _f(
+        None, O.int_(1, 64), "k policy inits per candidate (HaDES-R)", to="hades.num_inits",
+        default_text=_PRESET,
+    )  # fmt: skip
+    fixed_init: bool = _f(False, O.BOOL, "HaDES-F (one fixed init)", to="hades.fixed_init")
+    learn_labels: bool | None = _f(
+        None, O.BOOL, "learn the labels (false: states only, fixed one-hot labels)",
+        to="hades.learn_labels", aliases={"--states-only": False}, default_text=_PRESET,
+    )  # fmt: skip
+    eval_envs: int | None = _f(
+        None, O.int_(1, 4096), "episodes per init in the fitness", to="hades.eval_envs",
+        default_text=_PRESET,
+    )  # fmt: skip
+    eval_steps: int | None = _f(
+        None, O.int_(0, 100_000), "rollout length of the fitness (0: episode limit)",
+        to="hades.eval_steps", default_text=_PRESET,
+    )  # fmt: skip
+    chunk_size: int | None = _f(
+        None, O.int_(1, 100_000), "generations per compiled chunk", default_text=_PRESET
+    )
+    eval_every: int = _f(1, O.int_(1, 100_000), "chunks between evaluations of the ES mean")
+    eval_policies: int | None = _f(
+        None, O.int_(0, 4096),
+        "fresh policies per evaluation of the mean (0: no evaluation, keep the latest mean)",
+        default_text=_PRESET,
+    )  # fmt: skip
+    eval_episodes: int = _f(8, O.int_(1, 4096), "episodes per policy in an evaluation")
+    eval_batch_size: int = _f(
+        0, O.int_(0, 1 << 20), "ES candidates per vmapped chunk (0: auto; same results)"
+    )
+    checkpoint_every: int = _f(1, O.int_(1, 100_000), "chunks between checkpoints")
+    keep_checkpoints: int = _f(3, O.int_(1), "checkpoints kept")
+    log: tuple[str, ...] = _f((), O.strs("tensorboard", "wandb"), "extra loggers")
+    progress: bool = _f(True, O.BOOL, "progress bar")
+    plot: bool = _f(True, O.BOOL, "write fitness.png and dataset.png at the end")
 
-    def __post_init__(self):
-        checks = {
-            "eval_batch_size": (0, 1 << 20),
-            "generations": (1, 10_000_000),
-            "chunk_size": (1, 100_000),
-            "eval_every": (1, 100_000),
-            "eval_policies": (0, 4096),
-            "eval_episodes": (1, 4096),
-            "checkpoint_every": (1, 100_000),
-            "seed": (0, 2**31 - 1),
-        }
-        for name, (lo, hi) in checks.items():
-            v = getattr(self, name)
-            if not isinstance(v, int) or not lo <= v <= hi:
-                raise ValueError(f"{name}: must be an int in [{lo}, {hi}], got {v!r}")
 
-
-class CLIError(Exception):
-    """A user error: printed as ``error: ...`` with exit status 2."""
-
-
+TRAIN_OPTIONS = O.Options(
+    TrainOptions,
+    "openued hades train",
+    "Distil a dataset for ENV with its preset (behaviour distillation, HaDES).",
+    positionals=(("ENV", "one of: " + ", ".join(PRESETS)),),
+)
 # what a resumed run may change: the run length and options that only affect execution
-MAY_CHANGE = ("run.generations", "run.checkpoint_every", "run.eval_batch_size")
-_FLAGS = {
-    "hades.policy.steps": "--inner-steps",
-    "hades.policy.lr": "--inner-lr",
-    "hades.policy.activation": "--activation",
-    "hades.policy.hidden": "--hidden",
-    "hades.learn_labels": "--learn-labels/--states-only",
-    "es.population_size": "--population",
-    "es.lr": "--es-lr",
-    "run.chunk_size": "--chunk-size",
-}
+MAY_CHANGE = frozenset(
+    {"generations", "checkpoint_every", "keep_checkpoints", "eval_batch_size", "log", "progress",
+     "plot"}
+)  # fmt: skip
+_DERIVED = ("hades", "es")  # the resolved configs, stored for reading; compared as options
 
 
-def _flag(field: str) -> str:
-    """The command-line flag of a dotted config field (``run.generations`` -> ``--generations``)."""
-    if field in _FLAGS:
-        return _FLAGS[field]
-    section, _, name = field.rpartition(".")
-    if section in ("hades", "es", "run"):
-        return "--" + name.replace("_", "-")
-    return field
-
-
-# ----------------------------------------------------------------------------- configs
-
-
-def build_configs(target: str, args: argparse.Namespace):
-    """Preset for ``target`` with the command-line overrides applied. Returns
-    ``(HadesConfig, ESConfig, RunConfig)``; raises ``ValueError`` naming a bad field."""
+def resolve(target: str, given: dict):
+    """The run's options: ``given`` over the preset of ``target`` over the configs' defaults
+    (a :class:`TrainOptions` with no ``None`` left but ``es_lr``), checked."""
     from meta import ESConfig, HadesConfig, PolicyConfig
 
     if target not in PRESETS:
-        raise ValueError(f"target: unknown target {target!r}; allowed: {', '.join(PRESETS)}")
+        raise O.ConfigError(f"ENV: unknown target {target!r}; allowed: {', '.join(PRESETS)}")
     p = PRESETS[target]
-    hades = dict(p["hades"])
-    policy = dict(p["policy"])
-    es = dict(p["es"])
-    run = dict(p["run"])
-    over = [
-        (hades, "dataset_size", args.dataset_size),
-        (hades, "num_inits", args.num_inits),
-        (hades, "eval_envs", args.eval_envs),
-        (hades, "eval_steps", args.eval_steps),
-        (policy, "steps", args.inner_steps),
-        (policy, "lr", args.inner_lr),
-        (policy, "activation", args.activation),
-        (es, "strategy", args.strategy),
-        (es, "population_size", args.population),
-        (es, "std_init", args.std_init),
-        (es, "lr", args.es_lr),
-        (run, "generations", args.generations),
-        (run, "chunk_size", args.chunk_size),
-        (run, "eval_every", args.eval_every),
-        (run, "eval_policies", args.eval_policies),
-        (run, "eval_episodes", args.eval_episodes),
-        (run, "eval_batch_size", args.eval_batch_size),
-        (run, "seed", args.seed),
-    ]
-    for d, k, v in over:
-        if v is not None:
-            d[k] = v
-    if args.hidden is not None:
-        try:
-            policy["hidden"] = tuple(int(h) for h in args.hidden.split(","))
-        except ValueError:
-            raise ValueError(f"hidden: comma-separated ints, got {args.hidden!r}") from None
-    if args.fixed_init:
-        hades["fixed_init"] = True
-    if args.states_only:
-        hades["learn_labels"] = False
-    if args.learn_labels:
-        hades["learn_labels"] = True
+    defaults = {"hades": HadesConfig, "policy": PolicyConfig, "es": ESConfig}
+    values = {}
+    for f in dataclasses.fields(TrainOptions):
+        if f.name in given:
+            values[f.name] = given[f.name]
+            continue
+        if f.default is not None:
+            continue
+        section, _, key = (f.metadata.get("to") or f"run.{f.name}").partition(".")
+        if key in p[section]:
+            values[f.name] = p[section][key]
+        elif section in defaults:
+            values[f.name] = getattr(defaults[section](), key)
+    opts = TrainOptions(**values)
+    if isinstance(opts.hidden, list):
+        opts = dataclasses.replace(opts, hidden=tuple(opts.hidden))
+    return TRAIN_OPTIONS.check(opts)
+
+
+def build_configs(target: str, opts: TrainOptions):
+    """``(HadesConfig, ESConfig)`` of resolved options."""
+    from meta import ESConfig, HadesConfig, PolicyConfig
+
+    parts: dict[str, dict] = {"hades": {}, "policy": {}, "es": {}}
+    for f in dataclasses.fields(TrainOptions):
+        to = f.metadata.get("to")
+        if to:
+            section, _, key = to.partition(".")
+            parts[section][key] = getattr(opts, f.name)
     return (
-        HadesConfig(target=target, policy=PolicyConfig(**policy), **hades),
-        ESConfig(**es),
-        RunConfig(**run),
+        HadesConfig(target=target, policy=PolicyConfig(**parts["policy"]), **parts["hades"]),
+        ESConfig(**parts["es"]),
     )
 
 
-def _config_dict(hcfg, ecfg, rcfg) -> dict:
-    d = {"hades": dataclasses.asdict(hcfg), "es": dataclasses.asdict(ecfg)}
+def _config_dict(target: str, opts: TrainOptions, hcfg, ecfg) -> dict:
+    """``config.json``: the kind, the target, the resolved options and (for reading) the
+    resolved configs."""
+    d = {"kind": "hades", "target": target}
+    d.update({k: v for k, v in dataclasses.asdict(opts).items() if k != "out"})
+    d["hades"] = dataclasses.asdict(hcfg)
     d["hades"]["policy"]["hidden"] = list(hcfg.policy.hidden)
-    d["run"] = dataclasses.asdict(rcfg)
+    d["es"] = dataclasses.asdict(ecfg)
     return d
+
+
+def _describe(name: str) -> str:
+    return "ENV" if name == "target" else TRAIN_OPTIONS.describe(name)
 
 
 def hades_config_from_dict(d: dict):
@@ -309,26 +369,35 @@ def _read_best(path: str) -> dict:
     return {"mean_return": -math.inf}
 
 
-def cmd_train(args) -> int:
+def cmd_train(argv: list[str]) -> int:
     import jax
 
     from meta import (
         auto_eval_batch_size,
-        check_es_resume,
         make_dataset_evaluator,
         make_es_from_config,
         make_es_loop,
         make_hades,
         run_es,
     )
-    from ued.host import holds_run
+    from ued.host import check_resume, holds_run, read_config
 
-    hcfg, ecfg, rcfg = build_configs(args.env, args)
-    out = args.out or os.path.join("runs", f"hades-{args.env}-s{rcfg.seed}")
-    cfg = _config_dict(hcfg, ecfg, rcfg)
+    if ("-h" in argv or "--help" in argv) and argv[0] in PRESETS:
+        defaults = dataclasses.asdict(resolve(argv[0], {}))
+        raise O.ShowHelp(TRAIN_OPTIONS.help(defaults, title=f"options (defaults of {argv[0]})"))
+    pos, given = TRAIN_OPTIONS.parse(argv)
+    if not pos:
+        raise O.ConfigError(f"give ENV, one of: {', '.join(PRESETS)}")
+    target = pos[0]
+    rcfg = resolve(target, given)
+    hcfg, ecfg = build_configs(target, rcfg)
+    out = rcfg.out or os.path.join("runs", f"hades-{target}-s{rcfg.seed}")
+    cfg = _config_dict(target, rcfg, hcfg, ecfg)
     resume = holds_run(out)
     if resume:
-        check_es_resume(out, cfg, MAY_CHANGE, _flag)
+        stored = {k: v for k, v in read_config(out).items() if k not in _DERIVED}
+        new = {k: v for k, v in cfg.items() if k not in _DERIVED}
+        check_resume(stored, new, MAY_CHANGE, describe=_describe)
 
     t0 = time.time()
     hades = make_hades(hcfg)
@@ -383,10 +452,12 @@ def cmd_train(args) -> int:
         chunk_size=rcfg.chunk_size,
         checkpoint_every=rcfg.checkpoint_every,
         callback=callback,
-        progress=not args.no_progress,
+        progress=rcfg.progress,
+        keep_checkpoints=rcfg.keep_checkpoints,
+        log_backends=rcfg.log,
     )
     wall = time.time() - t0
-    if not args.no_plot:
+    if rcfg.plot:
         try:
             plot_run(out)
         except Exception as e:  # plots are a convenience; never lose a run to them
@@ -411,16 +482,49 @@ def _resolve_dataset(path: str) -> str:
     return path
 
 
-def cmd_eval(args) -> int:
+@dataclasses.dataclass(frozen=True)
+class EvalOptions:
+    policies: int = _f(16, O.int_(1, 4096), "fresh policies trained on the dataset")
+    episodes: int = _f(8, O.int_(1, 4096), "episodes per policy")
+    seed: int = _f(0, O.int_(0), "evaluation key")
+    transfer: bool = _f(False, O.BOOL, "also train other architectures on it (transfer)")
+
+
+EVAL_OPTIONS = O.Options(
+    EvalOptions,
+    "openued hades eval",
+    "Train fresh policies on a distilled dataset; the last stdout line is one JSON object.",
+    positionals=(("PATH", "run directory or dataset .npz"),),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlotOptions:
+    out: str = _f("", O.STR, "output directory", default_text="RUN_DIR")
+
+
+PLOT_OPTIONS = O.Options(
+    PlotOptions,
+    "openued hades plot",
+    "Fitness curves and a picture of the dataset (RUN_DIR/fitness.png, dataset.png).",
+    positionals=(("RUN_DIR", "a run directory written by openued hades train"),),
+)
+
+
+def _one_path(opts: O.Options, argv: list[str], cls):
+    pos, given = opts.parse(argv)
+    if len(pos) != 1:
+        raise O.ConfigError(f"give {opts.positionals[0][0]} (see {opts.prog} --help)")
+    return pos[0], cls(**given)
+
+
+def cmd_eval(argv: list[str]) -> int:
     import jax
 
     from meta import evaluate_transfer, make_dataset_evaluator
 
-    if not 1 <= args.policies <= 4096:
-        raise CLIError(f"policies: must be in [1, 4096], got {args.policies}")
-    if not 1 <= args.episodes <= 4096:
-        raise CLIError(f"episodes: must be in [1, 4096], got {args.episodes}")
-    hades, data = load_dataset(_resolve_dataset(args.path))
+    path, args = _one_path(EVAL_OPTIONS, argv, EvalOptions)
+    hades, data = load_dataset(_resolve_dataset(path))
     key = jax.random.key(args.seed)
     ev = make_dataset_evaluator(hades, episodes=args.episodes)
     r = np.asarray(ev(key, data, args.policies))
@@ -440,148 +544,80 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def plot_run(run_dir: str) -> list[str]:
-    """Write ``fitness.png`` and ``dataset.png`` into ``run_dir``; returns their paths."""
+def plot_run(run_dir: str, out_dir: str | None = None) -> list[str]:
+    """Write ``fitness.png`` and ``dataset.png`` into ``out_dir`` (default ``run_dir``);
+    returns their paths (figures from :mod:`experiments.figures`)."""
     import jax
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    from experiments import figures as F
     from meta import visited_states
-    from ued.host import read_metrics, save_figure
+    from ued.host import read_metrics
 
     mpath = os.path.join(run_dir, "metrics.jsonl")
     if not os.path.exists(mpath):
         raise CLIError(f"run_dir: {run_dir} has no metrics.jsonl (train first)")
-    recs = [r for r in read_metrics(run_dir) if "fitness_mean" in r]
-    if not recs:
+    rows = read_metrics(run_dir)
+    if not any("fitness_mean" in r for r in rows):
         raise CLIError(f"run_dir: {run_dir} has no generations in metrics.jsonl yet (train first)")
-    written = []
-    fig, ax = plt.subplots(figsize=(6, 4))
-    g = [r.get("generation") for r in recs]
-    ax.plot(g, [r.get("fitness_mean") for r in recs], label="population mean")
-    ax.plot(g, [r.get("fitness_best") for r in recs], label="generation best", alpha=0.6)
-    ev = [(r.get("generation"), r["eval_mean_return"]) for r in recs if "eval_mean_return" in r]
-    if ev:
-        ax.plot(*zip(*ev, strict=True), "o-", label="ES mean, fresh policies")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("return")
-    ax.legend()
-    ax.set_title(os.path.basename(os.path.normpath(run_dir)))
-    fig.tight_layout()
-    p = os.path.join(run_dir, "fitness.png")
-    save_figure(fig, p, dpi=100)
-    plt.close(fig)
-    written.append(p)
-
+    out_dir = out_dir or run_dir
+    os.makedirs(out_dir, exist_ok=True)
+    name = os.path.basename(os.path.normpath(run_dir))
+    written = [str(F.save(F.plot_hades_fitness(rows, title=f"HaDES meta-training: {name}"),
+                          os.path.join(out_dir, "fitness.png")))]  # fmt: skip
     dpath = os.path.join(run_dir, "dataset.npz")
     if os.path.exists(dpath):
         hades, data = load_dataset(dpath)
         t = hades.target
-        states = np.asarray(data.states)
-        targets = np.asarray(data.targets)
-        labels = targets.argmax(-1) if t.discrete else targets[:, 0]
-        if t.image:
-            n = states.shape[0]
-            cols = min(n, 8)
-            rows = math.ceil(n / cols)
-            fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.8 * rows), squeeze=False)
-            for i, a in enumerate(axes.flat):
-                a.axis("off")
-                if i < n:
-                    s = states[i]
-                    # channel-coloured image: each channel gets a hue, intensity = value
-                    hues = plt.cm.tab10(np.arange(s.shape[-1]) % 10)[:, :3]
-                    img = np.clip(np.einsum("hwc,cd->hwd", np.clip(s, 0, None), hues), 0, 1)
-                    a.imshow(img, interpolation="nearest")
-                    a.set_title(f"a={int(labels[i])}", fontsize=8)
-        else:
-            visited = visited_states(jax.random.key(0), hades, data)
-            flat_s = states.reshape(len(states), -1)
-            flat_v = visited.reshape(len(visited), -1)
-            both = np.concatenate([flat_s, flat_v]) if len(flat_v) else flat_s
-            mu = both.mean(0)
-            _, _, vt = np.linalg.svd(both - mu, full_matrices=False)
-            proj = vt[:2].T if vt.shape[0] >= 2 else np.eye(both.shape[1], 2)
-            ps, pv = (flat_s - mu) @ proj, (flat_v - mu) @ proj
-            fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True, sharey=True)
-            sc = axes[0].scatter(ps[:, 0], ps[:, 1], c=labels, cmap="coolwarm", s=80)
-            axes[0].set_title(f"distilled dataset (N={len(states)}), colour = action")
-            fig.colorbar(sc, ax=axes[0])
-            axes[1].scatter(pv[:, 0], pv[:, 1], s=4, alpha=0.4, c="gray", label="visited")
-            axes[1].scatter(ps[:, 0], ps[:, 1], c=labels, cmap="coolwarm", s=80, marker="*")
-            axes[1].set_title("states visited by a policy trained on it")
-            for a in axes:
-                a.set_xlabel("PC 1")
-                a.set_ylabel("PC 2")
-        fig.tight_layout()
-        p = os.path.join(run_dir, "dataset.png")
-        save_figure(fig, p, dpi=100)
-        plt.close(fig)
-        written.append(p)
+        visited = None if t.image else visited_states(jax.random.key(0), hades, data)
+        fig = F.plot_hades_dataset(
+            np.asarray(data.states), np.asarray(data.targets), discrete=t.discrete,
+            visited=visited, target=hades.config.target, image=t.image,
+        )  # fmt: skip
+        written.append(str(F.save(fig, os.path.join(out_dir, "dataset.png"))))
     return written
 
 
-def cmd_plot(args) -> int:
-    if not os.path.isdir(args.run_dir):
-        raise CLIError(f"run_dir: {args.run_dir} is not a directory")
-    print(json.dumps({"plots": plot_run(args.run_dir)}))
+def cmd_plot(argv: list[str]) -> int:
+    run_dir, opts = _one_path(PLOT_OPTIONS, argv, PlotOptions)
+    if not os.path.isdir(run_dir):
+        raise CLIError(f"RUN_DIR: {run_dir} is not a directory")
+    print(json.dumps({"plots": plot_run(run_dir, opts.out or None)}))
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="openued hades", description=__doc__.split("\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="distil a dataset for ENV with its preset")
-    t.add_argument("env", help=f"one of: {', '.join(PRESETS)}")
-    t.add_argument("--out", help="run directory (default runs/hades-ENV-sSEED)")
-    t.add_argument("--generations", type=int)
-    t.add_argument("--population", type=int)
-    t.add_argument("--dataset-size", type=int)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--strategy", help="Open_ES, SNES, CMA_ES, Sep_CMA_ES, PGPE")
-    t.add_argument("--std-init", type=float)
-    t.add_argument("--es-lr", type=float)
-    t.add_argument("--inner-steps", type=int)
-    t.add_argument("--inner-lr", type=float)
-    t.add_argument("--hidden", help="comma-separated hidden widths, e.g. 64,64")
-    t.add_argument("--activation")
-    t.add_argument("--num-inits", type=int, help="k policy inits per candidate (HaDES-R)")
-    t.add_argument("--fixed-init", action="store_true", help="HaDES-F (one fixed init)")
-    t.add_argument("--states-only", action="store_true", help="fixed one-hot labels")
-    t.add_argument("--learn-labels", action="store_true")
-    t.add_argument("--eval-envs", type=int)
-    t.add_argument("--eval-steps", type=int, help="rollout length (0: episode limit)")
-    t.add_argument("--chunk-size", type=int)
-    t.add_argument("--eval-every", type=int, help="chunks between evaluations of the mean")
-    t.add_argument("--eval-policies", type=int)
-    t.add_argument("--eval-episodes", type=int)
-    t.add_argument(
-        "--eval-batch-size",
-        type=int,
-        help="ES candidates per vmapped chunk (0: auto, 256 on CPU for large populations)",
-    )
-    t.add_argument("--no-progress", action="store_true")
-    t.add_argument("--no-plot", action="store_true")
-    e = sub.add_parser("eval", help="train fresh policies on a distilled dataset")
-    e.add_argument("path", help="run directory or dataset .npz")
-    e.add_argument("--policies", type=int, default=16)
-    e.add_argument("--episodes", type=int, default=8)
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--transfer", action="store_true")
-    pl = sub.add_parser("plot", help="fitness curves and a picture of the dataset")
-    pl.add_argument("run_dir")
-    return p
+COMMANDS = {
+    "train": ("distil a dataset for ENV with its preset (a run directory holding a run resumes)",
+              cmd_train),
+    "eval": ("train fresh policies on a distilled dataset; last line: one JSON object", cmd_eval),
+    "plot": ("fitness curves and a picture of the dataset", cmd_plot),
+}  # fmt: skip
+
+
+def overview() -> str:
+    lines = ["usage: openued hades COMMAND [ARGS ...]   ('openued hades COMMAND --help')", ""]
+    lines.append("Behaviour distillation (HaDES): ES over small datasets of state-action pairs.")
+    lines += ["", "commands:", *(f"  {c:<8s}{d}" for c, (d, _) in COMMANDS.items())]
+    lines += ["", "targets: " + ", ".join(PRESETS)]
+    return "\n".join(lines)
+
+
+def _resume_hint(run_dir, unit: int) -> str:
+    return f"to keep it up to there: give --generations {unit} with the same options"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``openued hades``; returns the exit status (0 ok, 1 runtime failure,
-    2 usage error). Every expected failure is one ``error: ...`` line, no traceback."""
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    return run_reporting(
-        {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot}[args.command], args, (CLIError,)
-    )
+    2 usage error). Every expected failure is one ``openued: error: ...`` line, no traceback."""
+    from experiments.errors import error
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(overview(), file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    if argv[0] not in COMMANDS:
+        error(f"unknown command 'hades {argv[0]}'; allowed: {', '.join(COMMANDS)}")
+        return 2
+    return run_command(COMMANDS[argv[0]][1], argv[1:], (ValueError, ImportError), _resume_hint)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,23 @@
 """Plots of a run directory (``openued plot``; also written at the end of ``openued train``).
 
-Host only. Writes into ``RUN_DIR/plots``:
+Host only. The figures come from :mod:`experiments.figures` (functions of data that a notebook
+can call too); this module reads the run directory and writes into ``RUN_DIR/plots``:
 
-* ``learning_curves.png``: rollout return and solve rate, evaluation solve rates (prefab and
-  validation means), PPO loss and entropy, against env steps (mean over seeds, min-max band);
-* ``per_maze_solve_rate.png``: solve rate per prefab maze at the last evaluation;
-* ``curriculum.png``: curriculum diagnostics over updates (branch counts, replay fraction,
-  buffer scores, estimated vs true regret, level statistics, ``cur/*``);
+* ``learning_curves.png``: training return, solve rate and episode length, evaluation solve
+  rates (prefab and validation), PPO loss and entropy against env steps (mean over seeds with
+  a 95% bootstrap band, smoothed with the raw curve faint);
+* ``per_maze_solve_rate.png``: solve rate per prefab maze at the last evaluation (values on
+  the bars, a dot per seed, "all 0" said when nothing was solved);
+* ``curriculum.png``: curriculum diagnostics in named panels (branch shares, scores, estimated
+  vs true regret, the buffer, descriptors of the levels trained on vs proposed);
 * ``top_levels.png``: the curriculum's highest-scoring stored levels (newest level snapshot);
-* ``level_history.png``: how the curriculum's levels evolve, the mean and spread of each level
-  descriptor over the stored levels at every level snapshot (``RUN_DIR/levels/``);
-* ``agent.gif`` (``gif=True``): the agent on a few evaluation mazes.
+* ``level_history.png``: the distribution of each level descriptor (and the scores) over the
+  curriculum's stored levels at every level snapshot (``RUN_DIR/levels/``);
+* ``agent.gif`` (``gif=True``): the agent's first episode on each prefab maze (named, with a
+  step counter and a solved / failed marker), to the env's step limit or until all are done.
+
+:func:`compare_plots` writes ``compare.png``, ``compare.md`` and ``compare.json`` for several
+runs (``openued plot RUN RUN ... --compare --out DIR``).
 """
 
 from __future__ import annotations
@@ -20,131 +27,34 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _curve(ax, x, y, label=None):
-    y = np.asarray(y, float)
-    if y.ndim == 2:  # (lines, seeds)
-        ok = ~np.all(np.isnan(y), axis=1)
-        x, y = x[ok], y[ok]
-        if not len(x):
-            return
-        mean = np.nanmean(y, 1)
-        ax.plot(x, mean, label=label)
-        ax.fill_between(x, np.nanmin(y, 1), np.nanmax(y, 1), alpha=0.25)
-    else:
-        ok = ~np.isnan(y)
-        if ok.any():
-            ax.plot(x[ok], y[ok], label=label, marker="." if ok.sum() < 30 else None)
-
-
-def _grid(plt, n, w=3.6, h=2.6, ncols=3):
-    ncols = max(1, min(ncols, n))
-    nrows = max(1, math.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(w * ncols, h * nrows), squeeze=False)
-    for ax in axes.ravel()[n:]:
-        ax.axis("off")
-    return fig, axes.ravel()
+from experiments import figures as F
 
 
 def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
     """Write the run's plots; returns the paths written."""
-    from ued.host import load_run
+    from ued.host import ensure_dir, load_run
 
-    plt = _plt()
     run = load_run(run_dir)
-    out = Path(out_dir) if out_dir else Path(run_dir) / "plots"
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_dir(Path(out_dir) if out_dir else Path(run_dir) / "plots")
     m = run.metrics
     written: list[Path] = []
     if "env_steps" not in m or not len(m["env_steps"]):
         return written
-    x = np.asarray(m["env_steps"], float)
-    upd = np.asarray(m["update"], float)
+    label = _run_label(run)
 
-    # learning curves
-    panels = [
-        ("rollout/return", "training return"),
-        ("rollout/solve_rate", "training solve rate"),
-        ("eval/prefab_solve_rate", "prefab solve rate"),
-        ("eval/validation_solve_rate", "validation solve rate"),
-        ("ppo/loss", "PPO loss"),
-        ("ppo/entropy", "policy entropy"),
-    ]
-    panels = [(k, t) for k, t in panels if k in m]
-    if panels:
-        fig, axes = _grid(plt, len(panels))
-        for ax, (k, title) in zip(axes, panels, strict=False):
-            v = np.asarray(m[k], float)
-            if k.startswith("ppo/") and "trained" in m:
-                # updates that skipped the gradient step (robust PLR's new levels) have no loss
-                v = np.where(np.asarray(m["trained"], float) > 0, v, np.nan)
-            _curve(ax, x, v)
-            ax.set_title(title, fontsize=9)
-            ax.set_xlabel("env steps", fontsize=8)
-            ax.tick_params(labelsize=7)
-        fig.tight_layout()
-        p = out / "learning_curves.png"
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        written.append(p)
+    written.append(F.save(F.plot_learning_curves(m, label=label), out / "learning_curves.png"))
+    names, _, _ = F.final_level_scores(m)
+    if names:
+        fig = F.plot_per_level_solve_rate(m, title=f"Solve rate per prefab maze: {label}")
+        written.append(F.save(fig, out / "per_maze_solve_rate.png"))
+    fig = F.plot_curriculum(m, label=label)
+    if fig is not None:
+        written.append(F.save(fig, out / "curriculum.png"))
+    if _is_paired(run):  # regret and path-length curves, the teacher's levels over training
+        from experiments.paired_plots import write_paired_plots
 
-    # per-maze solve rates at the last evaluation
-    pre = sorted(k for k in m if k.startswith("eval/prefab/"))
-    if pre:
-        vals = []
-        for k in pre:
-            v = np.asarray(m[k], float)
-            v = v.reshape(len(v), -1)
-            rows = np.nonzero(~np.all(np.isnan(v), 1))[0]
-            vals.append(v[rows[-1]] if len(rows) else np.full(v.shape[1], np.nan))
-        vals = np.array(vals)
-        fig, ax = plt.subplots(figsize=(7, 3))
-        names = [k.split("/", 2)[2] for k in pre]
-        ax.bar(names, np.nanmean(vals, 1), yerr=None if vals.shape[1] == 1 else np.nanstd(vals, 1))
-        ax.set_ylim(0, 1)
-        ax.set_ylabel("solve rate")
-        ax.set_title(f"prefab mazes at update {int(upd[-1])}", fontsize=9)
-        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
-        fig.tight_layout()
-        p = out / "per_maze_solve_rate.png"
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        written.append(p)
+        written += write_paired_plots(run, out, label=label)
 
-    # curriculum diagnostics
-    keys = [k for k in m if k.startswith("branch/")]
-    keys += [k for k in ("replay_fraction", "score/mean", "score/max") if k in m]
-    keys += [k for k in m if k.startswith(("regret/", "level/", "cur/"))]
-    keys = [k for k in keys if not k.startswith("cur/branch/")]  # duplicates branch/*
-
-    def informative(k):
-        v = np.asarray(m[k], float)
-        v = v[np.isfinite(v)]
-        return v.size > 0 and not np.all(v == 0)  # skip empty and all-zero (unused branches)
-
-    keys = [k for k in keys if informative(k)]
-    if keys:
-        fig, axes = _grid(plt, len(keys), w=3.0, h=2.2, ncols=4)
-        for ax, k in zip(axes, keys, strict=False):
-            _curve(ax, upd, m[k])
-            ax.set_title(k, fontsize=8)
-            ax.tick_params(labelsize=6)
-        fig.tight_layout()
-        p = out / "curriculum.png"
-        fig.savefig(p, dpi=80)
-        plt.close(fig)
-        written.append(p)
-
-    # top stored levels
     if run.buffer_levels is not None:
         p = _top_levels(run, out / "top_levels.png")
         if p is not None:
@@ -152,7 +62,7 @@ def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
 
     history = run.level_history()
     if history:
-        p = plot_level_history(history, out / "level_history.png", plt=plt)
+        p = plot_level_history(history, out / "level_history.png", label=label)
         if p is not None:
             written.append(p)
 
@@ -161,39 +71,49 @@ def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
     return written
 
 
-def plot_level_history(history, path: Path, plt=None) -> Path | None:
-    """Mean (line) and 10-90% band of every level descriptor over the curriculum's stored
-    levels at each snapshot. ``history``: ``[(unit, snapshot dict)]`` as from
-    ``ued.host.Run.level_history()``; seed axes are pooled. Returns ``None`` without
-    descriptors."""
-    rows = [(u, s) for u, s in history if s.get("descriptors") is not None]
-    if not rows:
+def compare_plots(run_dirs, out_dir, labels=None) -> list[Path]:
+    """``compare.png`` (learning curves of every run overlaid, final IQM with 95%
+    stratified-bootstrap intervals), ``compare.md`` and ``compare.json`` (the table) in
+    ``out_dir``; labels default to ``preset (dir name)``. Returns the paths written."""
+    from ued.host import load_run
+
+    runs = [load_run(d) for d in run_dirs]
+    labels = list(labels) if labels else _unique([_run_label(r) for r in runs])
+    return F.write_comparison({lab: r.metrics for lab, r in zip(labels, runs, strict=True)},
+                              out_dir)  # fmt: skip
+
+
+def _unique(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        seen[lab] = seen.get(lab, 0) + 1
+        out.append(lab if seen[lab] == 1 else f"{lab} ({seen[lab]})")
+    return out
+
+
+def _is_paired(run) -> bool:
+    from experiments.presets import is_paired
+
+    return isinstance(run.config, dict) and is_paired(run.config)
+
+
+def _run_label(run) -> str:
+    name = Path(run.run_dir).name
+    preset = run.config.get("preset") if isinstance(run.config, dict) else None
+    if preset and preset != name:
+        return f"{preset} ({name})"
+    return name
+
+
+def plot_level_history(history, path: Path, plt=None, label: str | None = None) -> Path | None:
+    """Write :func:`experiments.figures.plot_level_evolution` of ``history`` (``[(unit,
+    snapshot dict)]`` as from ``ued.host.Run.level_history()``) to ``path``. Returns ``None``
+    without snapshots. (``plt`` is accepted for compatibility and unused.)"""
+    fig = F.plot_level_evolution(history, label=label)
+    if fig is None:
         return None
-    plt = plt or _plt()
-    d0 = np.asarray(rows[-1][1]["descriptors"])
-    dim = d0.shape[-1]
-    names = rows[-1][1].get("descriptor_names") or [f"descriptor {j}" for j in range(dim)]
-    units = np.array([u for u, _ in rows], float)
-    stats = np.full((len(rows), dim, 3), np.nan)  # (snapshots, D, [p10, mean, p90])
-    for i, (_, snap) in enumerate(rows):
-        d = np.asarray(snap["descriptors"], float).reshape(-1, dim)
-        valid = np.asarray(snap.get("valid", np.ones(d.shape[0], bool)), bool).reshape(-1)
-        d = d[valid]
-        if len(d):
-            stats[i, :, 0] = np.percentile(d, 10, axis=0)
-            stats[i, :, 1] = d.mean(0)
-            stats[i, :, 2] = np.percentile(d, 90, axis=0)
-    fig, axes = _grid(plt, dim, ncols=min(dim, 3))
-    for j, ax in enumerate(axes[:dim]):
-        ax.plot(units, stats[:, j, 1], marker="." if len(units) < 30 else None)
-        ax.fill_between(units, stats[:, j, 0], stats[:, j, 2], alpha=0.25)
-        ax.set_title(f"stored levels: {names[j]}", fontsize=9)
-        ax.set_xlabel("update", fontsize=8)
-        ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return F.save(fig, path)
 
 
 def _maze_levels(d, seed_axis: bool):
@@ -242,32 +162,114 @@ def _top_levels(run, path: Path, k: int = 16) -> Path | None:
     return path
 
 
-def make_gif(run_dir, path: Path, num_levels: int = 4, max_frames: int = 120) -> Path:
-    """Animation of the agent (seed 0, sampled actions) on up to ``num_levels`` eval mazes: the
-    first episode on each, drawn from the maze states the rollout records."""
+def gif_frames(
+    frames,
+    end_step,
+    solved,
+    names,
+    *,
+    max_steps: int,
+    scale: int = 2,
+    ncols: int = 4,
+    title: str = "",
+):
+    """Frames of the agent GIF, as PIL images. Host only.
+
+    ``frames``: uint8[T, n, H, W, 3] the mazes before each step; ``end_step``: int[n] the step
+    at which each first episode ended (``>= T``: it did not end within the rollout);
+    ``solved``: bool[n] whether it ended solved; ``names``: the n maze names. Frame ``t`` shows
+    every maze at step ``min(t, end)`` (a maze whose episode ended stays on its last picture
+    with a green "solved in N steps" or red "failed" banner and border), titled with its name,
+    under a header ``title - step t / max_steps`` and a count of the mazes solved so far. The
+    animation runs until every episode has ended (or ``T`` steps)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    frames = np.asarray(frames)
+    t_total, n = frames.shape[0], frames.shape[1]
+    end = np.asarray(end_step, int).reshape(n)
+    solved = np.asarray(solved, bool).reshape(n)
+    t_used = int(min(t_total, end.max() + 1)) if n else 0
+    h, w = frames.shape[2] * scale, frames.shape[3] * scale
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    pad, label_h, banner_h, head_h = 6, 20, 18, 30
+    cell_w, cell_h = w + 2 * pad, h + label_h + banner_h + 2 * pad
+    width, height = ncols * cell_w, head_h + nrows * cell_h
+    try:
+        font = ImageFont.load_default(size=13)
+        big = ImageFont.load_default(size=15)
+    except TypeError:  # Pillow < 10.1: the bitmap font only
+        font = big = ImageFont.load_default()
+    green, red, grey = (40, 160, 60), (200, 50, 40), (120, 120, 120)
+    images = []
+    for t in range(t_used):
+        img = Image.new("RGB", (width, height), (255, 255, 255))
+        d = ImageDraw.Draw(img)
+        done_now = end <= t
+        n_solved = int(np.sum(done_now & solved))
+        head = f"{title} - step {t + 1} / {max_steps}   solved: {n_solved} / {n}".strip(" -")
+        d.text((pad, 7), head, fill=(0, 0, 0), font=big)
+        for i in range(n):
+            r, c = divmod(i, ncols)
+            x0, y0 = c * cell_w + pad, head_h + r * cell_h + pad
+            d.text((x0, y0), str(names[i])[:32], fill=(0, 0, 0), font=font)
+            tile = frames[min(t, end[i], t_total - 1), i]
+            tile = np.repeat(np.repeat(tile, scale, 0), scale, 1)
+            ty = y0 + label_h
+            if done_now[i]:
+                col = green if solved[i] else red
+                d.rectangle([x0 - 4, ty - 4, x0 + w + 3, ty + h + 3], fill=col)
+                msg = (
+                    f"solved in {end[i] + 1} steps"
+                    if solved[i]
+                    else f"not solved in {end[i] + 1} steps"
+                )
+                d.text((x0, ty + h + 3), msg, fill=col, font=font)
+            else:
+                d.rectangle([x0 - 2, ty - 2, x0 + w + 1, ty + h + 1], fill=grey)
+            img.paste(Image.fromarray(tile.astype(np.uint8)), (x0, ty))
+        images.append(img)
+    return images
+
+
+def make_gif(
+    run_dir,
+    path: Path,
+    num_levels: int = 8,
+    max_frames: int | None = None,
+    scale: int = 2,
+    frame_ms: int = 70,
+) -> Path:
+    """Animation of the agent (seed 0, sampled actions) on up to ``num_levels`` evaluation mazes
+    (the prefab set when there is one), each named: the first episode on each, to the env's
+    step limit (``max_frames`` caps it) or until every episode has ended, with a step counter
+    and a solved / failed marker (:func:`gif_frames`). The last frame is held for 2 s."""
     import jax
     import jax.numpy as jnp
-    from PIL import Image
 
     from envs.maze import render_state
     from experiments.cli import restore
-    from ued.rollout import first_episode, rollout_levels
+    from ued.rollout import rollout_levels
     from ued.wrappers import AutoReplay, EpisodeStats
 
-    exp, state, _ = restore(run_dir)
+    exp, state, update = restore(run_dir)
     params = state.student.params
     if exp.config.num_seeds > 1:
         params = jax.tree.map(lambda x: x[0], params)
     sets = exp.eval_sets
     if not sets:
         raise ValueError("no evaluation mazes to animate")
-    names, levels = sets.get("prefab", next(iter(sets.values())))
+    set_name = "prefab" if "prefab" in sets else next(iter(sets))
+    names, levels = sets[set_name]
     n = min(num_levels, len(names))
     levels = jax.tree.map(lambda x: x[:n], levels)
     env = EpisodeStats(AutoReplay(exp.env))
     ep = exp.env.default_params
     net = exp.student
-    steps = min(max_frames, exp.config.max_episode_steps)
+    steps = int(exp.config.max_episode_steps)
+    if max_frames is not None:
+        steps = min(steps, int(max_frames))
+    mcfg = getattr(exp, "maze_config", None)
 
     @jax.jit
     def play(key):
@@ -281,19 +283,22 @@ def make_gif(run_dir, path: Path, num_levels: int = 4, max_frames: int = 120) ->
             num_steps=steps,
             record_state=env.base_state,  # the maze's own state, before each action
         )
-        frames = jax.vmap(jax.vmap(render_state))(res.states)  # (T, n, H, W, 3)
-        alive = first_episode(jnp.logical_or(res.traj.terminated, res.traj.truncated))
-        return frames, alive
+        frames = jax.vmap(jax.vmap(lambda s: render_state(s, config=mcfg)))(res.states)
+        done = jnp.logical_or(res.traj.terminated, res.traj.truncated)  # (T, n)
+        end = jnp.where(done.any(0), jnp.argmax(done, axis=0), steps)
+        solved = jnp.take_along_axis(
+            jnp.asarray(res.traj.solved, bool), jnp.minimum(end, steps - 1)[None], axis=0
+        )[0] & (end < steps)
+        return frames, end, solved
 
-    frames, alive = jax.device_get(play(jax.random.key(0)))
-    frames = np.asarray(frames)
-    t_used = int(np.max(np.nonzero(np.asarray(alive).any(1))[0], initial=0)) + 1
-    imgs = []
-    for t in range(t_used):
-        row = np.concatenate([frames[t, i] for i in range(n)], axis=1)
-        imgs.append(Image.fromarray(row.astype(np.uint8)))
-    imgs[0].save(path, save_all=True, append_images=imgs[1:], duration=80, loop=0)
-    return path
+    frames, end, solved = jax.device_get(play(jax.random.key(0)))
+    title = f"{Path(run_dir).name}, update {update}, {set_name} mazes"
+    imgs = gif_frames(frames, end, solved, list(names[:n]), max_steps=steps, scale=scale,
+                      title=title)  # fmt: skip
+    durations = [frame_ms] * (len(imgs) - 1) + [2000]
+    imgs[0].save(path, save_all=True, append_images=imgs[1:], duration=durations, loop=0,
+                 optimize=True)  # fmt: skip
+    return Path(path)
 
 
-__all__ = ["make_gif", "make_plots", "plot_level_history"]
+__all__ = ["compare_plots", "gif_frames", "make_gif", "make_plots", "plot_level_history"]

@@ -10,48 +10,69 @@ score MaxMC. SFL keeps the same PPO settings and uses ``curricula.SFLConfig``'s 
 CPU-scaled defaults (512 sampled levels per refresh, top 64 kept, refresh every 100 updates, 8
 evaluation episodes per level, half of the envs from the learnable set), score learnability.
 The archive preset uses ``curricula.ArchiveParams`` defaults over (walls, shortest path).
+
+PAIRED presets (``maze-paired``, ``maze-minimax``, ``maze-population-paired``; jaxued
+``maze_paired.py`` / minimax ``maze/paired``, see ``curricula.paired``): the same student PPO
+(lr 1e-4, gamma 0.995, 32 envs x 256 steps; the protagonist is ``make_train``'s student and the
+antagonists get the same network and PPO settings), a teacher trained by PPO with the same
+settings and its own ``--teacher-lr`` 1e-4, 50 teacher steps (goal, direction, agent, then 47
+wall toggles), noise dimension 50 and ``curricula.paired.TEACHER_NETWORK`` (``--teacher-network
+paired``: conv 128 3x3, time embedding 10, LSTM 256, heads 32). The student's env is the 13x13
+maze; its generator's 25 blocks (``--n-walls``) only draw the validation levels: the teacher's
+wall budget ``--teacher-max-walls`` is none by default (jaxued: up to 47 walls from its 47
+toggles; minimax bounds its adversary by its ``n_walls``, which ``--teacher-max-walls 25`` gives).
+Students: 2 for ``maze-paired`` (protagonist + antagonist; 1 with ``--true-regret``), 1 for
+``maze-minimax``, 3 for ``maze-population-paired`` (``--num-students``). These runs log PAIRED's
+metrics under their plain names (``regret``, ``teacher_reward``, ``protagonist_return``,
+``antagonist_return``, ``teacher_entropy``, ``teacher_loss``, ``antagonist_loss``,
+``level_path_length``, ``level_solvable``, ``level_walls``: see :data:`PAIRED_METRICS`) instead
+of the ``cur/`` names ``make_train`` gives a curriculum's diagnostics.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-CURRICULA = ("dr", "plr", "robust-plr", "accel", "sfl", "archive")
+from experiments import options as O
+from experiments.options import INT_MAX, ConfigError
+
+CURRICULA = (
+    "dr", "plr", "robust-plr", "accel", "sfl", "archive", "paired", "minimax", "population-paired"
+)  # fmt: skip
+# --curriculum -> curricula.PAIREDConfig.variant
+PAIRED_VARIANTS = {"paired": "paired", "minimax": "minimax", "population-paired": "population"}
+# PAIRED's own diagnostics (curricula.paired), logged by ``openued train`` without the ``cur/``
+# prefix. level_path_length: mean BFS shortest path (steps) over the teacher's solvable levels of
+# the update (nan when none is solvable); level_solvable: share of them that are solvable;
+# level_walls: mean wall count.
+PAIRED_METRICS = (
+    "regret",
+    "teacher_reward",
+    "protagonist_return",
+    "antagonist_return",
+    "teacher_entropy",
+    "teacher_loss",
+    "antagonist_loss",
+    "level_path_length",
+    "level_solvable",
+    "level_walls",
+)
 SCORES = ("maxmc", "pvl", "l1_value_loss", "neg_return", "learnability", "true_regret")
 
 
-class ConfigError(ValueError):
-    """A bad preset, field or value; the message names it and the allowed values."""
+def _f(default, check, help_: str, **kw):
+    return O.option(default, check, help_, **kw)
 
 
-# integer fields become int32 arrays and shapes inside JAX programs; larger values cannot work
-INT_MAX = 2**31 - 1
-
-
-def _f(default, check, help_: str):
-    return dataclasses.field(default=default, metadata={"check": check, "help": help_})
-
-
-def _int(lo, hi=None):
-    return ("int", lo, hi)
-
-
-def _float(lo, hi=None, lo_open=False):
-    return ("float", lo, hi, lo_open)
-
-
-def _choice(*values):
-    return ("choice", values)
-
-
-_BOOL = ("bool",)
-_STR = ("str",)
-_STRS = ("strs",)
+_int = O.int_
+_float = O.float_
+_choice = O.choice
+_BOOL = O.BOOL
+_STR = O.STR
+_STRS = O.STRS
 
 
 def _network_names():
@@ -64,13 +85,16 @@ def _network_names():
 class ExperimentConfig:
     """Everything one ``openued train`` run needs (flat, JSON-serialisable)."""
 
-    preset: str = _f("custom", _STR, "preset the run started from")
+    kind: str = _f("maze", _choice("maze"), "what the run trains (its command module)", cli=False)
+    preset: str = _f("custom", _STR, "preset the run started from", cli=False)
     curriculum: str = _f("robust-plr", _choice(*CURRICULA), "curriculum algorithm")
     score: str = _f("maxmc", _choice(*SCORES), "level score function (ued.scores)")
     # sizes
     num_envs: int = _f(32, _int(1), "parallel environments (levels per update)")
     num_steps: int = _f(256, _int(1), "rollout steps per update")
-    num_updates: int = _f(30_000, _int(0), "total train updates of the run")
+    num_updates: int = _f(
+        30_000, _int(0), "total train updates of the run", aliases={"--updates": None}
+    )
     # PPO
     lr: float = _f(1e-4, _float(0, None, True), "learning rate (start of the linear decay)")
     lr_anneal_updates: int = _f(
@@ -85,7 +109,9 @@ class ExperimentConfig:
     vf_coef: float = _f(0.5, _float(0.0), "value loss coefficient")
     max_grad_norm: float = _f(0.5, _float(0, None, True), "global gradient norm clip")
     optimizer: str = _f("adam", _choice("adam", "adam-rel"), "optimiser (adam-rel: Adam-Rel)")
-    network: str = _f("maze", ("network",), "student network (ued.networks.NETWORK_PRESETS)")
+    network: str = _f(
+        "maze", _choice(_network_names), "student network (ued.networks.NETWORK_PRESETS)"
+    )
     # maze
     maze_size: int = _f(13, _int(3, 128), "maze height = width (cells, without outer wall)")
     n_walls: int = _f(25, _int(0), "walls drawn by the generator")
@@ -114,14 +140,49 @@ class ExperimentConfig:
     archive_new_prob: float = _f(0.2, _float(0.0, 1.0), "archive: share of new levels")
     archive_replay_prob: float = _f(0.3, _float(0.0, 1.0), "archive: share of replayed elites")
     archive_num_edits: int = _f(1, _int(1), "archive edits per child")
+    # PAIRED, the minimax adversary and population PAIRED (curricula.paired)
+    num_students: int | None = _f(
+        None,
+        O.optional(_int(1, 64)),
+        "PAIRED: students including the protagonist (paired: 2; population-paired: >= 2; "
+        "minimax: extra students only report the estimated regret)",
+        default_text="2 for paired, 1 for minimax and --true-regret, 3 for population",
+    )
+    true_regret: bool = _f(
+        False,
+        _BOOL,
+        "PAIRED (--curriculum paired): reward the teacher with the true regret (optimal return "
+        "- the protagonist's mean return) instead of the antagonist's estimate",
+    )
+    clip_regret: bool = _f(False, _BOOL, "PAIRED: clip the estimated regret at 0 (minimax)")
+    teacher_lr: float = _f(
+        1e-4, _float(0, None, True), "PAIRED: the teacher's learning rate (decays like --lr)"
+    )
+    noise_dim: int = _f(50, _int(0, 4096), "PAIRED: dimension of the teacher's noise input")
+    teacher_steps: int = _f(
+        50, _int(3, 10_000), "PAIRED: teacher steps per level (goal, direction, agent, walls)"
+    )
+    teacher_max_walls: int | None = _f(
+        None,
+        O.optional(_int(0)),
+        "PAIRED: the teacher's wall budget (a toggle adding a wall beyond it does nothing)",
+    )
+    teacher_network: str = _f(
+        "paired",
+        _choice("paired", "small-ff"),
+        "PAIRED: the teacher's network (paired: curricula.paired.TEACHER_NETWORK)",
+    )
     # run
     seed: int = _f(0, _int(0), "random seed (seed i of --num-seeds K uses seed + i)")
     num_seeds: int = _f(1, _int(1), "seeds trained together (vmapped in one program)")
-    out: str = _f("", _STR, "run directory (default runs/<preset>-<time>)")
+    out: str = _f("", _STR, "run directory (default runs/<preset>-<time>)", aliases={"-o": None})
     chunk_size: int = _f(25, _int(1), "updates per compiled chunk (logging granularity)")
     checkpoint_every: int = _f(500, _int(1), "updates between checkpoints")
     keep_checkpoints: int = _f(3, _int(1), "checkpoints kept")
     eval_every: int = _f(250, _int(0), "updates between evaluations (0: only at the end)")
+    eval_at_start: bool = _f(
+        False, _BOOL, "also evaluate the untrained student (a metrics row at update 0)"
+    )
     eval_attempts: int = _f(10, _int(1), "evaluation episodes per level")
     eval_greedy: bool = _f(False, _BOOL, "greedy actions in evaluation")
     num_validation_levels: int = _f(100, _int(0), "fixed solvable validation levels")
@@ -131,7 +192,6 @@ class ExperimentConfig:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
-_PUBLISHED = {}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "maze-dr": dict(curriculum="dr", score="maxmc"),
@@ -140,103 +200,48 @@ PRESETS: dict[str, dict[str, Any]] = {
     "maze-accel": dict(curriculum="accel", score="maxmc", num_edits=5),
     "maze-sfl": dict(curriculum="sfl", score="learnability"),
     "maze-archive": dict(curriculum="archive", score="maxmc"),
+    "maze-paired": dict(curriculum="paired", score="maxmc"),
+    "maze-minimax": dict(curriculum="minimax", score="maxmc"),
+    "maze-population-paired": dict(curriculum="population-paired", score="maxmc", num_students=3),
+    # the README's first command: robust PLR on 7x7 mazes, sized so a 2-core CPU shows the
+    # validation solve rate rising within a few minutes (an evaluation at update 0 is the
+    # untrained baseline)
+    "maze-demo": dict(
+        curriculum="robust-plr", score="maxmc", maze_size=7, n_walls=6, max_episode_steps=64,
+        num_steps=64, num_updates=300, lr=3e-4, lr_anneal_updates=0, network="small-lstm",
+        buffer_capacity=256, eval_every=25, eval_at_start=True, num_validation_levels=200,
+    ),  # fmt: skip
 }
 
 
-def flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+def is_paired(cfg) -> bool:
+    """Whether a run (an :class:`ExperimentConfig` or its ``config.json`` dict) trains with a
+    PAIRED curriculum: its student is then the protagonist."""
+    c = cfg.get("curriculum") if isinstance(cfg, dict) else getattr(cfg, "curriculum", None)
+    return c in PAIRED_VARIANTS
+
+
+OPTIONS = O.Options(
+    ExperimentConfig,
+    "openued train",
+    "Train a maze student with a UED curriculum (presets: " + ", ".join(PRESETS) + ").",
+    positionals=(("PRESET", "one of: " + ", ".join(PRESETS)),),
+)
+flag = O.flag
 
 
 def allowed(name: str) -> str:
     """Human description of a field's allowed values."""
-    check = FIELDS[name].metadata["check"]
-    kind = check[0]
-    if kind == "int":
-        _, lo, hi = check
-        return (
-            f"an integer >= {lo} (at most {INT_MAX})"
-            if hi is None
-            else f"an integer in [{lo}, {hi}]"
-        )
-    if kind == "float":
-        _, lo, hi, lo_open = check
-        left = f"> {lo}" if lo_open else f">= {lo}"
-        return (
-            f"a number {left}"
-            if hi is None
-            else f"a number in {'(' if lo_open else '['}{lo}, {hi}]"
-        )
-    if kind == "choice":
-        return "one of " + ", ".join(check[1])
-    if kind == "network":
-        return "one of " + ", ".join(_network_names())
-    if kind == "bool":
-        return "true or false"
-    if kind == "strs":
-        return "a comma-separated list"
-    return "a string"
+    return OPTIONS.allowed(name)
 
 
 def parse_value(name: str, text: Any) -> Any:
     """Convert and check one override; :class:`ConfigError` names the field and allowed values."""
-    if name not in FIELDS:
-        raise unknown_field(name)
-    check = FIELDS[name].metadata["check"]
-    kind = check[0]
-    bad = lambda: ConfigError(f"{flag(name)}: invalid value {text!r}; allowed: {allowed(name)}")
-    if kind == "int":
-        if isinstance(text, bool):
-            raise bad()
-        try:
-            v = int(text) if not isinstance(text, float) or float(text).is_integer() else None
-        except (TypeError, ValueError):
-            v = None
-        if v is None:
-            raise bad()
-        _, lo, hi = check
-        if v < lo or v > (INT_MAX if hi is None else hi):
-            raise bad()
-        return v
-    if kind == "float":
-        try:
-            v = float(text)
-        except (TypeError, ValueError):
-            raise bad() from None
-        _, lo, hi, lo_open = check
-        if not math.isfinite(v) or v < lo or (lo_open and v <= lo) or (hi is not None and v > hi):
-            raise bad()
-        return v
-    if kind == "choice":
-        if text not in check[1]:
-            raise bad()
-        return text
-    if kind == "network":
-        if text not in _network_names():
-            raise bad()
-        return text
-    if kind == "bool":
-        if isinstance(text, bool):
-            return text
-        t = str(text).strip().lower()
-        if t in ("1", "true", "yes", "on"):
-            return True
-        if t in ("0", "false", "no", "off"):
-            return False
-        raise bad()
-    if kind == "strs":
-        if isinstance(text, list | tuple):
-            return tuple(str(x) for x in text if str(x))
-        return tuple(s for s in str(text).split(",") if s)
-    return str(text)
+    return OPTIONS.parse_value(name, text)
 
 
 def unknown_field(name: str) -> ConfigError:
-    close = difflib.get_close_matches(name, list(FIELDS), n=3)
-    hint = f" (did you mean {', '.join(flag(c) for c in close)}?)" if close else ""
-    return ConfigError(
-        f"unknown option {flag(name)}{hint}; allowed options: "
-        + ", ".join(flag(f) for f in FIELDS if f != "preset")
-    )
+    return OPTIONS.unknown(name)
 
 
 def unknown_preset(name: str) -> ConfigError:
@@ -245,9 +250,9 @@ def unknown_preset(name: str) -> ConfigError:
 
 def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     """Check every field and the cross-field constraints."""
-    for name in FIELDS:
-        if name != "preset":
-            parse_value(name, getattr(cfg, name))
+    OPTIONS.check(cfg)
+    if cfg.kind != "maze":
+        raise ConfigError(f"kind: a maze experiment has kind 'maze', got {cfg.kind!r}")
     if cfg.num_envs % cfg.num_minibatches:
         raise ConfigError(
             f"--num-minibatches {cfg.num_minibatches} must divide --num-envs {cfg.num_envs}"
@@ -262,10 +267,31 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError("--sfl-num-keep must be <= --sfl-num-sample")
     if cfg.archive_new_prob + cfg.archive_replay_prob > 1.0:
         raise ConfigError("--archive-new-prob + --archive-replay-prob must be <= 1")
+    if cfg.curriculum in PAIRED_VARIANTS:
+        _validate_paired(cfg)
     for b in cfg.log:
         if b not in ("tensorboard", "wandb"):
             raise ConfigError(f"--log: unknown logger {b!r}; allowed: tensorboard, wandb")
     return cfg
+
+
+def _validate_paired(cfg: ExperimentConfig) -> None:
+    c, n = cfg.curriculum, cfg.num_students
+    if cfg.true_regret and c != "paired":
+        raise ConfigError(f"--true-regret: applies to --curriculum paired, not {c}")
+    if c == "paired" and not cfg.true_regret and n not in (None, 2):
+        raise ConfigError(
+            f"--num-students: --curriculum paired (estimated regret) needs 2 (the protagonist and "
+            f"one antagonist), got {n}; use maze-population-paired for more"
+        )
+    if c == "population-paired" and n is not None and n < 2:
+        raise ConfigError(f"--num-students: --curriculum population-paired needs >= 2, got {n}")
+    cells = cfg.maze_size**2
+    if cfg.teacher_max_walls is not None and cfg.teacher_max_walls > cells - 2:
+        raise ConfigError(
+            f"--teacher-max-walls: must be <= maze_size^2 - 2 = {cells - 2}, "
+            f"got {cfg.teacher_max_walls}"
+        )
 
 
 def make_config(preset: str, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
@@ -280,13 +306,7 @@ def make_config(preset: str, overrides: dict[str, Any] | None = None) -> Experim
 
 def config_from_dict(d: dict[str, Any]) -> ExperimentConfig:
     """Rebuild a config from ``config.json`` (unknown keys are an error naming them)."""
-    d = dict(d)
-    values = {}
-    for k, v in d.items():
-        if k not in FIELDS:
-            raise unknown_field(k)
-        values[k] = v if k == "preset" else parse_value(k, v)
-    return validate(ExperimentConfig(**values))
+    return validate(OPTIONS.from_dict(ExperimentConfig, dict(d), stored=("preset",)))
 
 
 def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
@@ -321,7 +341,59 @@ def maze_config(cfg: ExperimentConfig):
     )
 
 
-def build_curriculum(cfg: ExperimentConfig, space, mcfg):
+def paired_config(cfg: ExperimentConfig, ppo=None):
+    """The :class:`curricula.PAIREDConfig` of a PAIRED experiment (``ppo``: the static PPO
+    settings of the students and the teacher; default: the experiment's)."""
+    import curricula
+    from curricula.paired import TEACHER_NETWORK
+    from ued.networks import NETWORK_PRESETS
+
+    ppo = _ppo_config(cfg) if ppo is None else ppo
+    if cfg.teacher_network == "paired":
+        tnet = TEACHER_NETWORK
+    else:
+        tnet = NETWORK_PRESETS[cfg.teacher_network]()
+    return curricula.PAIREDConfig(
+        variant=PAIRED_VARIANTS[cfg.curriculum],
+        num_students=cfg.num_students,
+        true_regret=cfg.true_regret,
+        clip_regret=cfg.clip_regret,
+        noise_dim=cfg.noise_dim,
+        num_steps=cfg.num_steps,
+        student_ppo=ppo,
+        teacher_ppo=ppo,
+        teacher_network=tnet,
+    )
+
+
+def _ppo_config(cfg: ExperimentConfig):
+    from ued.ppo import PPOConfig
+
+    return PPOConfig(
+        num_epochs=cfg.num_epochs,
+        num_minibatches=cfg.num_minibatches,
+        max_grad_norm=cfg.max_grad_norm,
+        optimizer=cfg.optimizer,
+    )
+
+
+def _ppo_params(cfg: ExperimentConfig, lr: float | None = None):
+    from ued.ppo import PPOParams
+
+    return PPOParams(
+        gamma=cfg.gamma,
+        gae_lambda=cfg.gae_lambda,
+        clip_eps=cfg.clip_eps,
+        vf_coef=cfg.vf_coef,
+        ent_coef=cfg.ent_coef,
+        lr=cfg.lr if lr is None else lr,
+        lr_anneal_updates=cfg.lr_anneal_updates,
+    )
+
+
+def build_curriculum(cfg: ExperimentConfig, space, mcfg, *, env=None, student=None):
+    """The experiment's curriculum over ``space``. PAIRED curricula also need the students'
+    ``env`` and the ``student`` network (the antagonists get the same one)."""
     import curricula
     from envs.maze import make_maze_space
 
@@ -378,6 +450,14 @@ def build_curriculum(cfg: ExperimentConfig, space, mcfg):
                 new_prob=cfg.archive_new_prob, replay_prob=cfg.archive_replay_prob
             )
         )
+    if c in PAIRED_VARIANTS:
+        if env is None or student is None:
+            raise ValueError(f"build_curriculum: --curriculum {c} needs env= and student=")
+        pp = _ppo_params(cfg)
+        params = curricula.PAIREDParams(
+            student=pp, teacher=pp.replace(lr=cfg.teacher_lr), env=env.default_params
+        )
+        return curricula.make_paired(env, space, b, student, paired_config(cfg), params=params)
     raise ConfigError(f"--curriculum: unknown {c!r}; allowed: {', '.join(CURRICULA)}")
 
 
@@ -409,47 +489,70 @@ def build(cfg: ExperimentConfig, *, step_hook: Callable | None = None) -> Experi
     """Environment, level space, curriculum, student and trainer of an experiment."""
     from envs.maze import MazeEnv, make_maze_space
     from ued.networks import NETWORK_PRESETS, make_actor_critic
-    from ued.ppo import PPOConfig, PPOParams
     from ued.train import TrainConfig, make_train
 
     validate(cfg)
     mcfg = maze_config(cfg)
     env = MazeEnv(mcfg)
-    space = make_maze_space(mcfg)
-    cur = build_curriculum(cfg, space, mcfg)
+    paired = cfg.curriculum in PAIRED_VARIANTS
+    if paired:  # the teacher's editor: its steps and wall budget
+        space = make_maze_space(mcfg, num_edits=cfg.teacher_steps, max_walls=cfg.teacher_max_walls)
+    else:
+        space = make_maze_space(mcfg)
     student = make_actor_critic(NETWORK_PRESETS[cfg.network](), env.action_space().n)
+    cur = build_curriculum(cfg, space, mcfg, env=env, student=student)
     tc = TrainConfig(
         num_envs=cfg.num_envs,
         num_steps=cfg.num_steps,
         num_updates=cfg.num_updates,
-        ppo=PPOConfig(
-            num_epochs=cfg.num_epochs,
-            num_minibatches=cfg.num_minibatches,
-            max_grad_norm=cfg.max_grad_norm,
-            optimizer=cfg.optimizer,
-        ),
+        ppo=_ppo_config(cfg),
         # SFL's success-rate probe: one episode limit of steps per evaluation copy
         evaluate_steps=cfg.max_episode_steps,
     )
-    pp = PPOParams(
-        gamma=cfg.gamma,
-        gae_lambda=cfg.gae_lambda,
-        clip_eps=cfg.clip_eps,
-        vf_coef=cfg.vf_coef,
-        ent_coef=cfg.ent_coef,
-        lr=cfg.lr,
-        lr_anneal_updates=cfg.lr_anneal_updates,
-    )
     trainer = make_train(
-        tc, env, space, cur, student, cfg.score, ppo_params=pp, step_hook=step_hook
+        tc, env, space, cur, student, cfg.score, ppo_params=_ppo_params(cfg), step_hook=step_hook
     )
+    if paired:
+        trainer = plain_paired_metrics(trainer)
     return Experiment(cfg, env, space, cur, student, trainer, mcfg, eval_sets(cfg, mcfg))
+
+
+def _rename_paired(metrics: dict) -> dict:
+    return {
+        (k[4:] if k.startswith("cur/") and k[4:] in PAIRED_METRICS else k): v
+        for k, v in metrics.items()
+    }
+
+
+def plain_paired_metrics(trainer):
+    """``trainer`` (a ``ued.Trainer`` with a PAIRED curriculum) whose ``update``, ``run`` and
+    ``train`` give PAIRED's own diagnostics (:data:`PAIRED_METRICS`) under their plain names
+    (``regret``, not ``cur/regret``); everything else is unchanged (same keys, same numbers)."""
+
+    def update(state):
+        s, m = trainer.update(state)
+        return s, _rename_paired(m)
+
+    def run(state, n_updates):
+        s, m = trainer.run(state, n_updates)
+        return s, _rename_paired(m)
+
+    def train(key):
+        s, m = trainer.train(key)
+        return s, _rename_paired(m)
+
+    names = tuple(_rename_paired(dict.fromkeys(trainer.metric_names)))
+    return trainer._replace(update=update, run=run, train=train, metric_names=names)
 
 
 __all__ = [
     "CURRICULA",
+    "PAIRED_METRICS",
+    "PAIRED_VARIANTS",
     "ConfigError",
     "Experiment",
+    "INT_MAX",
+    "OPTIONS",
     "ExperimentConfig",
     "FIELDS",
     "PRESETS",
@@ -458,7 +561,10 @@ __all__ = [
     "config_from_dict",
     "config_to_dict",
     "eval_sets",
+    "is_paired",
     "make_config",
+    "paired_config",
+    "plain_paired_metrics",
     "parse_value",
     "validate",
 ]

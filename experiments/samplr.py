@@ -1,41 +1,46 @@
 """SAMPLR experiment: presets, training, ground-truth evaluation, plots and the docs table.
 
-Presets (all: 32 envs x 64 steps x 1500 updates = 3.07M env steps per seed, 5 seeds vmapped in
-one program, a feed-forward policy (flatten, Dense 64, heads 32), PPO lr 3e-4 constant,
-gamma 0.99, lambda 0.95, 4 epochs, 2 minibatches, entropy 0.01; buffer 1000, replay 0.8,
-staleness 0.3, rank temperature 0.3, min fill 0.5; robust PLR and SAMPLR score with MaxMC):
+Presets (``docs/samplr.md`` gives the reasons). All: 32 envs x 64 steps, 5 seeds vmapped in
+one program, egocentric observation (``make_aleatoric_maze(name, egocentric=True)``), PPO lr
+3e-4 constant, gamma 0.99, lambda 0.95, 4 epochs, 2 minibatches, entropy 0.01; buffer 1000,
+replay 0.8, staleness 0.3, min fill 0.5; robust PLR and SAMPLR score with MaxMC.
 
-    gamble-dr, gamble-robust-plr, gamble-samplr, lava-dr, lava-robust-plr, lava-samplr
+* ``gamble-dr``, ``gamble-robust-plr``, ``gamble-samplr``: generator with both exits at least 4
+  moves from the start (``--min-exit-distance 4``), student flatten / Dense 64 / LSTM 64 /
+  heads 32 (``--core lstm --core-size 64``), rank temperature 1.0, 2000 updates (4.1M env
+  steps per seed), a checkpoint every 250 updates.
+* ``lava-dr``, ``lava-robust-plr``, ``lava-samplr``: feed-forward student (flatten, Dense 64,
+  heads 32), rank temperature 0.3, 1500 updates (3.07M env steps per seed).
 
-Commands (``python -m experiments.samplr ...``; ``openued train/eval/plot`` dispatch here)::
+Commands: the presets are ``openued train`` presets (``openued train gamble-samplr
+--num-updates N``; every :class:`SamplrConfig` field is an option), and ``openued eval RUN_DIR``
+(last stdout line: one JSON object, also stored as ``RUN_DIR/eval.json``, see
+:func:`samplr_eval`) and ``openued plot RUN_DIR`` work on their runs (the run's
+``config.json`` declares ``"kind": "samplr"``). Across runs::
 
-    train PRESET [--num-updates N] [--num-seeds K] [--out DIR] [--no-progress]
-    eval RUN_DIR                      # last stdout line: one JSON object (see samplr_eval)
-    plot RUN_DIR [RUN_DIR ...] --out DIR
-    table RUN_DIR [RUN_DIR ...] [--out docs/samplr.md]
+    python -m experiments.samplr plot RUN_DIR RUN_DIR ... --out DIR
+    python -m experiments.samplr table RUN_DIR|EVAL_JSON [...] [--out docs/samplr.md]
 
-Evaluation (:func:`samplr_eval`), per seed, then mean and a 95% t-interval over seeds:
+Evaluation (:func:`samplr_eval`, built on :mod:`envs.aleatoric.evaluation`): per seed, then
+the mean and a 95% t-interval over seeds, for the trained stochastic policy (``*_sampled``
+keys; the acceptance checks read these) and the greedy one beside it.
 
+* gamble: 64 held-out layouts from the run's own generator with both exits at the same BFS
+  distance >= 4 (:func:`envs.aleatoric.evaluation.gamble_heldout_layouts`), 16 sampled
+  episodes (1 greedy) per layout and cue class. ``exit_rate`` (no cue), ``gamble_rate``
+  {``no_cue``, ``favourable``, ``unfavourable``} (gamble exits / exits), and the EXACT
+  ground-truth return (exact in the coin, classes weighted by their prior probabilities).
+* lava: :func:`envs.aleatoric.lava_eval_layouts` x 32 episodes with theta from the prior:
+  ``detour_rate`` and the Monte-Carlo ground-truth return (with its standard error).
 * ``paying_share`` (gamble) / ``mean_theta`` (lava): the aleatoric parameter in trained-on
   episodes, averaged over the run's trained updates (``cur/aleatoric/trained``).
-* gamble: ``gamble_rate`` {``no_cue``, ``favourable``, ``unfavourable``}: share of held-out
-  layouts (both exits at equal distance, :func:`envs.aleatoric.gamble_eval_layouts`)
-  where the greedy policy leaves by the gamble exit; ``ground_truth_return``: EXACT expected
-  return of the greedy policy under the ground truth, enumerating cue flag (1/2 each) x coin x
-  cue reading with their prior probabilities (each case is deterministic given the greedy
-  policy).
-* lava: ``detour_rate`` (share of episodes reaching the goal without ever standing next to
-  lava) and ``ground_truth_return`` (Monte Carlo: 32 layouts x 64 episodes with theta from the
-  prior, greedy policy; its standard error is reported as ``ground_truth_return_se``).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import functools
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -43,86 +48,130 @@ from typing import Any
 
 import numpy as np
 
-from ued.validation import require_ints
+from experiments import options as O
 
 ENVS = ("gamble-maze", "lava-maze")
 METHODS = ("dr", "robust-plr", "samplr")
 
 
+_f = O.option
+
+
 @dataclasses.dataclass(frozen=True)
 class SamplrConfig:
-    """One SAMPLR-experiment run (flat, JSON-serialisable). Validated on construction."""
+    """One SAMPLR-experiment run (flat, JSON-serialisable). Validated on construction: every
+    field as its ``openued train`` option (:class:`experiments.options.ConfigError`, a
+    ``ValueError``, naming the flag and the allowed values)."""
 
-    preset: str = "custom"
-    env: str = "gamble-maze"
-    curriculum: str = "samplr"
-    score: str = "maxmc"
-    num_envs: int = 32
-    num_steps: int = 64
-    num_updates: int = 1500
-    num_seeds: int = 5
-    seed: int = 0
-    lr: float = 3e-4
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    num_epochs: int = 4
-    num_minibatches: int = 2
-    ent_coef: float = 0.01
-    buffer_capacity: int = 1000
-    replay_prob: float = 0.8
-    staleness_coef: float = 0.3
-    temperature: float = 0.3
-    min_fill: float = 0.5
-    fictitious: str = "all"
-    chunk_size: int = 50
-    out: str = ""
-    progress: bool = True
+    kind: str = _f("samplr", O.choice("samplr"), "what the run trains", cli=False)
+    preset: str = _f("custom", O.STR, "preset the run started from", cli=False)
+    env: str = _f("gamble-maze", O.choice(*ENVS), "aleatoric maze (envs.aleatoric)")
+    egocentric: bool = _f(False, O.BOOL, "policy sees the grid from the agent (recentred, rotated)")
+    min_exit_distance: int = _f(
+        0, O.int_(0), "gamble maze: generator keeps levels with both exits at least this far"
+    )
+    curriculum: str = _f("samplr", O.choice(*METHODS), "curriculum algorithm")
+    score: str = _f("maxmc", O.choice("maxmc", "pvl"), "level score function (ued.scores)")
+    num_envs: int = _f(32, O.int_(1), "parallel environments (levels per update)")
+    num_steps: int = _f(64, O.int_(1), "rollout steps per update")
+    num_updates: int = _f(
+        1500, O.int_(0), "total train updates of the run", aliases={"--updates": None}
+    )
+    num_seeds: int = _f(5, O.int_(1), "seeds trained together (vmapped in one program)")
+    seed: int = _f(0, O.int_(0), "random seed (seed i of --num-seeds K uses seed + i)")
+    lr: float = _f(3e-4, O.float_(0, None, True), "learning rate (constant)")
+    gamma: float = _f(0.99, O.float_(0.0, 1.0), "discount")
+    gae_lambda: float = _f(0.95, O.float_(0.0, 1.0), "GAE lambda")
+    num_epochs: int = _f(4, O.int_(1), "PPO epochs per batch")
+    num_minibatches: int = _f(2, O.int_(1), "PPO minibatches per epoch (must divide num_envs)")
+    ent_coef: float = _f(0.01, O.float_(0.0), "entropy bonus coefficient")
+    core: str = _f(
+        "none", O.choice("none", "lstm"), "student core (flatten, Dense 64, core, heads 32)"
+    )
+    core_size: int = _f(64, O.int_(1), "hidden size of the student's recurrent core (core lstm)")
+    buffer_capacity: int = _f(1000, O.int_(1), "level buffer capacity")
+    replay_prob: float = _f(0.8, O.float_(0.0, 1.0), "probability of a replay update")
+    staleness_coef: float = _f(0.3, O.float_(0.0, 1.0), "staleness mixing coefficient")
+    temperature: float = _f(0.3, O.float_(0, None, True), "rank prioritisation temperature")
+    min_fill: float = _f(0.5, O.float_(0.0, 1.0), "buffer fill share before replay may happen")
+    fictitious: str = _f(
+        "all", O.choice("all", "replay"), "SAMPLR: fictitious transitions on all or replay updates"
+    )
+    chunk_size: int = _f(50, O.int_(1), "updates per compiled chunk (logging granularity)")
+    checkpoint_every: int = _f(0, O.int_(0), "updates between checkpoints (0: only at the end)")
+    keep_checkpoints: int = _f(1, O.int_(1), "checkpoints kept")
+    out: str = _f("", O.STR, "run directory (default runs/<preset>-<time>)", aliases={"-o": None})
+    log: tuple[str, ...] = _f((), O.strs("tensorboard", "wandb"), "extra loggers")
+    progress: bool = _f(True, O.BOOL, "progress bar")
+    plot: bool = _f(True, O.BOOL, "write plots (RUN_DIR/plots) at the end of training")
 
     def __post_init__(self) -> None:
-        if self.env not in ENVS:
-            raise ValueError(f"SamplrConfig.env must be one of {ENVS}, got {self.env!r}")
-        if self.curriculum not in METHODS:
-            raise ValueError(
-                f"SamplrConfig.curriculum must be one of {METHODS}, got {self.curriculum!r}"
-            )
-        require_ints(
-            self,
-            (
-                "num_envs",
-                "num_steps",
-                "num_seeds",
-                "num_epochs",
-                "num_minibatches",
-                "buffer_capacity",
-                "chunk_size",
-            ),
-        )
-        if not isinstance(self.num_updates, int) or self.num_updates < 0:
-            raise ValueError(
-                f"SamplrConfig.num_updates must be an integer >= 0, got {self.num_updates!r}"
-            )
+        if isinstance(self.log, list):
+            object.__setattr__(self, "log", tuple(self.log))
+        OPTIONS.check(self)
+        if self.kind != "samplr":
+            raise O.ConfigError(f"kind: a SAMPLR experiment has kind 'samplr', got {self.kind!r}")
         if self.num_envs % self.num_minibatches:
-            raise ValueError("SamplrConfig.num_minibatches must divide num_envs")
-        for f in ("replay_prob", "staleness_coef", "min_fill", "gamma", "gae_lambda"):
-            v = getattr(self, f)
-            if not 0.0 <= v <= 1.0:
-                raise ValueError(f"SamplrConfig.{f} must be in [0, 1], got {v!r}")
+            raise O.ConfigError(
+                f"--num-minibatches {self.num_minibatches} must divide --num-envs {self.num_envs}"
+            )
+        if self.min_exit_distance and self.env != "gamble-maze":
+            raise O.ConfigError("--min-exit-distance applies to the gamble maze only")
+
+
+# what a resumed run may change: its length and options that only affect execution
+RESUMABLE = frozenset(
+    {"num_updates", "chunk_size", "checkpoint_every", "keep_checkpoints", "progress", "log", "plot"}
+)
 
 
 def _preset(env: str, method: str) -> dict[str, Any]:
-    return dict(env=env, curriculum=method, score="maxmc")
+    p: dict[str, Any] = dict(env=env, curriculum=method, score="maxmc", egocentric=True)
+    if env == "gamble-maze":
+        # the pilots' design (docs/samplr.md, "Making the effect measurable")
+        p.update(
+            min_exit_distance=4,
+            core="lstm",
+            core_size=64,
+            temperature=1.0,
+            num_updates=2000,
+            checkpoint_every=250,
+        )
+    return p
 
 
 PRESETS: dict[str, dict[str, Any]] = {
     f"{e.split('-')[0]}-{m}": _preset(e, m) for e in ENVS for m in METHODS
 }
+OPTIONS = O.Options(
+    SamplrConfig,
+    "openued train",
+    "Train on an aleatoric maze with DR, robust PLR or SAMPLR (presets: "
+    + ", ".join(PRESETS)
+    + ").",
+    positionals=(("PRESET", "one of: " + ", ".join(PRESETS)),),
+)
 
 
 def make_config(preset: str, **overrides) -> SamplrConfig:
-    """The preset's :class:`SamplrConfig` with keyword overrides."""
+    """The preset's :class:`SamplrConfig` with keyword overrides (values or strings)."""
     if preset not in PRESETS:
-        raise ValueError(f"unknown SAMPLR preset {preset!r}; allowed: {', '.join(PRESETS)}")
-    return SamplrConfig(preset=preset, **{**PRESETS[preset], **overrides})
+        raise O.ConfigError(f"unknown SAMPLR preset {preset!r}; allowed: {', '.join(PRESETS)}")
+    values = {k: OPTIONS.parse_value(k, v) for k, v in overrides.items()}
+    return SamplrConfig(preset=preset, **{**PRESETS[preset], **values})
+
+
+def config_from_dict(d: dict[str, Any]) -> SamplrConfig:
+    """A run's stored config (``config.json``); an unknown key is an error naming it."""
+    d = {k: v for k, v in d.items() if k != "experiment"}  # runs written before ``kind``
+    d.setdefault("kind", "samplr")
+    return OPTIONS.from_dict(SamplrConfig, d, stored=("preset", "kind"))
+
+
+def config_to_dict(cfg: SamplrConfig) -> dict[str, Any]:
+    d = dataclasses.asdict(cfg)
+    d["log"] = list(cfg.log)
+    return d
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,8 +185,8 @@ class SamplrExperiment:
 
 
 def build(cfg: SamplrConfig) -> SamplrExperiment:
-    """Env, level space, curriculum (SAMPLR's carries its step hook), feed-forward student and
-    trainer."""
+    """Env, level space, curriculum (SAMPLR's carries its step hook), student (flatten, Dense 64,
+    ``cfg.core``, heads 32) and trainer."""
     import curricula
     from curricula.samplr import SAMPLRConfig, make_samplr, with_aleatoric_diagnostics
     from envs.aleatoric import make_aleatoric_maze
@@ -145,7 +194,9 @@ def build(cfg: SamplrConfig) -> SamplrExperiment:
     from ued.ppo import PPOConfig, PPOParams
     from ued.train import TrainConfig, make_train
 
-    env, space = make_aleatoric_maze(cfg.env)
+    env, space = make_aleatoric_maze(
+        cfg.env, egocentric=cfg.egocentric, min_exit_distance=cfg.min_exit_distance
+    )
     b = cfg.num_envs
     buf = curricula.LevelSamplerConfig(capacity=cfg.buffer_capacity)
     bp = curricula.LevelSamplerParams(
@@ -163,7 +214,9 @@ def build(cfg: SamplrConfig) -> SamplrExperiment:
         sc = SAMPLRConfig(buffer=buf, fictitious=cfg.fictitious)
         cur = make_samplr(space, b, sc)._replace(default_params=bp)
     student = make_actor_critic(
-        NetworkConfig(encoder="flat", torso=(64,), core="none", head_size=32),
+        NetworkConfig(
+            encoder="flat", torso=(64,), core=cfg.core, core_size=cfg.core_size, head_size=32
+        ),
         env.action_space().n,
     )
     tc = TrainConfig(
@@ -208,22 +261,29 @@ def init_and_run_fns(exp: SamplrExperiment):
     return (lambda: init_j(keys)), (lambda s, n: compiled(n)(s))
 
 
-def train(cfg: SamplrConfig, write=None) -> Path:
-    """Train ``cfg`` into a run directory (``ued.host`` format); returns its path. Host."""
+def train(
+    cfg: SamplrConfig,
+    write=None,
+    *,
+    resume: bool = False,
+    may_change=None,
+    run_dir: str | Path | None = None,
+) -> Path:
+    """Train ``cfg`` into a run directory (``ued.host`` format); returns its path. With
+    ``resume``, continue the run in ``run_dir`` (the run layer checks ``may_change``). Host."""
     from ued.host import HostConfig, run_training
 
     exp = build(cfg)
-    out = Path(cfg.out or f"runs/{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = Path(run_dir or cfg.out or f"runs/{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}")
     init_fn, run_fn = init_and_run_fns(exp)
     host = HostConfig(
         num_updates=cfg.num_updates,
-        chunk_size=min(cfg.chunk_size, max(cfg.num_updates, 1)),
-        checkpoint_every=max(cfg.num_updates, 1),
-        keep_checkpoints=1,
+        chunk_size=cfg.chunk_size,
+        checkpoint_every=cfg.checkpoint_every or O.INT_MAX,  # 0: only the one at the end
+        keep_checkpoints=cfg.keep_checkpoints,
         progress=cfg.progress,
+        log_backends=cfg.log,
     )
-    d = dataclasses.asdict(cfg)
-    d["experiment"] = "samplr"
     run_training(
         out,
         init_fn,
@@ -231,9 +291,11 @@ def train(cfg: SamplrConfig, write=None) -> Path:
         host,
         env_steps_per_update=cfg.num_envs * cfg.num_steps,
         num_seeds=cfg.num_seeds,
-        config=d,
+        config=config_to_dict(cfg),
         write=write,
         batched=True,  # init_and_run_fns always vmaps over seeds, even for one
+        resume=resume,
+        may_change=may_change,
     )
     return out
 
@@ -242,59 +304,11 @@ def train(cfg: SamplrConfig, write=None) -> Path:
 
 
 def interval(values) -> dict[str, Any]:
-    """Per-seed values, mean and a 95% t-interval over seeds (the value itself for one seed)."""
-    from scipy import stats
+    """Per-seed values, mean and a 95% t-interval over seeds (the value itself for one seed;
+    ``None`` for NaN values). :func:`envs.aleatoric.evaluation.seed_interval`."""
+    from envs.aleatoric.evaluation import seed_interval
 
-    v = np.asarray(values, np.float64)
-    per = [None if not math.isfinite(x) else float(x) for x in v]  # JSON has no NaN
-    f = v[np.isfinite(v)]
-    if f.size == 0:
-        return {"per_seed": per, "mean": None, "ci95": [None, None]}
-    m = float(np.mean(f))
-    if f.size < 2:
-        return {"per_seed": per, "mean": m, "ci95": [m, m]}
-    half = float(stats.t.ppf(0.975, f.size - 1) * np.std(f, ddof=1) / math.sqrt(f.size))
-    return {"per_seed": per, "mean": m, "ci95": [m - half, m + half]}
-
-
-def _greedy_episodes(
-    env, student, params, levels, num_steps: int, key, greedy: bool = True, info_keys=()
-):
-    """First episodes on ``levels`` (batched) under the greedy (mode) policy, or the stochastic
-    policy itself with ``greedy=False``: dict of per-level arrays, ``"return"`` of the first
-    episode (0 if unfinished after ``num_steps``) and, for each of ``info_keys``, ``info[key]``
-    on the step that ended it (``exit``, ``detour``: reported there; 0 if unfinished). The
-    toolkit's rollout (``ued.rollout``), so a recurrent student keeps its state through the
-    episode. Jittable."""
-    import jax.numpy as jnp
-
-    from ued.rollout import first_episode, rollout_levels
-    from ued.wrappers import AutoReplay, EpisodeStats
-
-    ep = env.default_params
-    wrapped = EpisodeStats(AutoReplay(env))
-    res = rollout_levels(
-        key,
-        wrapped,
-        levels,
-        params,
-        ep,
-        net=student,
-        num_steps=num_steps,
-        greedy=greedy,
-        record_trajectory=False,
-        count_episodes=True,
-        record_info=(*info_keys, "returned_episode"),
-    )
-    done = res.info["returned_episode"]
-    end = first_episode(done) & done  # bool[T, n] the step the first episode ended
-    out = {
-        k: jnp.max(jnp.where(end, res.info[k], jnp.zeros_like(res.info[k])), axis=0)
-        for k in info_keys
-    }
-    cnt = res.counters
-    out["return"] = jnp.where(cnt.num_episodes > 0, cnt.first_return, 0.0)
-    return out
+    return seed_interval(values)
 
 
 def _seed_params(params, i: int):
@@ -304,107 +318,59 @@ def _seed_params(params, i: int):
 
 
 def gamble_eval(
-    env, student, params, num_layouts: int = 32, sampled_episodes: int = 16
-) -> dict[str, float]:
-    """Exact ground-truth evaluation of one gamble-maze policy, greedy and sampled (see the
-    module docstring). Keys: ``no_cue``, ``favourable``, ``unfavourable`` (gamble rates),
-    ``exit_rate`` (no-cue episodes leaving by either exit), ``ground_truth_return``; the same
-    with the suffix ``_sampled`` for the stochastic policy."""
+    env,
+    space,
+    student,
+    params,
+    num_layouts: int = 64,
+    num_episodes: int = 16,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Ground-truth evaluation of gamble-maze policies whose ``params`` carry a leading seed
+    axis: :func:`envs.aleatoric.evaluation.gamble_eval_seeds` on ``num_layouts`` held-out
+    equal-distance layouts drawn from the run's own generator (``space.sample``), greedy and
+    sampled (``num_episodes`` per layout and class). Returns ``{"greedy": ..., "sampled": ...}``,
+    each :func:`envs.aleatoric.evaluation.summarize` of the per-seed statistics
+    (``{class}/{stat}`` and ``ground_truth_return``). Host."""
     import jax
-    import jax.numpy as jnp
 
-    from envs.aleatoric import (
-        CUE_ACCURACY,
-        EXIT_GAMBLE,
-        MAX_STEPS,
-        P_PAY,
-        gamble_eval_layouts,
-    )
+    from envs.aleatoric.evaluation import gamble_eval_seeds, gamble_heldout_layouts, summarize
 
-    lay = gamble_eval_layouts(num_layouts)
-    # cases: (has_cue, coin, reading, probability given has_cue)
-    cases = []
-    for coin in (0, 1):
-        pc = P_PAY if coin else 1 - P_PAY
-        cases.append((0, coin, 0, pc))
-        for reading in (0, 1):
-            pr = CUE_ACCURACY if reading == coin else 1 - CUE_ACCURACY
-            cases.append((1, coin, reading, pc * pr))
-    levels = []
-    for has_cue, coin, reading, _ in cases:
-        nn = num_layouts
-        levels.append(
-            lay.replace(
-                has_cue=jnp.full(nn, bool(has_cue)),
-                coin=jnp.full(nn, bool(coin)),
-                cue_reading=jnp.full(nn, bool(reading)),
+    layouts = gamble_heldout_layouts(num_layouts, sampler=space.sample)
+    out = {}
+    for name, greedy in (("greedy", True), ("sampled", False)):
+        fn = jax.jit(
+            lambda p, k, g=greedy: gamble_eval_seeds(
+                k, env, student, p, layouts, num_episodes=num_episodes, greedy=g
             )
         )
-    batch = jax.tree.map(lambda *xs: jnp.concatenate(xs), *levels)
-    idx = {(h, c, r): i for i, (h, c, r, _) in enumerate(cases)}
-    out = {}
-    # greedy: one deterministic episode per case and layout; sampled: the stochastic policy
-    # itself, `sampled_episodes` episodes per case and layout (a deterministic feed-forward
-    # policy can loop forever in a partially observed maze, so the greedy exit rate understates
-    # what the trained policy does)
-    for mode, reps in (("", 1), ("_sampled", sampled_episodes)):
-        lv = jax.tree.map(lambda x: jnp.repeat(x, reps, 0), batch)
-        res = jax.jit(
-            lambda p, lv: _greedy_episodes(
-                env,
-                student,
-                p,
-                lv,
-                MAX_STEPS,
-                jax.random.key(0),
-                greedy=(reps == 1),
-                info_keys=("exit",),
-            )
-        )(params, lv)
-        shape = (len(cases), num_layouts * reps)
-        ret = np.asarray(res["return"]).reshape(shape)
-        gam = np.asarray(res["exit"] == EXIT_GAMBLE).reshape(shape)
-        exited = np.asarray(res["exit"] > 0).reshape(shape)
-        gt = np.zeros(shape[1])
-        for c, (_, _, _, p) in enumerate(cases):
-            gt += 0.5 * p * ret[c]
-        out[f"no_cue{mode}"] = float(gam[idx[(0, 0, 0)]].mean())
-        # the policy sees the reading, not the coin: the coin-0 case gives its choice
-        out[f"favourable{mode}"] = float(gam[idx[(1, 0, 1)]].mean())
-        out[f"unfavourable{mode}"] = float(gam[idx[(1, 0, 0)]].mean())
-        out[f"exit_rate{mode}"] = float(exited[idx[(0, 0, 0)]].mean())
-        out[f"ground_truth_return{mode}"] = float(gt.mean())
+        res = fn(params, jax.random.key(seed))
+        out[name] = summarize(jax.tree.map(np.asarray, res))
     return out
 
 
-def lava_eval(env, space, student, params, episodes_per_layout: int = 64, seed: int = 0):
-    """Monte-Carlo ground-truth evaluation of one lava-maze policy, greedy and sampled (keys
-    ``detour_rate``, ``ground_truth_return``, ``ground_truth_return_se``; the same with the
-    suffix ``_sampled`` for the stochastic policy)."""
+def lava_eval(
+    env, space, student, params, num_episodes: int = 32, seed: int = 0
+) -> dict[str, dict[str, Any]]:
+    """Monte-Carlo ground-truth evaluation of lava-maze policies (leading seed axis):
+    :func:`envs.aleatoric.evaluation.lava_eval_seeds` on :func:`envs.aleatoric.lava_eval_layouts`
+    with theta from the prior, greedy and sampled. Returns ``{"greedy": ..., "sampled": ...}``
+    of :func:`envs.aleatoric.evaluation.summarize` results. Host."""
     import jax
-    import jax.numpy as jnp
 
-    from envs.aleatoric import MAX_STEPS, lava_eval_layouts
+    from envs.aleatoric import lava_eval_layouts
+    from envs.aleatoric.evaluation import lava_eval_seeds, summarize
 
     lay = lava_eval_layouts()
-    n_l = jax.tree.leaves(lay)[0].shape[0]
-    batch = jax.tree.map(lambda x: jnp.repeat(x, episodes_per_layout, 0), lay)
-    spec = space.aleatoric
-    n = n_l * episodes_per_layout
-
-    @functools.partial(jax.jit, static_argnums=3)
-    def run(p, lv, key, greedy):
-        k1, k2 = jax.random.split(key)
-        lv = jax.vmap(spec.prior_sample)(jax.random.split(k1, n), lv)
-        return _greedy_episodes(env, student, p, lv, MAX_STEPS, k2, greedy, ("detour",))
-
     out = {}
-    for mode, greedy in (("", True), ("_sampled", False)):
-        res = run(params, batch, jax.random.key(seed), greedy)
-        ret = np.asarray(res["return"])
-        out[f"detour_rate{mode}"] = float(np.asarray(res["detour"]).mean())
-        out[f"ground_truth_return{mode}"] = float(ret.mean())
-        out[f"ground_truth_return{mode}_se"] = float(ret.std(ddof=1) / math.sqrt(ret.size))
+    for name, greedy in (("greedy", True), ("sampled", False)):
+        fn = jax.jit(
+            lambda p, k, g=greedy: lava_eval_seeds(
+                k, env, student, p, lay, space.aleatoric.prior_sample, num_episodes, greedy=g
+            )
+        )
+        res = fn(params, jax.random.key(seed))
+        out[name] = summarize(jax.tree.map(np.asarray, res))
     return out
 
 
@@ -420,13 +386,27 @@ def _trained_param(metrics: dict, k: int) -> np.ndarray:
     )
 
 
-def samplr_eval(run: str | Path | tuple, num_layouts: int = 32) -> dict[str, Any]:
-    """Ground-truth evaluation of a SAMPLR-experiment run.
+def samplr_eval(
+    run: str | Path | tuple, num_layouts: int = 64, num_episodes: int | None = None
+) -> dict[str, Any]:
+    """Ground-truth evaluation of a SAMPLR-experiment run (see ``docs/samplr.md``).
 
     ``run``: a run directory, or ``(SamplrExperiment, vmapped TrainState, metrics dict)``.
-    Returns ``{"env", "method", "num_seeds", "paying_share" | "mean_theta", "gamble_rate" |
-    "detour_rate", "ground_truth_return"}``; each value ``{"per_seed", "mean", "ci95"}``
-    (``gamble_rate`` holds one per cue class). Host.
+    ``num_episodes``: sampled episodes per layout and class (default 16 on the gamble maze, 32
+    per layout on the lava maze); greedy runs one. Every value is ``{"per_seed", "mean",
+    "ci95", "n"}`` (mean and 95% t-interval over seeds). Keys, with ``MODE`` ``""`` for the
+    greedy policy and ``"_sampled"`` for the trained stochastic policy (the acceptance checks
+    read the sampled one):
+
+    * both: ``env``, ``method``, ``num_seeds``, ``num_layouts`` (gamble) / ``num_episodes``;
+    * gamble: ``paying_share`` (trained-on), ``exit_rate{MODE}`` (no cue),
+      ``gamble_rate{MODE}`` {``no_cue``, ``favourable``, ``unfavourable``} (gamble exits /
+      exits), ``ground_truth_return{MODE}`` (exact in the coin), and ``stats{MODE}`` (every
+      ``{class}/{stat}`` of :func:`envs.aleatoric.evaluation.gamble_episode_stats`);
+    * lava: ``mean_theta`` (trained-on), ``detour_rate{MODE}``, ``ground_truth_return{MODE}``
+      (Monte Carlo), ``ground_truth_return{MODE}_se`` (per seed) and ``stats{MODE}``.
+
+    Host.
     """
     import jax
 
@@ -437,9 +417,8 @@ def samplr_eval(run: str | Path | tuple, num_layouts: int = 32) -> dict[str, Any
         params = state.student.params
     else:
         r = load_run(run)
-        c = {k: v for k, v in r.config.items() if k != "experiment"}
-        exp = build(SamplrConfig(**c))
-        params = jax.tree.map(np.asarray, r.params)
+        exp = build(config_from_dict(r.config))
+        params = jax.tree.map(np.asarray, r.params)  # runs always carry a leading seed axis
         metrics = r.metrics
     cfg = exp.config
     k = cfg.num_seeds
@@ -447,29 +426,28 @@ def samplr_eval(run: str | Path | tuple, num_layouts: int = 32) -> dict[str, Any
     par = _trained_param(metrics, k)
     pname = "paying_share" if cfg.env == "gamble-maze" else "mean_theta"
     out[pname] = interval(par)
-    per = []
-    for i in range(k):
-        p = _seed_params(params, i)  # runs always carry a leading seed axis
+    if cfg.env == "gamble-maze":
+        n_ep = num_episodes or 16
+        res = gamble_eval(exp.env, exp.space, exp.student, params, num_layouts, n_ep)
+        out.update(num_layouts=num_layouts, num_episodes=n_ep)
+    else:
+        n_ep = num_episodes or 32
+        res = lava_eval(exp.env, exp.space, exp.student, params, n_ep)
+        out.update(num_episodes=n_ep)
+    for mode, name in (("", "greedy"), ("_sampled", "sampled")):
+        st = res[name]
         if cfg.env == "gamble-maze":
-            per.append(gamble_eval(exp.env, exp.student, p, num_layouts))
+            out[f"exit_rate{mode}"] = st["no_cue/exit_rate"]
+            out[f"gamble_rate{mode}"] = {c: st[f"{c}/gamble_rate"] for c in _CLASSES}
         else:
-            per.append(lava_eval(exp.env, exp.space, exp.student, p, seed=i))
-    for mode in ("", "_sampled"):
-        if cfg.env == "gamble-maze":
-            out[f"gamble_rate{mode}"] = {
-                c: interval([d[c + mode] for d in per])
-                for c in ("no_cue", "favourable", "unfavourable")
-            }
-            out[f"exit_rate{mode}"] = interval([d[f"exit_rate{mode}"] for d in per])
-        else:
-            out[f"detour_rate{mode}"] = interval([d[f"detour_rate{mode}"] for d in per])
-            out[f"ground_truth_return{mode}_se"] = [
-                d[f"ground_truth_return{mode}_se"] for d in per
-            ]
-        out[f"ground_truth_return{mode}"] = interval(
-            [d[f"ground_truth_return{mode}"] for d in per]
-        )
+            out[f"detour_rate{mode}"] = st["detour_rate"]
+            out[f"ground_truth_return{mode}_se"] = st["ground_truth_return_se"]["per_seed"]
+        out[f"ground_truth_return{mode}"] = st["ground_truth_return"]
+        out[f"stats{mode}"] = st
     return out
+
+
+_CLASSES = ("no_cue", "favourable", "unfavourable")
 
 
 # ------------------------------------------------------------------------------ plots, table
@@ -538,115 +516,195 @@ def plot_runs(run_dirs, out_dir: str | Path) -> list[str]:
 
 
 def _fmt(d: dict) -> str:
-    if d["mean"] is None:
+    if d is None or d["mean"] is None:
         return "n/a"
     lo, hi = d["ci95"]
     return f"{d['mean']:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+_ORDER = {m: i for i, m in enumerate(METHODS)}
+
+
 def results_table(results: list[dict]) -> str:
     """Markdown tables (one per env) from :func:`samplr_eval` results: one row per method and
-    policy mode (``greedy``: argmax actions; ``sampled``: the trained stochastic policy)."""
+    policy (``sampled``: the trained stochastic policy, which the acceptance checks read;
+    ``greedy``: argmax actions, beside it). Gamble columns: no-cue exit rate first, then the
+    gamble rate (gamble exits / exits) per cue class, the exact ground-truth return and the
+    trained-on paying share."""
     lines = []
+    results = sorted(results, key=lambda r: (r["env"], _ORDER.get(r["method"], 99)))
     g = [r for r in results if r["env"] == "gamble-maze"]
     lv = [r for r in results if r["env"] == "lava-maze"]
+    modes = (("_sampled", "sampled"), ("", "greedy"))
     if g:
         lines += [
             "### gamble-maze",
             "",
-            "| method | policy | seeds | paying share (trained-on) | gamble rate: no cue "
-            "| favourable | unfavourable | exit rate (no cue) | ground-truth return (exact) |",
+            "| method | policy | seeds | exit rate (no cue) | gamble rate: no cue | favourable "
+            "| unfavourable | ground-truth return (exact) | paying share (trained-on) |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in g:
-            for mode, name in (("", "greedy"), ("_sampled", "sampled")):
+            for mode, name in modes:
                 if f"gamble_rate{mode}" not in r:
                     continue
                 gr = r[f"gamble_rate{mode}"]
                 lines.append(
-                    f"| {r['method']} | {name} | {r['num_seeds']} | {_fmt(r['paying_share'])} | "
-                    f"{_fmt(gr['no_cue'])} | {_fmt(gr['favourable'])} | "
-                    f"{_fmt(gr['unfavourable'])} | {_fmt(r[f'exit_rate{mode}'])} | "
-                    f"{_fmt(r[f'ground_truth_return{mode}'])} |"
+                    f"| {r['method']} | {name} | {r['num_seeds']} | "
+                    f"{_fmt(r[f'exit_rate{mode}'])} | {_fmt(gr['no_cue'])} | "
+                    f"{_fmt(gr['favourable'])} | {_fmt(gr['unfavourable'])} | "
+                    f"{_fmt(r[f'ground_truth_return{mode}'])} | {_fmt(r['paying_share'])} |"
                 )
         lines.append("")
     if lv:
         lines += [
             "### lava-maze",
             "",
-            "| method | policy | seeds | mean theta (trained-on) | detour rate "
-            "| ground-truth return (MC) |",
+            "| method | policy | seeds | detour rate | ground-truth return (MC) "
+            "| mean theta (trained-on) |",
             "|---|---|---|---|---|---|",
         ]
         for r in lv:
-            for mode, name in (("", "greedy"), ("_sampled", "sampled")):
+            for mode, name in modes:
                 if f"detour_rate{mode}" not in r:
                     continue
                 lines.append(
-                    f"| {r['method']} | {name} | {r['num_seeds']} | {_fmt(r['mean_theta'])} | "
+                    f"| {r['method']} | {name} | {r['num_seeds']} | "
                     f"{_fmt(r[f'detour_rate{mode}'])} | "
-                    f"{_fmt(r[f'ground_truth_return{mode}'])} |"
+                    f"{_fmt(r[f'ground_truth_return{mode}'])} | {_fmt(r['mean_theta'])} |"
                 )
+        lines.append("")
+    checks = acceptance_checks(results)
+    if checks:
+        lines += ["### acceptance checks (gamble maze, sampled policy)", ""]
+        lines += ["| check | measured | verdict |", "|---|---|---|"]
+        lines += [f"| {c} | {m} | {'met' if ok else '**not met**'} |" for c, m, ok in checks]
         lines.append("")
     return "\n".join(lines)
 
 
-def write_table(run_dirs, path: str | Path = "docs/samplr.md", header: str = "") -> str:
-    """Evaluate ``run_dirs`` and write the results table to ``path``. Host."""
-    res = [samplr_eval(d) for d in run_dirs]
-    text = "# SAMPLR results\n\n" + (header + "\n\n" if header else "")
-    text += (
+def acceptance_checks(results: list[dict]) -> list[tuple[str, str, bool]]:
+    """The gamble-maze acceptance checks of ``docs/samplr.md`` on the sampled policy, as
+    ``(check, measured, met)``: exit rate >= 0.9 for every method; robust PLR's no-cue gamble
+    rate >= 0.5 and SAMPLR's <= 0.2 with 95% intervals apart; SAMPLR's ground-truth return above
+    robust PLR's with intervals apart. Checks whose methods are missing are left out."""
+    from envs.aleatoric.evaluation import intervals_apart
+
+    g = {r["method"]: r for r in results if r["env"] == "gamble-maze" and "exit_rate_sampled" in r}
+    out = []
+    for m in METHODS:
+        if m in g:
+            e = g[m]["exit_rate_sampled"]
+            out.append(
+                (
+                    f"{m}: no-cue exit rate >= 0.9",
+                    _fmt(e),
+                    e["mean"] is not None and e["mean"] >= 0.9,
+                )
+            )
+    if "robust-plr" in g and "samplr" in g:
+        p = g["robust-plr"]["gamble_rate_sampled"]["no_cue"]
+        s_ = g["samplr"]["gamble_rate_sampled"]["no_cue"]
+        ok = (
+            p["mean"] is not None
+            and s_["mean"] is not None
+            and p["mean"] >= 0.5
+            and s_["mean"] <= 0.2
+            and intervals_apart(p, s_)
+        )
+        out.append(
+            (
+                "no-cue gamble rate: robust PLR >= 0.5, SAMPLR <= 0.2, intervals apart",
+                f"robust PLR {_fmt(p)}; SAMPLR {_fmt(s_)}",
+                bool(ok),
+            )
+        )
+        p = g["robust-plr"]["ground_truth_return_sampled"]
+        s_ = g["samplr"]["ground_truth_return_sampled"]
+        ok = p["mean"] is not None and s_["mean"] is not None and s_["mean"] > p["mean"]
+        out.append(
+            (
+                "ground-truth return: SAMPLR above robust PLR, intervals apart",
+                f"SAMPLR {_fmt(s_)}; robust PLR {_fmt(p)}",
+                bool(ok and intervals_apart(p, s_)),
+            )
+        )
+    return out
+
+
+TABLE_BEGIN = "<!-- samplr-table:begin -->"
+TABLE_END = "<!-- samplr-table:end -->"
+
+
+def _load_result(src) -> dict:
+    """A :func:`samplr_eval` result: evaluated from a run directory, or read from a JSON file
+    (an ``openued eval`` output, e.g. ``docs/samplr/gamble-samplr.json``)."""
+    src = Path(src)
+    if src.suffix == ".json":
+        return json.loads(src.read_text())
+    return samplr_eval(src)
+
+
+def write_table(sources, path: str | Path = "docs/samplr.md", header: str = "") -> str:
+    """Evaluate run directories (or read eval JSON files) and write the results table into
+    ``path``: between the ``TABLE_BEGIN`` / ``TABLE_END`` markers when the file has them (the
+    rest of the file is kept), else as the whole file. Returns the table. Host."""
+    res = [_load_result(d) for d in sources]
+    table = (header + "\n\n" if header else "") + (
         "Values: mean over seeds [95% t-interval]; produced by `python -m experiments."
-        "samplr table " + " ".join(str(d) for d in run_dirs) + "`.\n\n"
+        "samplr table " + " ".join(str(d) for d in sources) + "`.\n\n"
     )
-    text += results_table(res)
+    table += results_table(res)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text)
-    return text
+    old = p.read_text() if p.exists() else ""
+    if TABLE_BEGIN in old and TABLE_END in old:
+        a = old.index(TABLE_BEGIN) + len(TABLE_BEGIN)
+        b = old.index(TABLE_END)
+        p.write_text(old[:a] + "\n" + table + "\n" + old[b:])
+    else:
+        p.write_text("# SAMPLR results\n\n" + table)
+    return table
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.samplr")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train")
-    t.add_argument("preset", choices=list(PRESETS))
-    t.add_argument("--num-updates", type=int)
-    t.add_argument("--num-seeds", type=int)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--out", "-o")
-    t.add_argument("--no-progress", action="store_true")
-    e = sub.add_parser("eval")
-    e.add_argument("run_dir")
-    pl = sub.add_parser("plot")
-    pl.add_argument("run_dirs", nargs="+")
-    pl.add_argument("--out", default="plots")
-    tb = sub.add_parser("table")
-    tb.add_argument("run_dirs", nargs="+")
-    tb.add_argument("--out", default="docs/samplr.md")
-    a = p.parse_args(argv)
-    if a.cmd == "train":
-        ov = {
-            k: v
-            for k, v in (
-                ("num_updates", a.num_updates),
-                ("num_seeds", a.num_seeds),
-                ("seed", a.seed),
-                ("out", a.out),
-            )
-            if v is not None
-        }
-        if a.no_progress:
-            ov["progress"] = False
-        out = train(make_config(a.preset, **ov))
-        print(json.dumps({"run_dir": str(out)}))
-    elif a.cmd == "eval":
-        print(json.dumps(samplr_eval(a.run_dir)))
-    elif a.cmd == "plot":
-        print(json.dumps({"plots": plot_runs(a.run_dirs, a.out)}))
+    """``python -m experiments.samplr {train,eval,plot,table} ...``: ``train``, ``eval`` and a
+    one-run ``plot`` are ``openued train/eval/plot``; ``plot`` of several runs and ``table``
+    are this module's own (comparisons across runs)."""
+    from experiments import cli
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    many = argv[:1] in (["table"], ["plot"]) and (
+        argv[0] == "table" or len([a for a in argv[1:] if not a.startswith("-")]) > 1
+    )
+    if not many:
+        return cli.main(argv)
+    opts = O.Options(
+        _RunsOptions,
+        f"python -m experiments.samplr {argv[0]}",
+        "Plots of several SAMPLR runs together."
+        if argv[0] == "plot"
+        else "Evaluate SAMPLR runs and write the results table.",
+        positionals=(("RUN_DIR...", "run directories (table: or eval JSON files)"),),
+    )
+    try:
+        runs, ov = opts.parse(argv[1:])
+    except O.ShowHelp as h:
+        print(h)
+        return 0
+    except O.ConfigError as e:
+        print(f"openued: error: {e}", file=sys.stderr)
+        return 2
+    if argv[0] == "plot":
+        print(json.dumps({"plots": plot_runs(runs, ov.get("out") or "plots")}))
     else:
-        print(write_table(a.run_dirs, a.out))
+        print(write_table(runs, ov.get("out") or "docs/samplr.md"))
     return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class _RunsOptions:
+    out: str = O.option("", O.STR, "output directory (plot) or file (table)")
 
 
 if __name__ == "__main__":

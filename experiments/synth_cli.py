@@ -4,17 +4,20 @@
     openued synth eval runs/scb --learner dqn ppo --hidden 128 --activation relu --lr 0.01
     openued synth plot runs/scb
 
-Run directory, kept by the run layer (``ued.host``): ``config.json``, ``metrics.jsonl`` (one
-JSON object per generation plus a ``generation: 0`` record with the fitness of the initial
-mean), checksummed checkpoints of the ES state in ``checkpoints/`` (a directory that holds a run
-is resumed; only ``--generations`` and ``--chunk`` may change), ``env.npz`` + ``env.json`` (the
-discovered environment = the ES mean, for other tools; data only, no pickle) and, after
-``plot``, PNG figures.
+Options are the fields of :class:`TrainOptions`, ``EvalOptions`` and :class:`PlotOptions`,
+parsed by the one option parser (``experiments.options``; ``--help`` lists them).
+
+Run directory, kept by the run layer (``ued.host``): ``config.json`` (``"kind": "synth"``, the
+target, the resolved options and the resolved ``SynthMetaConfig`` under ``"config"``),
+``metrics.jsonl`` (one JSON object per generation plus a ``generation: 0`` record with the
+fitness of the initial mean), checksummed checkpoints of the ES state in ``checkpoints/`` (a
+directory that holds a run is resumed; only the run length and execution options may change:
+``MAY_CHANGE``), ``env.npz`` + ``env.json`` (the discovered environment = the ES mean, for
+other tools; data only, no pickle) and, after ``plot``, PNG figures.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import itertools
 import json
@@ -26,96 +29,182 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments.errors import run_reporting
+from experiments import options as O
+from experiments.errors import run_command
 
 
-def _learner_config(args) -> object:
-    from meta.learners import LearnerConfig
+def _targets():
+    from meta.synth import SYNTH_TARGETS
 
-    ranges = []
-    for spec in args.range or ():
-        name, lo, hi = spec.split(":") if ":" in spec else spec.split(",")
-        ranges.append((name, float(lo), float(hi)))
-    return LearnerConfig(
-        num_steps=args.inner_steps,
-        num_envs=args.inner_envs,
-        hidden=args.agent_hidden,
-        activation=args.agent_activation,
-        ranges=tuple(ranges),
+    return SYNTH_TARGETS
+
+
+def _learners():
+    from meta.learners import LEARNERS
+
+    return LEARNERS
+
+
+def _activations():
+    from meta.learners import ACTIVATIONS
+
+    return tuple(ACTIVATIONS)
+
+
+def _strategies():
+    from meta.es import STRATEGIES
+
+    return STRATEGIES
+
+
+_f = O.option
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainOptions:
+    """``openued synth train ENV`` options; ``to``: the ``SynthMetaConfig`` field (dotted:
+    of its ``learner``) the value goes to. The others are run settings."""
+
+    out: str = _f(
+        "", O.STR, "run directory (a directory holding a run is resumed)",
+        aliases={"-o": None}, default_text="runs/synth-ENV-KIND-sSEED",
+    )  # fmt: skip
+    generations: int = _f(200, O.int_(1), "ES generations of the run")
+    population: int = _f(32, O.int_(2, 1 << 20), "ES population size", to="population")
+    seed: int = _f(0, O.int_(0), "random seed")
+    kind: str | None = _f(
+        None, O.optional(O.choice("scb", "mdp")), "synthetic env: contextual bandit or MDP",
+        to="kind", default_text="the target's",
+    )  # fmt: skip
+    hidden: int = _f(32, O.int_(1, 4096), "hidden units of each synthetic head", to="hidden")
+    learners: tuple[str, ...] | None = _f(
+        None, O.optional(O.strs(_learners)), "inner learners, rotated per generation",
+        to="learners", default_text="all that fit the action space",
+    )  # fmt: skip
+    inner_steps: int = _f(10_000, O.int_(1), "env steps of each inner training run",
+                          to="learner.num_steps")  # fmt: skip
+    inner_envs: int = _f(8, O.int_(1), "parallel envs of the inner learner", to="learner.num_envs")
+    agent_hidden: int = _f(64, O.int_(1, 4096), "inner agent MLP width", to="learner.hidden")
+    agent_activation: str = _f(
+        "tanh", O.choice(_activations), "inner agent activation", to="learner.activation"
     )
+    range: tuple[str, ...] = _f(
+        (), O.STRS, "inner hyperparameter ranges NAME:LOW:HIGH (LOW = HIGH fixes it)",
+        to="learner.ranges",
+    )  # fmt: skip
+    eval_envs: int = _f(16, O.int_(1, 4096), "real-env episodes per fitness", to="eval_envs")
+    horizon_init: int | None = _f(
+        None, O.optional(O.int_(1)), "evaluation horizon at the start", to="horizon_init",
+        default_text="the target's",
+    )  # fmt: skip
+    horizon_end: int | None = _f(
+        None, O.optional(O.int_(1)), "evaluation horizon at the end", to="horizon_end",
+        default_text="the target's",
+    )  # fmt: skip
+    horizon_begin: int = _f(0, O.int_(0), "generation the horizon starts to change",
+                            to="horizon_begin")  # fmt: skip
+    horizon_transition: int = _f(0, O.int_(0), "generations of the horizon change",
+                                 to="horizon_transition")  # fmt: skip
+    strategy: str = _f("SNES", O.choice(_strategies), "ES strategy (evosax)", to="strategy")
+    std_init: float = _f(0.05, O.float_(0, None, True), "initial ES search std", to="std_init")
+    es_lr: float | None = _f(
+        None, O.optional(O.float_(0, None, True)), "ES learning rate of the mean", to="es_lr",
+        default_text="the strategy's",
+    )  # fmt: skip
+    chunk_size: int = _f(10, O.int_(1), "generations per compiled chunk")
+    checkpoint_every: int = _f(1, O.int_(1), "chunks between checkpoints")
+    keep_checkpoints: int = _f(3, O.int_(1), "checkpoints kept")
+    log: tuple[str, ...] = _f((), O.strs("tensorboard", "wandb"), "extra loggers")
+    progress: bool = _f(True, O.BOOL, "progress bar", aliases={"--quiet": False})
 
 
+TRAIN_OPTIONS = O.Options(
+    TrainOptions,
+    "openued synth train",
+    "Meta-learn a synthetic environment for ENV with ES.",
+    positionals=(("ENV", "one of: " + ", ".join(_targets())),),
+)
 # what a resumed run may change: the run length and options that only affect execution
-MAY_CHANGE = ("generations", "chunk")
-_FLAGS = {
-    "config.target": "ENV",
-    "config.learner.num_steps": "--inner-steps",
-    "config.learner.num_envs": "--inner-envs",
-    "config.learner.hidden": "--agent-hidden",
-    "config.learner.activation": "--agent-activation",
-    "config.learner.ranges": "--range",
-    "config.population": "--population",
-    "chunk": "--chunk",
-}
+MAY_CHANGE = frozenset(
+    {"generations", "chunk_size", "checkpoint_every", "keep_checkpoints", "log", "progress"}
+)
+_DERIVED = ("config",)  # the resolved SynthMetaConfig, stored for eval/plot
 
 
-def _flag(field: str) -> str:
-    """The command-line flag of a dotted config field (``config.population`` -> ``--population``)."""
-    if field in _FLAGS:
-        return _FLAGS[field]
-    return "--" + field.rpartition(".")[2].replace("_", "-")
+def _ranges(specs) -> tuple:
+    out = []
+    for spec in specs:
+        parts = spec.split(":")
+        try:
+            name, lo, hi = parts
+            out.append((name, float(lo), float(hi)))
+        except ValueError:
+            raise O.ConfigError(
+                f"--range: invalid value {spec!r}; allowed: NAME:LOW:HIGH, e.g. lr:0.001:0.01"
+            ) from None
+    return tuple(out)
 
 
-def _train(args) -> int:
-    from meta.es import check_es_resume
-    from meta.synth import SynthMetaConfig, make_synth_meta, run_synth_es, save_synth_env
-    from ued.host import holds_run
+def synth_config(target: str, opts: TrainOptions):
+    """The ``SynthMetaConfig`` of ``target`` and the options."""
+    from meta.learners import LearnerConfig
+    from meta.synth import SynthMetaConfig
 
-    for name, lo in (("generations", 1), ("chunk", 1), ("seed", 0)):
-        v = getattr(args, name)
-        if v < lo:
-            raise ValueError(f"--{name}: must be an integer >= {lo}, got {v}")
-    cfg = SynthMetaConfig(
-        target=args.env,
-        kind=args.kind,
-        hidden=args.hidden,
-        learners=tuple(args.learners) if args.learners else None,
-        learner=_learner_config(args),
-        eval_envs=args.eval_envs,
-        horizon_init=args.horizon_init,
-        horizon_end=args.horizon_end,
-        horizon_begin=args.horizon_begin,
-        horizon_transition=args.horizon_transition,
-        strategy=args.strategy,
-        population=args.population,
-        std_init=args.std_init,
-        es_lr=args.es_lr,
-    )
-    out = args.out or os.path.join("runs", f"synth-{args.env}-{cfg.resolved_kind}-s{args.seed}")
+    if target not in _targets():
+        raise O.ConfigError(f"ENV: unknown target {target!r}; allowed: {', '.join(_targets())}")
+    top: dict = {}
+    learner: dict = {}
+    for f in dataclasses.fields(TrainOptions):
+        to = f.metadata.get("to")
+        if to:
+            section, _, key = to.rpartition(".")
+            (learner if section else top)[key] = getattr(opts, f.name)
+    learner["ranges"] = _ranges(learner["ranges"])
+    return SynthMetaConfig(target=target, learner=LearnerConfig(**learner), **top)
+
+
+def _describe(name: str) -> str:
+    return "ENV" if name == "target" else TRAIN_OPTIONS.describe(name)
+
+
+def _train(argv: list[str]) -> int:
+    from meta.synth import make_synth_meta, run_synth_es, save_synth_env
+    from ued.host import check_resume, holds_run, read_config
+
+    pos, given = TRAIN_OPTIONS.parse(argv)
+    if not pos:
+        raise O.ConfigError(f"give ENV, one of: {', '.join(_targets())}")
+    target = pos[0]
+    opts = TRAIN_OPTIONS.check(TrainOptions(**given))
+    cfg = synth_config(target, opts)
     meta = make_synth_meta(cfg)
     # defaults resolved: a resume that spells them out (or leaves them out) is the same run
     cfg = dataclasses.replace(cfg, kind=cfg.resolved_kind, learners=meta.learner_names)
-    run_cfg = {
-        "seed": args.seed,
-        "generations": args.generations,
-        "chunk": args.chunk,
-        "config": cfg.to_json(),
-    }
+    opts = dataclasses.replace(opts, kind=cfg.kind, learners=tuple(cfg.learners))
+    out = opts.out or os.path.join("runs", f"synth-{target}-{cfg.kind}-s{opts.seed}")
+    run_cfg = {"kind": "synth", "target": target}
+    run_cfg.update({k: v for k, v in dataclasses.asdict(opts).items() if k != "out"})
+    run_cfg["config"] = cfg.to_json()
     resume = holds_run(out)
     if resume:
-        check_es_resume(out, run_cfg, MAY_CHANGE, _flag)
+        stored = {k: v for k, v in read_config(out).items() if k not in _DERIVED}
+        new = {k: v for k, v in run_cfg.items() if k not in _DERIVED}
+        check_resume(stored, new, MAY_CHANGE, describe=_describe)
     loop = meta.loop
-    state = loop.init(jax.random.key(args.seed))
+    state = loop.init(jax.random.key(opts.seed))
     t0 = time.time()
     state, records = run_synth_es(
         meta,
         state,
-        args.generations,
+        opts.generations,
         run_dir=out,
         config=run_cfg,
         resume=resume,
-        chunk_size=args.chunk,
-        progress=not args.quiet,
+        chunk_size=opts.chunk_size,
+        checkpoint_every=opts.checkpoint_every,
+        keep_checkpoints=opts.keep_checkpoints,
+        progress=opts.progress,
+        log_backends=opts.log,
     )
     elapsed = time.time() - t0
     mean = loop.get_mean(state)
@@ -155,10 +244,72 @@ _HP_FLAGS = ("lr", "gamma", "gae_lambda", "clip_eps", "ent_coef", "vf_coef", "ta
              "explore_fraction", "eps_end", "explore_noise")  # fmt: skip
 
 
-def _eval(args) -> int:
+_HP = "fix {} (default: sampled from the learner's ranges)"
+EvalOptions = dataclasses.make_dataclass(
+    "EvalOptions",
+    [
+        ("run_dir", str, _f("", O.STR, "the run", cli=False)),
+        ("learner", "tuple[str, ...] | None", _f(
+            None, O.optional(O.strs(_learners)), "learners to train on the discovered env",
+            default_text="all that fit the action space")),
+        ("hidden", "tuple[int, ...]", _f((64,), O.ints(1, 4096), "agent MLP widths to try")),
+        ("activation", "tuple[str, ...]", _f(("tanh",), O.strs(_activations),
+                                             "agent activations to try")),
+        *[(h, "float | None", _f(None, O.optional(O.float_(0.0)), _HP.format(h),
+                                 default_text="sampled")) for h in _HP_FLAGS],
+        ("steps", "int | None", _f(None, O.optional(O.int_(1)), "training steps",
+                                   default_text="as meta-training")),
+        ("inits", int, _f(8, O.int_(1, 4096), "agents (inits) per setting")),
+        ("episodes", int, _f(16, O.int_(1, 4096), "real-env evaluation episodes per agent")),
+        ("max_steps", "int | None", _f(None, O.optional(O.int_(1)), "evaluation episode limit",
+                                       default_text="the real env's")),
+        ("seed", int, _f(123, O.int_(0), "evaluation key")),
+        ("real", bool, _f(True, O.BOOL, "equal-time baseline trained on the real env")),
+        ("real_steps", "int | None", _f(
+            None, O.optional(O.int_(1)), "steps of the real-env baseline",
+            default_text="calibrated to equal wall-clock time")),
+    ],
+    frozen=True,
+)  # fmt: skip
+EVAL_OPTIONS = O.Options(
+    EvalOptions,
+    "openued synth eval",
+    "Train fresh agents on the discovered env (held-out settings) and evaluate them on the real "
+    "env; the last stdout line is one JSON object.",
+    positionals=(("RUN_DIR", "a run directory written by openued synth train"),),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlotOptions:
+    run_dir: str = _f("", O.STR, "the run", cli=False)
+    dims: tuple[int, ...] | None = _f(
+        None, O.optional(O.ints(0)), "two state dimensions to plot over",
+        default_text="2 3, or 0 1 for 2-D states",
+    )  # fmt: skip
+    out: str = _f("", O.STR, "output directory", default_text="RUN_DIR")
+
+
+PLOT_OPTIONS = O.Options(
+    PlotOptions,
+    "openued synth plot",
+    "Meta-training curves, reward map and initial states of a run.",
+    positionals=(("RUN_DIR", "a run directory written by openued synth train"),),
+)
+
+
+def _run_dir_args(opts: O.Options, cls, argv: list[str]):
+    pos, given = opts.parse(argv)
+    if len(pos) != 1:
+        raise O.ConfigError(f"give one RUN_DIR (see {opts.prog} --help)")
+    return cls(run_dir=pos[0], **given)
+
+
+def _eval(argv: list[str]) -> int:
     from meta.learners import evaluate_gymnax, learners_for, make_learner
     from meta.synthetic import SynthGymnaxEnv
 
+    args = _run_dir_args(EVAL_OPTIONS, EvalOptions, argv)
     run_cfg, cfg, scfg, params, _, real = _load_run(args.run_dir)
     senv = SynthGymnaxEnv(scfg)
     names = args.learner or list(learners_for(real.discrete))
@@ -212,7 +363,7 @@ def _eval(args) -> int:
             "min_over_inits": float(rets.min()),
             "train_seconds_synthetic": t_syn,
         }
-        if not args.no_real:
+        if args.real:
             # Train on the real env for (about) the same wall-clock time: time the same number
             # of steps on the real env, scale the step count, retrain and evaluate.
             # Real-env baseline for (about) the same wall-clock time: time the same number of
@@ -265,16 +416,15 @@ def _eval(args) -> int:
     return 0
 
 
-def _plot(args) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def _plot(argv: list[str]) -> int:
+    from experiments import figures as F
     from meta.synthetic import initial_obs, reward_fn
-    from ued.host import read_metrics, save_figure
+    from ued.host import ensure_dir, read_metrics
     from ued.rollout import PolicyStep, RolloutCarry, rollout
 
+    args = _run_dir_args(PLOT_OPTIONS, PlotOptions, argv)
+    if args.dims is not None and len(args.dims) != 2:
+        raise O.ConfigError(f"--dims: give two state dimensions, got {len(args.dims)}")
     run_cfg, cfg, scfg, params, _, real = _load_run(args.run_dir)
     out_dir = args.out or args.run_dir
     written = []
@@ -285,31 +435,9 @@ def _plot(args) -> int:
         raise ValueError(
             f"run_dir: {args.run_dir} has no generations in metrics.jsonl yet (train first)"
         )
-    fig, ax = plt.subplots(figsize=(6, 4))
-    if gens:
-        g = [r["generation"] for r in gens]
-        ax.plot(g, [r["fitness_mean"] for r in gens], label="population mean")
-        ax.plot(g, [r["fitness_best"] for r in gens], label="population best", alpha=0.6)
-    mean_recs = [r for r in recs if "mean_fitness" in r]
-    if mean_recs:
-        ax.plot(
-            [r["generation"] for r in mean_recs],
-            [r["mean_fitness"] for r in mean_recs],
-            label="ES mean (sampled-around)",
-        )
-        g0 = [r for r in mean_recs if r["generation"] == 0]
-        if g0:
-            ax.axhline(g0[0]["mean_fitness"], ls="--", c="grey", label="generation-0 fitness")
-            ax.plot([0], [g0[0]["mean_fitness"]], "ko")
-    ax.set_xlabel("generation")
-    ax.set_ylabel(f"return on real {cfg.target}")
-    ax.legend(fontsize=7)
-    ax.set_title(f"synthetic {scfg.kind} meta-training: {cfg.target}")
-    p = os.path.join(out_dir, "meta_training.png")
-    fig.tight_layout()
-    save_figure(fig, p, dpi=100)
-    plt.close(fig)
-    written.append(p)
+    ensure_dir(out_dir)
+    fig = F.plot_synth_meta_training(recs, target=cfg.target, kind=scfg.kind)
+    written.append(str(F.save(fig, os.path.join(out_dir, "meta_training.png"))))
 
     # initial states of the synthetic env and states the real env visits (random policy)
     z = jax.random.normal(jax.random.key(0), (512, scfg.obs_dim))
@@ -355,111 +483,61 @@ def _plot(args) -> int:
     gx, gy = np.meshgrid(xs, ys)
     grid[:, i] = gx.ravel()
     grid[:, j] = gy.ravel()
-    fig, axes = plt.subplots(1, len(acts), figsize=(4 * len(acts), 3.5), squeeze=False)
-    for ax, a in zip(axes[0], acts, strict=True):
+    labels = F.action_names(cfg.target, scfg.num_actions) if scfg.discrete else None
+    rewards = {}
+    for k, a in enumerate(acts):
         av = (
             jnp.asarray(a, jnp.int32)
             if scfg.discrete
             else jnp.full((scfg.num_actions,), a, jnp.float32)
         )
         r = np.asarray(jax.vmap(lambda o: reward_fn(scfg, params, o, av))(jnp.asarray(grid)))
-        im = ax.contourf(gx, gy, r.reshape(60, 60), levels=20, cmap="RdBu_r")
-        fig.colorbar(im, ax=ax)
-        ax.set_title(f"reward, action {a}")
-        ax.set_xlabel(f"state dim {i}")
-        ax.set_ylabel(f"state dim {j}")
-    p = os.path.join(out_dir, "reward_map.png")
-    fig.tight_layout()
-    save_figure(fig, p, dpi=100)
-    plt.close(fig)
-    written.append(p)
+        rewards[labels[k] if labels else f"{a:g} (all dims)"] = r.reshape(60, 60)
+    fig = F.plot_synth_reward_map(
+        xs, ys, rewards, dims=(i, j), target=cfg.target, obs_dim=scfg.obs_dim
+    )
+    written.append(str(F.save(fig, os.path.join(out_dir, "reward_map.png"))))
 
     # 3. initial states against the real env's visited states
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.scatter(
-        real_states[:, i], real_states[:, j], s=3, alpha=0.3, label="real env (random policy)"
-    )
-    ax.scatter(
-        init_states[:, i], init_states[:, j], s=3, alpha=0.5, label="synthetic initial states"
-    )
-    ax.set_xlabel(f"state dim {i}")
-    ax.set_ylabel(f"state dim {j}")
-    ax.legend(fontsize=7)
-    p = os.path.join(out_dir, "initial_states.png")
-    fig.tight_layout()
-    save_figure(fig, p, dpi=100)
-    plt.close(fig)
-    written.append(p)
+    fig = F.plot_synth_initial_states(real_states, init_states, dims=(i, j), target=cfg.target)
+    written.append(str(F.save(fig, os.path.join(out_dir, "initial_states.png"))))
     print(json.dumps({"figures": written}))
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from meta.learners import ACTIVATIONS, LEARNERS
-    from meta.synth import SYNTH_TARGETS
+COMMANDS = {
+    "train": ("meta-learn a synthetic environment for ENV with ES (a run directory holding a "
+              "run resumes)", _train),
+    "eval": ("train fresh agents on the discovered env; last line: one JSON object", _eval),
+    "plot": ("meta-training curves, reward map, initial states", _plot),
+}  # fmt: skip
 
-    parser = argparse.ArgumentParser(prog="openued synth", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="cmd", required=True)
 
-    t = sub.add_parser("train", help="meta-learn a synthetic environment with ES")
-    t.add_argument("env", choices=SYNTH_TARGETS)
-    t.add_argument("--out", default=None, help="run directory")
-    t.add_argument("--generations", type=int, default=200)
-    t.add_argument("--population", type=int, default=32)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--kind", choices=("scb", "mdp"), default=None)
-    t.add_argument("--hidden", type=int, default=32, help="hidden units of each synthetic head")
-    t.add_argument("--learners", nargs="+", choices=LEARNERS, default=None,
-                   help="inner learners rotated per generation (default: all that fit)")  # fmt: skip
-    t.add_argument("--inner-steps", type=int, default=10_000)
-    t.add_argument("--inner-envs", type=int, default=8)
-    t.add_argument("--agent-hidden", type=int, default=64)
-    t.add_argument("--agent-activation", choices=tuple(ACTIVATIONS), default="tanh")
-    t.add_argument("--range", action="append", default=None,
-                   help="hyperparameter range NAME:LOW:HIGH (repeatable)")  # fmt: skip
-    t.add_argument("--eval-envs", type=int, default=16)
-    t.add_argument("--horizon-init", type=int, default=None)
-    t.add_argument("--horizon-end", type=int, default=None)
-    t.add_argument("--horizon-begin", type=int, default=0)
-    t.add_argument("--horizon-transition", type=int, default=0)
-    t.add_argument("--strategy", default="SNES")
-    t.add_argument("--std-init", type=float, default=0.05)
-    t.add_argument("--es-lr", type=float, default=None)
-    t.add_argument("--chunk", type=int, default=10, help="generations per compiled chunk")
-    t.add_argument("--quiet", action="store_true")
+def overview() -> str:
+    lines = ["usage: openued synth COMMAND [ARGS ...]   ('openued synth COMMAND --help')", ""]
+    lines.append("Synthetic environments (SCB / synthetic MDP) meta-learned with ES.")
+    lines += ["", "commands:", *(f"  {c:<8s}{d}" for c, (d, _) in COMMANDS.items())]
+    lines += ["", "targets: " + ", ".join(_targets())]
+    return "\n".join(lines)
 
-    e = sub.add_parser("eval", help="train fresh agents on the discovered env (held-out settings)")
-    e.add_argument("run_dir")
-    e.add_argument("--learner", nargs="+", choices=LEARNERS, default=None)
-    e.add_argument("--hidden", nargs="+", type=int, default=[64])
-    e.add_argument("--activation", nargs="+", choices=tuple(ACTIVATIONS), default=["tanh"])
-    for h in _HP_FLAGS:
-        e.add_argument(f"--{h.replace('_', '-')}", dest=h, type=float, default=None,
-                       help=f"fix {h} (default: sampled from the learner's ranges)")  # fmt: skip
-    e.add_argument(
-        "--steps", type=int, default=None, help="training steps (default: as meta-training)"
-    )
-    e.add_argument("--inits", type=int, default=8)
-    e.add_argument("--episodes", type=int, default=16)
-    e.add_argument("--max-steps", type=int, default=None)
-    e.add_argument("--seed", type=int, default=123)
-    e.add_argument("--no-real", action="store_true", help="skip the equal-time real-env baseline")
-    e.add_argument("--real-steps", type=int, default=None,
-                   help="steps of the real-env baseline (default: calibrated to equal time)")  # fmt: skip
 
-    p = sub.add_parser("plot", help="meta-training curves, reward map, initial states")
-    p.add_argument("run_dir")
-    p.add_argument("--dims", nargs=2, type=int, default=None,
-                   help="two state dimensions (default: 2 3, or 0 1 for 2-D states)")  # fmt: skip
-    p.add_argument("--out", default=None)
-    return parser
+def _resume_hint(run_dir, unit: int) -> str:
+    return f"to keep it up to there: give --generations {unit} with the same options"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``openued synth``; returns the exit status (0 ok, 1 runtime failure,
-    2 usage error). Every expected failure is one ``error: ...`` line, no traceback."""
-    args = build_parser().parse_args(argv)
-    return run_reporting({"train": _train, "eval": _eval, "plot": _plot}[args.cmd], args, ())
+    2 usage error). Every expected failure is one ``openued: error: ...`` line, no traceback."""
+    from experiments.errors import error
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(overview(), file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    if argv[0] not in COMMANDS:
+        error(f"unknown command 'synth {argv[0]}'; allowed: {', '.join(COMMANDS)}")
+        return 2
+    return run_command(COMMANDS[argv[0]][1], argv[1:], (ValueError, ImportError), _resume_hint)
 
 
 if __name__ == "__main__":

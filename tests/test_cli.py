@@ -114,6 +114,12 @@ def test_eval_prints_json_last_line(runs, capsys, tmp_path):
     res = json.loads(last)
     assert set(res["solve_rate"]) == {f"validation-{i}" for i in range(4)}
     assert 0.0 <= res["mean_solve_rate"] <= 1.0
+    # the validation set is an object with its mean, interval and per-seed means, and the
+    # stored eval.json is the printed line
+    v = res["validation"]
+    assert {"mean", "ci95", "per_seed"} <= set(v) and len(v["per_seed"]) == v["num_seeds"]
+    assert v["mean"] == pytest.approx(np.mean(list(res["solve_rate"].values())))
+    assert (run_dir / "eval.json").read_text().strip() == last
     lv = tmp_path / "levels.txt"
     lv.write_text(">.G\n...\n\n; a comment\n#.#\n>.G\n")
     assert cli.main(["eval", str(run_dir), "--levels", str(lv), "--attempts", "2"]) == 0
@@ -130,6 +136,26 @@ def test_plot_writes_files(runs):
     names = {p.name for p in (run_dir / "plots").iterdir()}
     assert {"learning_curves.png", "curriculum.png", "top_levels.png", "agent.gif"} <= names
     assert "level_history.png" in names  # from the level snapshots
+
+
+def test_plot_compare_writes_figure_and_rliable_table(runs, tmp_path, capsys):
+    from experiments.figures import final_scores, iqm_interval
+
+    a, b = runs["maze-accel"], runs["maze-robust-plr"]
+    out = tmp_path / "cmp"
+    assert cli.main(["plot", str(a), str(b), "--compare", "--out", str(out),
+                     "--labels", "ACCEL", "PLR"]) == 0  # fmt: skip
+    assert {p.name for p in out.iterdir()} == {"compare.png", "compare.md", "compare.json"}
+    table = json.loads((out / "compare.json").read_text())
+    assert [r["label"] for r in table["runs"]] == ["ACCEL", "PLR"]
+    # the intervals are rliable's, on the runs' final validation scores
+    scores, _ = final_scores(str(a), "validation")
+    iqm, lo, hi = iqm_interval({"ACCEL": scores})["ACCEL"]
+    assert table["runs"][0]["validation"]["ci95"] == pytest.approx([lo, hi])
+    capsys.readouterr()
+    assert cli.main(["plot", str(a), "--compare", "--out", str(out)]) == 2
+    assert "two or more" in capsys.readouterr().err
+    assert cli.main(["plot", str(a), str(b)]) == 2
 
 
 def test_resume_continues_to_n_updates(runs, tmp_path):
@@ -290,6 +316,10 @@ def test_presets_have_published_defaults():
         "maze-accel",
         "maze-sfl",
         "maze-archive",
+        "maze-paired",
+        "maze-minimax",
+        "maze-population-paired",
+        "maze-demo",
     }
     assert P.config_from_dict(P.config_to_dict(cfg)) == cfg
 

@@ -58,7 +58,7 @@ def _fake_run(tmp_path, updates_done=6, config=None):
     [
         ("", "empty file"),
         ("{not json", "not valid JSON (line 1, column 2"),
-        ('{"num_envz": 4}', "unknown option --num-envz (did you mean --num-envs?)"),
+        ('{"num_envz": 4}', "unknown option --num-envz (did you mean --num-envs"),
         ('{"num_envs": "many"}', "--num-envs: invalid value 'many'"),
         ('{"num_envs": 99999999999999999999}', "--num-envs: invalid value"),
     ],

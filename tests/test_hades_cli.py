@@ -110,7 +110,7 @@ def test_resume_extends_run(cartpole_run, tmp_path, capsys):
 
 def _one_error_line(capsys) -> str:
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert len(err) == 1 and err[0].startswith("openued: error: "), err
     return err[0]
 
 
@@ -145,7 +145,7 @@ def test_lost_checkpoints_and_bad_config(run_copy, capsys):
     capsys.readouterr()
     assert main(["train", "cartpole", "--out", str(run_copy), *TINY, "--generations", "5"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err) and err[-1].startswith("error: ")
+    assert "Traceback" not in "\n".join(err) and err[-1].startswith("openued: error: ")
     assert "no usable checkpoint" in err[-1] and "start it over" in err[-1]
     cfg = json.loads((run_copy / "config.json").read_text())
     (run_copy / "config.json").write_text(json.dumps({**cfg, "bogus": 1}))
@@ -198,19 +198,21 @@ def test_plot(cartpole_run, capsys):
 
 
 @pytest.mark.parametrize(
-    "flag,value,field",
+    "flag,value,allowed",
     [
-        ("--generations", "0", "generations"),
-        ("--population", "1", "population_size"),
-        ("--dataset-size", "-3", "dataset_size"),
-        ("--seed", "-1", "seed"),
-        ("--strategy", "foo", "strategy"),
+        ("--generations", "0", "an integer in [1, 10000000]"),
+        ("--population", "1", "an integer in [2, 1048576]"),
+        ("--dataset-size", "-3", "an integer in [1, 4096]"),
+        ("--seed", "-1", "an integer >= 0"),
+        ("--strategy", "foo", "one of Open_ES, SNES, CMA_ES, Sep_CMA_ES, PGPE"),
+        ("--hidden", "64,0", "one or more integers in [1, 4096]"),
     ],
 )
-def test_bad_values_name_field(flag, value, field, tmp_path, capsys):
+def test_bad_values_name_flag_and_range(flag, value, allowed, tmp_path, capsys):
     assert main(["train", "cartpole", "--out", str(tmp_path / "x"), flag, value]) == 2
-    err = capsys.readouterr().err
-    assert field in err and "error" in err
+    line = _one_error_line(capsys)
+    assert f"{flag}: invalid value {value!r}; allowed: {allowed}" in line, line
+    assert not (tmp_path / "x").exists()
 
 
 def test_malformed_dataset_errors(cartpole_run, tmp_path, capsys):

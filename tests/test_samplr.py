@@ -348,6 +348,77 @@ def test_presets_registry():
         make_config("gamble-dr", curriculum="paired")
 
 
+def test_gamble_presets_follow_the_pilot_design():
+    from experiments.samplr import build, make_config
+
+    for m in ("dr", "robust-plr", "samplr"):
+        c = make_config(f"gamble-{m}")
+        assert (c.egocentric, c.min_exit_distance, c.core, c.core_size) == (True, 4, "lstm", 64)
+        assert (c.temperature, c.num_updates, c.num_seeds) == (1.0, 2000, 5)
+        assert (c.lr, c.num_epochs, c.num_minibatches, c.ent_coef, c.gamma) == (
+            3e-4,
+            4,
+            2,
+            0.01,
+            0.99,
+        )
+        assert (c.buffer_capacity, c.replay_prob) == (1000, 0.8)
+        lc = make_config(f"lava-{m}")
+        assert (lc.egocentric, lc.min_exit_distance, lc.core, lc.temperature) == (
+            True,
+            0,
+            "none",
+            0.3,
+        )
+    c = make_config("gamble-samplr", min_exit_distance="3", egocentric="false", core="none")
+    assert (c.min_exit_distance, c.egocentric, c.core) == (3, False, "none")
+    with pytest.raises(ValueError, match="min-exit-distance"):
+        make_config("lava-dr", min_exit_distance=2)
+    exp = build(make_config("gamble-robust-plr"))
+    assert exp.curriculum.default_params.temperature == 1.0
+
+
+def _fake_result(env, method, **means):
+    def iv(m):
+        return {"per_seed": [m], "mean": m, "ci95": [m - 0.01, m + 0.01], "n": 1}
+
+    r = {"env": env, "method": method, "num_seeds": 1}
+    if env == "gamble-maze":
+        r["paying_share"] = iv(0.25)
+        for mode in ("", "_sampled"):
+            r[f"exit_rate{mode}"] = iv(means["exit"])
+            r[f"gamble_rate{mode}"] = {
+                c: iv(means["gamble"]) for c in ("no_cue", "favourable", "unfavourable")
+            }
+            r[f"ground_truth_return{mode}"] = iv(means["gt"])
+    return r
+
+
+def test_results_table_and_acceptance_checks(tmp_path):
+    from experiments.samplr import TABLE_BEGIN, TABLE_END, acceptance_checks, write_table
+
+    res = [
+        _fake_result("gamble-maze", "samplr", exit=0.95, gamble=0.0, gt=0.4),
+        _fake_result("gamble-maze", "robust-plr", exit=0.95, gamble=1.0, gt=0.2),
+        _fake_result("gamble-maze", "dr", exit=0.85, gamble=0.0, gt=0.4),
+    ]
+    checks = acceptance_checks(res)
+    assert [ok for _, _, ok in checks] == [False, True, True, True, True]
+    files = []
+    for r in res:
+        f = tmp_path / f"{r['method']}.json"
+        f.write_text(json.dumps(r))
+        files.append(f)
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"intro\n{TABLE_BEGIN}\nold\n{TABLE_END}\noutro\n")
+    table = write_table(files, doc)
+    text = doc.read_text()
+    assert text.startswith("intro\n") and text.endswith(f"{TABLE_END}\noutro\n")
+    assert "old" not in text and table in text
+    rows = [ln for ln in table.splitlines() if ln.startswith("| dr |")]
+    assert rows[0].startswith("| dr | sampled | 1 | 0.850 [0.840, 0.860] |")  # exit rate first
+
+
 # ------------------------------------------------------------------------------ slow learning
 
 

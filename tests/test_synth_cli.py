@@ -14,7 +14,7 @@ from experiments.synth_cli import main
 from ued.host import list_checkpoints, read_metrics, read_state_dict
 
 TINY = ["--population", "4", "--learners", "ppo", "--inner-steps", "128", "--inner-envs", "4",
-        "--agent-hidden", "8", "--eval-envs", "2", "--chunk", "1", "--quiet"]  # fmt: skip
+        "--agent-hidden", "8", "--eval-envs", "2", "--chunk-size", "1", "--quiet"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def run_dir(tmp_path_factory):
 
 def _one_error_line(capsys) -> str:
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert len(err) == 1 and err[0].startswith("openued: error: "), err
     assert "Traceback" not in err[0]
     return err[0]
 
@@ -137,9 +137,9 @@ def test_lost_checkpoints_say_how_to_start_over(run_copy, capsys):
     # each skipped checkpoint is a warning line; the failure is the one error line
     err = capsys.readouterr().err.strip().splitlines()
     assert "Traceback" not in "\n".join(err)
-    assert [x for x in err if x.startswith("error: ")] == [err[-1]]
+    assert [x for x in err if "error: " in x] == [err[-1]]
     last = err[-1]
-    assert last.startswith("error: ") and "no usable checkpoint" in last
+    assert last.startswith("openued: error: ") and "no usable checkpoint" in last
     assert "start it over in a new run directory" in last
     assert _no_temp_files(run_copy)
 
@@ -147,10 +147,16 @@ def test_lost_checkpoints_say_how_to_start_over(run_copy, capsys):
 @pytest.mark.parametrize(
     "argv,needle",
     [
-        (["train", "cartpole", "--generations", "-3"], "--generations: must be an integer >= 1"),
-        (["train", "cartpole", "--chunk", "0"], "--chunk: must be an integer >= 1"),
+        (["train", "cartpole", "--generations", "-3"],
+         "--generations: invalid value '-3'; allowed: an integer >= 1"),
+        (["train", "cartpole", "--chunk-size", "0"],
+         "--chunk-size: invalid value '0'; allowed: an integer >= 1"),
+        (["train", "cartpole", "--chunk", "1"],
+         "unknown option --chunk (did you mean --chunk-size?)"),
+        (["train", "cartpole", "--range", "lr-0.1"],
+         "--range: invalid value 'lr-0.1'; allowed: NAME:LOW:HIGH"),
     ],
-)
+)  # fmt: skip
 def test_bad_arguments_are_one_line(argv, needle, tmp_path, capsys):
     assert main([*argv[:2], "--out", str(tmp_path / "x"), *argv[2:]]) == 2
     assert needle in _one_error_line(capsys)

@@ -1,0 +1,348 @@
+"""Paper figures (``experiments.figures``) and evaluation numbers (``experiments.report``) on
+small synthetic in-memory data: every figure has a title, labelled axes, a legend wherever
+there is more than one series, and a saved PNG that is not one colour; the comparison table's
+intervals are rliable's; golden numbers of the evaluation report."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from experiments import figures as F
+from experiments.report import eval_report, report_markdown, t_interval
+
+PREFABS = ["SixteenRooms", "Labyrinth", "StandardMaze"]
+
+
+def _rows(n=30, k=2, seed=0, shift=0.0, zero=False, evals=3):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(1, n + 1):
+        t = u / n
+
+        def ps(base, noise=0.05):
+            return [float(base + noise * rng.standard_normal()) for _ in range(k)]
+
+        r = {"update": u, "env_steps": u * 1000}
+        r["rollout/return"] = ps(0.2 + 0.5 * t + shift)
+        r["rollout/solve_rate"] = ps(0.3 + 0.5 * t + shift)
+        r["rollout/episode_length"] = ps(200 - 100 * t, 5)
+        r["ppo/loss"] = ps(0.1, 0.01)
+        r["ppo/entropy"] = [1.0986] * k
+        r["trained"] = [u % 2] * k
+        r["branch/new"] = [4 * (u % 2)] * k
+        r["branch/replay"] = [4 * (1 - u % 2)] * k
+        r["branch/sfl"] = [0] * k
+        r["cur/branch/new"] = [float(u % 2)] * k
+        r["replay_fraction"] = [float(1 - u % 2)] * k
+        r["train_fraction"] = [float(1 - u % 2)] * k
+        r["score/mean"] = ps(0.5 - 0.2 * t)
+        r["cur/score/mean"] = r["score/mean"]
+        r["score/max"] = ps(1.2)
+        r["regret/estimated_all"] = r["score/mean"]
+        r["regret/true_all"] = ps(0.3)
+        r["cur/buffer/fill"] = [min(1.0, u / 10)] * k
+        r["level/walls"] = ps(20 + 10 * t, 1)
+        r["cur/level/walls"] = ps(20 + 5 * t, 1)
+        r["cur/some_new_thing"] = ps(t)
+        r["cur/constant_thing"] = [2.0] * k
+        if u % (n // evals) == 0:
+            r["eval/prefab_solve_rate"] = ps(0.0 if zero else 0.3 + 0.5 * t + shift)
+            r["eval/validation_solve_rate"] = ps(0.4 + 0.4 * t + shift)
+            for p in PREFABS:
+                r[f"eval/prefab/{p}"] = (
+                    [0.0] * k
+                    if zero
+                    else [float(np.clip(rng.uniform() * t, 0, 1)) for _ in range(k)]
+                )
+        rows.append(r)
+    return rows
+
+
+def _history(k=2, cap=16):
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(4):
+        walls = rng.integers(10 + i, 30 + i, size=(k, cap)).astype(np.float32)
+        sp = rng.integers(2, 12, size=(k, cap)).astype(np.float32)
+        sp[:, 0] = -1  # one unsolvable level per seed
+        out.append(
+            (
+                (i + 1) * 5,
+                {
+                    "descriptors": np.stack([walls, sp], -1),
+                    "scores": rng.uniform(size=(k, cap)).astype(np.float32),
+                    "valid": np.ones((k, cap), bool),
+                    "descriptor_names": ["walls", "shortest_path"],
+                },
+            )
+        )
+    return out
+
+
+def _check(fig, tmp_path, name="fig.png"):
+    """Title, labelled axes, legends where several series, a PNG that is not one colour."""
+    assert isinstance(fig, Figure)
+    titles = [fig._suptitle.get_text() if fig._suptitle else ""]
+    titles += [ax.get_title() for ax in fig.axes]
+    assert any(t.strip() for t in titles), "no title"
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.axison or ax.get_label() == "<colorbar>":
+            continue
+        if not (ax.lines or ax.collections or ax.patches or ax.images):
+            continue  # an empty panel that says so
+        shared_x = ax.get_shared_x_axes().get_siblings(ax)
+        assert any(a.get_xlabel() for a in shared_x), f"no x label on {ax.get_title()!r}"
+        assert ax.get_ylabel() or ax.get_yticks().size == 0, f"no y label on {ax.get_title()!r}"
+        labelled = {ln.get_label() for ln in ax.lines if not ln.get_label().startswith("_")}
+        if len(labelled) > 1:
+            assert ax.get_legend() is not None or fig.legends, f"no legend on {ax.get_title()!r}"
+        # no offset notation on any axis
+        assert not ax.yaxis.get_major_formatter().get_offset()
+    path = F.save(fig, tmp_path / name, dpi=60)
+    img = mpimg.imread(path)
+    assert img.ndim == 3 and float(img[..., :3].var()) > 1e-4, "blank image"
+    return path
+
+
+def test_learning_curves(tmp_path):
+    fig = F.plot_learning_curves(_rows(), label="robust PLR")
+    _check(fig, tmp_path)
+    assert "robust PLR" in fig._suptitle.get_text()
+    axes = {ax.get_title(): ax for ax in fig.axes}
+    assert axes["Evaluation: solve rate"].get_ylabel() == "solve rate"
+    assert axes["Training episodes: return"].get_xlabel() == "env steps"
+    assert axes["Evaluation: solve rate"].get_legend() is not None  # prefab and validation
+    # the constant entropy is said so, on readable limits (no +1.098 offset)
+    texts = [t.get_text() for t in axes["Policy entropy"].texts]
+    assert any("constant" in t for t in texts)
+
+
+def test_learning_curves_from_arrays_and_run_dir(tmp_path):
+    from ued.host import metrics_to_arrays
+
+    rows = _rows(k=1, evals=1)
+    fig = F.plot_learning_curves(metrics_to_arrays(rows))
+    ax = next(a for a in fig.axes if a.get_title() == "Evaluation: solve rate")
+    # a single evaluation is a marker (no line through one point) with a note
+    assert all(ln.get_linestyle() in ("None", "") for ln in ax.lines if ln.get_label()[0] != "_")
+    assert any("one evaluation" in t.get_text() for t in ax.texts)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _check(F.plot_learning_curves(run), tmp_path)
+
+
+def test_smoothing_and_band():
+    y = np.array([0.0, 1.0] * 10)
+    sm = F.ema(y, 0.8)
+    assert np.ptp(sm[5:-5]) < np.ptp(y)  # smoothed
+    assert np.allclose(F.ema(np.full(7, 3.0), 0.9), 3.0)  # debiased: a constant stays put
+    a = np.array([[0.0, 1.0], [2.0, np.nan], [1.0, 1.0]])
+    mean, lo, hi = F.seed_band(a)
+    assert np.allclose(mean, [0.5, 2.0, 1.0])
+    assert 0.0 <= lo[0] <= 0.5 <= hi[0] <= 1.0 and np.isnan(lo[1]) and lo[2] == hi[2] == 1.0
+
+
+def test_per_level_bars(tmp_path):
+    fig = F.plot_per_level_solve_rate(_rows())
+    _check(fig, tmp_path)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "solve rate"
+    assert [t.get_text() for t in ax.get_xticklabels()] == PREFABS
+    assert len([t for t in ax.texts if t.get_text().replace(".", "").isdigit()]) == 3
+
+
+def test_per_level_bars_all_zero_say_so(tmp_path):
+    fig = F.plot_per_level_solve_rate(_rows(zero=True))
+    _check(fig, tmp_path)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("all 0") for t in texts)
+    assert texts.count("0.00") == 3  # the values are printed on the (empty) bars
+    fig = F.plot_per_level_solve_rate(names=["a", "b"], values=[0.0, 0.0])
+    assert any(t.get_text().startswith("all 0") for t in fig.axes[0].texts)
+
+
+def test_curriculum_panels_are_named_and_deduplicated(tmp_path):
+    panels, notes = F.curriculum_panels(_rows())
+    titles = [p[0] for p in panels]
+    assert "Proposals by branch" in titles and "Levels: wall count" in titles
+    assert "Some new thing" in titles  # unknown keys keep a panel, with a cleaned name
+    assert not any("/" in t for t in titles)
+    joined = " ".join(notes)
+    assert "sfl" in joined  # branch never used
+    assert "constant thing = 2" in joined
+    assert "cur/score/mean" in joined and "replay_fraction" in joined  # duplicates left out
+    fig = F.plot_curriculum(_rows(), label="ACCEL")
+    _check(fig, tmp_path)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == len(panels)
+    assert F.metric_label("cur/buffer/mean_score") == "buffer: mean score"
+    assert F.clean_name("cur/aleatoric/trained") == "aleatoric: trained"
+
+
+def test_level_evolution(tmp_path):
+    fig = F.plot_level_evolution(_history(), label="ACCEL")
+    _check(fig, tmp_path)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "Stored levels: wall count" in titles and "Stored levels: score" in titles
+    assert "unsolvable" in fig._supxlabel.get_text()
+    assert F.plot_level_evolution([]) is None
+
+
+def test_plot_level_history_writes(tmp_path):
+    from experiments.plots import plot_level_history
+
+    p = plot_level_history(_history(k=1), tmp_path / "lh.png")
+    assert p is not None and p.stat().st_size > 1000
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_compare_runs_uses_rliable(tmp_path):
+    from rliable import library as rly
+    from rliable import metrics as rm
+
+    runs = {"PLR": _rows(seed=1), "DR": _rows(seed=2, shift=-0.2, k=3)}
+    fig, table = F.compare_runs(runs, reps=500, seed=3)
+    _check(fig, tmp_path, "compare.png")
+    assert fig.legends  # one legend naming the runs
+    assert [r["label"] for r in table["runs"]] == ["PLR", "DR"]
+    for lab, rows in runs.items():
+        names, scores, _ = F.final_level_scores(rows)
+        np.random.seed(3)  # rliable resamples runs with NumPy's global generator
+        point, ci = rly.get_interval_estimates(
+            {lab: scores},
+            lambda x: np.array([rm.aggregate_iqm(x)]),
+            reps=500,
+            random_state=np.random.RandomState(3),
+        )
+        row = next(r for r in table["runs"] if r["label"] == lab)
+        assert row["prefab"]["iqm"] == pytest.approx(point[lab][0])
+        assert row["prefab"]["ci95"] == pytest.approx([ci[lab][0, 0], ci[lab][1, 0]])
+        assert row["prefab"]["tasks"] == len(PREFABS)
+    md = F.comparison_markdown(table)
+    assert "| PLR |" in md and "IQM" in md
+    paths = F.write_comparison(runs, tmp_path / "cmp", reps=200)
+    assert sorted(p.name for p in paths) == ["compare.json", "compare.md", "compare.png"]
+    assert json.loads((tmp_path / "cmp" / "compare.json").read_text())["runs"][0]["label"] == "PLR"
+
+
+def test_hades_figures(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [
+        {"generation": g, "fitness_mean": 10.0 + g, "fitness_best": 20.0 + g}
+        | ({"eval_mean_return": 15.0 + g} if g % 5 == 0 else {})
+        for g in range(20)
+    ]
+    _check(F.plot_hades_fitness(rows, title="HaDES cartpole"), tmp_path, "fit.png")
+    states = rng.normal(size=(16, 4))
+    targets = np.eye(2)[rng.integers(0, 2, 16)]
+    fig = F.plot_hades_dataset(
+        states, targets, discrete=True, visited=rng.normal(size=(100, 4)), target="cartpole"
+    )
+    _check(fig, tmp_path, "ds.png")
+    assert not any(ax.get_label() == "<colorbar>" for ax in fig.axes)  # categorical, no bar
+    assert "push left" in " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "variance" in fig.axes[0].get_xlabel()
+    img = F.plot_hades_dataset(
+        rng.uniform(size=(4, 10, 10, 3)), np.eye(3)[[0, 1, 2, 0]], discrete=True, image=True,
+        target="breakout",
+    )  # fmt: skip
+    _check(img, tmp_path, "img.png")
+
+
+def test_synth_figures(tmp_path):
+    rows = [{"generation": 0, "mean_fitness": 20.0}] + [
+        {
+            "generation": g,
+            "fitness_mean": 20.0 + g,
+            "fitness_best": 40.0 + g,
+            "learner": ("ppo", "dqn")[g % 2],
+        }
+        for g in range(1, 21)
+    ]
+    fig = F.plot_synth_meta_training(rows, target="cartpole", kind="scb")
+    _check(fig, tmp_path, "meta.png")
+    leg = " ".join(
+        t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
+    )
+    assert "ppo" in leg and "dqn" in leg
+    xs, ys = np.linspace(-1, 1, 10), np.linspace(-2, 2, 12)
+    rew = {"0: push left": np.outer(ys, xs), "1: push right": -np.outer(ys, xs)}
+    fig = F.plot_synth_reward_map(xs, ys, rew, dims=(2, 3), target="cartpole", obs_dim=4)
+    _check(fig, tmp_path, "rew.png")
+    assert fig.axes[0].get_xlabel() == "pole angle"
+    assert fig.axes[0].get_ylabel() == "pole angular velocity"
+    rng = np.random.default_rng(0)
+    fig = F.plot_synth_initial_states(
+        rng.normal(size=(200, 4)), rng.normal(size=(50, 4)), dims=(0, 1), target="cartpole"
+    )
+    _check(fig, tmp_path, "init.png")
+    assert fig.axes[0].get_xlabel() == "cart position"
+
+
+def test_gif_frames():
+    from experiments.plots import gif_frames
+
+    t, n = 6, 3
+    frames = np.zeros((t, n, 8, 8, 3), np.uint8)
+    frames[:, :, 2:4, 2:4] = 200
+    imgs = gif_frames(frames, end_step=[2, 4, 9], solved=[True, False, False],
+                      names=["A", "B", "C"], max_steps=6, scale=3)  # fmt: skip
+    assert len(imgs) == t  # one maze never finished: the whole rollout
+    assert imgs[0].size[0] >= 3 * 8 * 3
+    imgs = gif_frames(frames, end_step=[1, 2, 3], solved=[True, True, False],
+                      names=["A", "B", "C"], max_steps=6)  # fmt: skip
+    assert len(imgs) == 4  # stops once every episode has ended
+    a, b = np.asarray(imgs[0]), np.asarray(imgs[-1])
+    assert not np.array_equal(a, b)  # markers and the step counter change the picture
+
+
+def _results(k=2):
+    from ued.evaluation import EvalResult
+
+    sr = np.array([[1.0, 0.5], [0.5, 0.0]])
+    pre = EvalResult(sr, sr * 0.9, np.array([[10.0, 50.0], [60.0, 250.0]]))
+    val_sr = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.0]])
+    val = EvalResult(val_sr, val_sr, np.ones((2, 4)))
+    if k == 1:
+        pre, val = (EvalResult(*(np.asarray(x)[0] for x in (r.solve_rate, r.mean_return,
+                    r.mean_length))) for r in (pre, val))  # fmt: skip
+    return {"prefab": (("A", "B"), pre), "validation": (("v0", "v1", "v2", "v3"), val)}
+
+
+def test_eval_report_golden():
+    rep = eval_report(_results(), iqm_reps=300)
+    # eval_summary's keys, same values
+    assert rep["prefab_solve_rate"] == [0.75, 0.25]
+    assert rep["validation_solve_rate"] == [1.0, 0.75]
+    assert rep["prefab/A"] == [1.0, 0.5] and rep["prefab/B"] == [0.5, 0.0]
+    assert rep["prefab_length"] == [30.0, 155.0]
+    pre = rep["prefab"]
+    assert pre["mean"] == 0.5 and pre["per_seed"] == [0.75, 0.25]
+    assert pre["num_seeds"] == 2 and pre["num_levels"] == 2
+    # t interval over the two seed means: 0.5 +- 12.706 * 0.25, clipped to [0, 1]
+    assert pre["ci95"] == [0.0, 1.0]
+    lo, hi = t_interval([0.75, 0.25])
+    assert (lo, hi) == pytest.approx((0.5 - 12.7062047 * 0.25, 0.5 + 12.7062047 * 0.25))
+    assert rep["validation"]["mean"] == 0.875
+    assert rep["per_level"] == {"prefab": {"A": [1.0, 0.5], "B": [0.5, 0.0]}}
+    # the headline is the prefab set, not all 6 levels pooled (which would give 0.75)
+    assert rep["headline"] == {"set": "prefab", "mean": 0.5, "ci95": [0.0, 1.0]}
+    assert rep["mean_solve_rate"] == 0.5
+    assert rep["set_balanced_solve_rate"] == pytest.approx(0.6875)
+    assert pre["iqm"]["value"] == pytest.approx(0.5)
+    json.dumps(rep, allow_nan=False)
+    assert "| prefab | 2 | 2 |" in report_markdown(rep)
+
+
+def test_eval_report_one_seed():
+    rep = eval_report(_results(k=1), iqm_reps=0)
+    assert rep["prefab_solve_rate"] == 0.75 and rep["prefab/B"] == 0.5
+    assert rep["prefab"]["ci95"] == [None, None]  # no interval from one seed
+    assert rep["prefab"]["per_seed"] == [0.75]
+    assert "iqm" not in rep["prefab"]
+    json.dumps(rep, allow_nan=False)
