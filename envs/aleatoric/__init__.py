@@ -9,20 +9,35 @@ feed-forward policy can act well.
 * :mod:`envs.aleatoric.gamble`: the gamble maze (a safe exit, a coin-paid exit, a noisy cue);
 * :mod:`envs.aleatoric.lava`: the lava maze (a lava-lined corridor or a detour, hidden slips);
 * :mod:`envs.aleatoric.analysis`: a scripted shortest-path policy and the lava maze's route
-  values by value iteration.
+  values by value iteration (known theta, or Bayes-adaptive under a Beta prior);
+* :mod:`envs.aleatoric.evaluation`: ground-truth evaluation of trained students (held-out
+  equal-distance layouts, exit / gamble / detour rates, exact ground-truth return, intervals
+  over seeds).
+
+``egocentric=True`` gives the policy the same grid seen from the agent (13x13, agent centred,
+facing up) instead of the fixed frame; feed-forward students learn to navigate far faster with
+it (docs/samplr.md).
 
 Public API::
 
-    make_aleatoric_maze(name) -> (env, space)        # name in ALEATORIC_MAZES
-    GambleLevel, GambleMazeEnv, make_gamble_space(), gamble_eval_layouts(n)
+    make_aleatoric_maze(name, egocentric=False, min_exit_distance=0) -> (env, space)
+    GambleLevel, GambleMazeEnv, make_gamble_space(), make_gamble_sampler(d),
+        exit_distances(level), gamble_eval_layouts(n)
     LavaLevel, LavaMazeEnv, make_lava_space(), lava_eval_layouts(), lava_layout(...)
-    scripted_action(...), lava_route_values(theta)
+    scripted_action(...), lava_route_values(theta), route_values(...), lava_template(h),
+        route_flip(...)
 """
 
 from __future__ import annotations
 
 import ued
-from envs.aleatoric.analysis import lava_route_values, scripted_action
+from envs.aleatoric.analysis import (
+    lava_route_values,
+    lava_template,
+    route_flip,
+    route_values,
+    scripted_action,
+)
 from envs.aleatoric.gamble import (
     CUE_ACCURACY,
     EXIT_GAMBLE,
@@ -34,10 +49,12 @@ from envs.aleatoric.gamble import (
     GambleMazeEnv,
     GambleObs,
     GambleState,
+    exit_distances,
     gamble_descriptor,
     gamble_eval_layouts,
     gamble_is_valid,
     gamble_solvable,
+    make_gamble_sampler,
     make_gamble_space,
     mutate_gamble_level,
     render_gamble_level,
@@ -64,13 +81,19 @@ from envs.aleatoric.lava import (
 ALEATORIC_MAZES = ("gamble-maze", "lava-maze")
 
 
-def make_aleatoric_maze(name: str) -> tuple[ued.Environment, ued.LevelSpace]:
-    """``(env, space)`` for ``name`` in :data:`ALEATORIC_MAZES`; ``ValueError`` otherwise."""
+def make_aleatoric_maze(
+    name: str, egocentric: bool = False, min_exit_distance: int = 0
+) -> tuple[ued.Environment, ued.LevelSpace]:
+    """``(env, space)`` for ``name`` in :data:`ALEATORIC_MAZES`; ``ValueError`` otherwise.
+
+    ``egocentric``: the image is seen from the agent (``GridMazeEnv``); ``min_exit_distance``
+    (gamble maze only): generate levels with both exits at least that far from the start
+    (:func:`make_gamble_sampler`)."""
     if name == "gamble-maze":
-        env = GambleMazeEnv()
-        return env, make_gamble_space(env)
+        env = GambleMazeEnv(egocentric)
+        return env, make_gamble_space(env, min_exit_distance)
     if name == "lava-maze":
-        env = LavaMazeEnv()
+        env = LavaMazeEnv(egocentric)
         return env, make_lava_space(env)
     raise ValueError(f"unknown aleatoric maze {name!r}; allowed: {', '.join(ALEATORIC_MAZES)}")
 
@@ -96,6 +119,7 @@ __all__ = [
     "LavaMazeEnv",
     "LavaObs",
     "LavaState",
+    "exit_distances",
     "gamble_descriptor",
     "gamble_eval_layouts",
     "gamble_is_valid",
@@ -105,13 +129,17 @@ __all__ = [
     "lava_is_valid",
     "lava_layout",
     "lava_route_values",
+    "lava_template",
     "make_aleatoric_maze",
+    "make_gamble_sampler",
     "make_gamble_space",
     "make_lava_space",
     "mutate_gamble_level",
     "mutate_lava_level",
     "render_gamble_level",
     "render_lava_level",
+    "route_flip",
+    "route_values",
     "sample_gamble_level",
     "sample_lava_level",
     "scripted_action",

@@ -27,7 +27,7 @@ from flax import struct
 
 import ued
 from envs.aleatoric.grid import MAX_WALLS, SIZE, GridMazeEnv, at, cell_mask
-from envs.maze.bfs import optimal_steps, shortest_path_length
+from envs.maze.bfs import cell_distances, optimal_steps, shortest_path_length
 from envs.maze.level import (
     MazeLevel,
     dir_vec,
@@ -138,10 +138,8 @@ class GambleMazeEnv(GridMazeEnv):
         return self.get_obs(s), s, reward, term, trunc, info
 
     def get_obs(self, s: GambleState) -> GambleObs:
-        image = jnp.stack(
-            [s.walls, cell_mask(s.safe_pos), cell_mask(s.gamble_pos), cell_mask(s.agent_pos)],
-            axis=-1,
-        ).astype(jnp.float32)
+        planes = jnp.stack([s.walls, cell_mask(s.safe_pos), cell_mask(s.gamble_pos)], axis=-1)
+        image = self.image(planes, s.agent_pos, s.agent_dir)
         cue = jnp.stack(
             [~s.cue_seen, s.cue_seen & s.cue_reading, s.cue_seen & ~s.cue_reading]
         ).astype(jnp.float32)
@@ -195,6 +193,52 @@ def gamble_solvable(level: GambleLevel) -> jax.Array:
     return _exit_reachable(m, m.goal_pos, level.gamble_pos) & _exit_reachable(
         m, level.gamble_pos, m.goal_pos
     )
+
+
+def exit_distances(level: GambleLevel) -> tuple[jax.Array, jax.Array]:
+    """BFS cell distances (moves, turns not counted) from the start to the safe and to the
+    gamble exit, each avoiding the other exit: ``(int32[], int32[])``, ``2**30`` when an exit
+    cannot be reached that way. Jittable, vmappable."""
+    m = level.maze
+    d_safe = cell_distances(m.replace(wall_map=m.wall_map | cell_mask(level.gamble_pos)))
+    d_gamble = cell_distances(m.replace(wall_map=m.wall_map | cell_mask(m.goal_pos)))
+    return (
+        d_safe[m.goal_pos[1], m.goal_pos[0]],
+        d_gamble[level.gamble_pos[1], level.gamble_pos[0]],
+    )
+
+
+def make_gamble_sampler(min_exit_distance: int = 0):
+    """The gamble-maze generator, optionally keeping only draws whose two exits are both at
+    BFS distance >= ``min_exit_distance`` from the start (:func:`exit_distances`; 0 or 1: no
+    constraint beyond solvability). ``key -> GambleLevel``, jittable; rejection bounded by 16
+    tries (about 2/3 of raw draws have both exits >= 3 away), the last try kept if none
+    qualifies (with its walls cleared if unsolvable)."""
+    if not isinstance(min_exit_distance, int) or min_exit_distance < 0:
+        raise ValueError(f"min_exit_distance must be an integer >= 0, got {min_exit_distance!r}")
+
+    def ok(lvl):
+        good = gamble_solvable(lvl)
+        if min_exit_distance > 1:
+            a, b = exit_distances(lvl)
+            good = good & (a >= min_exit_distance) & (b >= min_exit_distance)
+        return good
+
+    def sample(key) -> GambleLevel:
+        def cond(c):
+            i, lvl = c
+            return (i < 16) & ~ok(lvl)
+
+        def body(c):
+            i, _ = c
+            return i + 1, _sample_raw(jax.random.fold_in(key, i))
+
+        _, lvl = jax.lax.while_loop(cond, body, (jnp.int32(1), _sample_raw(key)))
+        solvable = gamble_solvable(lvl)
+        wm = jnp.where(solvable, lvl.maze.wall_map, jnp.zeros_like(lvl.maze.wall_map))
+        return lvl.replace(maze=lvl.maze.replace(wall_map=wm))
+
+    return sample
 
 
 def sample_gamble_level(key) -> GambleLevel:
@@ -298,8 +342,12 @@ def _episode_events(key, level: GambleLevel):
     return stats[None], lvl.coin.astype(jnp.float32)[None], jnp.ones((1,), bool)
 
 
-def make_gamble_space(env: GambleMazeEnv | None = None) -> ued.LevelSpace:
-    """The ``gamble-maze/7x7`` level space with its :class:`ued.aleatoric.AleatoricSpec`."""
+def make_gamble_space(
+    env: GambleMazeEnv | None = None, min_exit_distance: int = 0
+) -> ued.LevelSpace:
+    """The ``gamble-maze/7x7`` level space with its :class:`ued.aleatoric.AleatoricSpec`;
+    ``min_exit_distance > 1`` generates with :func:`make_gamble_sampler` (both exits at least
+    that far from the start)."""
     env = GambleMazeEnv() if env is None else env
     ph = _sample_raw(jax.random.key(0))
     ph = jax.tree.map(lambda x: jnp.zeros_like(x), ph)
@@ -329,7 +377,9 @@ def make_gamble_space(env: GambleMazeEnv | None = None) -> ued.LevelSpace:
     return ued.LevelSpace(
         name="gamble-maze/7x7",
         placeholder=ph,
-        sample=sample_gamble_level,
+        sample=sample_gamble_level
+        if min_exit_distance <= 1
+        else make_gamble_sampler(min_exit_distance),
         mutate=mutate_gamble_level,
         is_valid=gamble_is_valid,
         render=render_gamble_level,
@@ -380,9 +430,11 @@ __all__ = [
     "GambleObs",
     "GambleState",
     "gamble_descriptor",
+    "exit_distances",
     "gamble_eval_layouts",
     "gamble_is_valid",
     "gamble_solvable",
+    "make_gamble_sampler",
     "make_gamble_space",
     "mutate_gamble_level",
     "render_gamble_level",

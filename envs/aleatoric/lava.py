@@ -185,9 +185,8 @@ class LavaMazeEnv(GridMazeEnv):
         return self.get_obs(s), s, reward, term, trunc, info
 
     def get_obs(self, s: LavaState) -> LavaObs:
-        image = jnp.stack(
-            [s.walls, cell_mask(s.goal_pos), s.lava, cell_mask(s.agent_pos)], axis=-1
-        ).astype(jnp.float32)
+        planes = jnp.stack([s.walls, cell_mask(s.goal_pos), s.lava], axis=-1)
+        image = self.image(planes, s.agent_pos, s.agent_dir)
         return LavaObs(image=image, agent_dir=s.agent_dir)
 
 
