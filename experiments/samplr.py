@@ -470,13 +470,18 @@ def plot_runs(run_dirs, out_dir: str | Path) -> list[str]:
     for r in runs:
         by_env.setdefault(r.config["env"], []).append(r)
     for env, rs in by_env.items():
-        fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
-        for r in rs:
+        from experiments import figures as F
+
+        fig, ax = plt.subplots(1, 2, figsize=(11, 4.0))
+        seeds = set()
+        for i, r in enumerate(rs):
             m = r.metrics
-            x = m.get("env_steps", m.get("update"))
+            x = np.asarray(m.get("env_steps", m.get("update")), np.float64)
+            x = x if x.ndim == 1 else np.nanmean(x.reshape(x.shape[0], -1), 1)
             y = np.asarray(m.get("rollout/return"), np.float64)
             y = y.reshape(y.shape[0], -1)
-            ax[0].plot(x, np.nanmean(y, 1), label=r.config["curriculum"])
+            seeds.add(y.shape[1])
+            F.draw_series(ax[0], x, y, label=r.config["curriculum"], color=f"C{i}")
             _, sd, _ = load_latest_checkpoint(r.run_dir, None, warn=lambda s: None)
             buf = sd.get("curriculum", {}).get("buffer") if isinstance(sd, dict) else None
             if buf is not None:
@@ -490,23 +495,28 @@ def plot_runs(run_dirs, out_dir: str | Path) -> list[str]:
                     bins=bins,
                     density=True,
                     histtype="step",
+                    color=f"C{i}",
+                    lw=1.8,
                     label=f"{r.config['curriculum']} buffer",
                 )
         if env == "gamble-maze":
-            ax[1].bar([0, 1], [0.75 / 0.5, 0.25 / 0.5], width=0.5, alpha=0.3, label="prior")
+            ax[1].bar([0, 1], [0.75 / 0.5, 0.25 / 0.5], width=0.5, alpha=0.3, color="0.5",
+                      label="prior (P(pay) = 0.25)")  # fmt: skip
             ax[1].set_xlabel("coin (1 = pays)")
         else:
             from scipy import stats
 
             t = np.linspace(0, 1, 200)
-            ax[1].plot(t, stats.beta.pdf(t, 2, 8), "k--", label="prior Beta(2, 8)")
+            ax[1].plot(t, stats.beta.pdf(t, 2, 8), "--", color="0.4", label="prior Beta(2, 8)")
             ax[1].set_xlabel("theta (slip probability)")
-        ax[0].set_xlabel("env steps")
-        ax[0].set_ylabel("mean training return")
+        F.style_axes(ax[0], "Training return", "env steps", "mean episode return")
         ax[0].legend(fontsize=8)
+        ax[1].set_ylabel("density over the stored levels")
         ax[1].legend(fontsize=8)
-        ax[0].set_title(f"{env}: return curves")
-        ax[1].set_title("aleatoric parameter in the buffer vs prior")
+        ax[1].set_title("Aleatoric parameter of the buffer's levels vs the prior")
+        k = "/".join(str(n) for n in sorted(seeds))
+        fig.suptitle(f"{env}: {k} seeds per method (curves: mean over seeds, 95% band; "
+                     "buffer: newest checkpoint, seeds pooled)", fontsize=10)  # fmt: skip
         fig.tight_layout()
         p = out_dir / f"samplr_{env}.png"
         fig.savefig(p, dpi=100)
