@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from experiments import options as O
-from experiments.errors import run_command
+from experiments.errors import group_overview, run_group
 
 PRESETS: dict[str, dict] = {
     # target: HaDES settings, ES settings, run settings
@@ -594,30 +594,17 @@ COMMANDS = {
 
 
 def overview() -> str:
-    lines = ["usage: openued hades COMMAND [ARGS ...]   ('openued hades COMMAND --help')", ""]
-    lines.append("Behaviour distillation (HaDES): ES over small datasets of state-action pairs.")
-    lines += ["", "commands:", *(f"  {c:<8s}{d}" for c, (d, _) in COMMANDS.items())]
-    lines += ["", "targets: " + ", ".join(PRESETS)]
-    return "\n".join(lines)
-
-
-def _resume_hint(run_dir, unit: int) -> str:
-    return f"to keep it up to there: give --generations {unit} with the same options"
+    return group_overview(
+        "hades",
+        "Behaviour distillation (HaDES): ES over small datasets of state-action pairs.",
+        COMMANDS,
+        PRESETS,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``openued hades``; returns the exit status (0 ok, 1 runtime failure,
-    2 usage error). Every expected failure is one ``openued: error: ...`` line, no traceback."""
-    from experiments.errors import error
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(overview(), file=sys.stdout if argv else sys.stderr)
-        return 0 if argv else 2
-    if argv[0] not in COMMANDS:
-        error(f"unknown command 'hades {argv[0]}'; allowed: {', '.join(COMMANDS)}")
-        return 2
-    return run_command(COMMANDS[argv[0]][1], argv[1:], (ValueError, ImportError), _resume_hint)
+    """Entry point of ``openued hades`` (see :func:`experiments.errors.run_group`)."""
+    return run_group("hades", overview, COMMANDS, argv)
 
 
 if __name__ == "__main__":

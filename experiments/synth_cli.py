@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import options as O
-from experiments.errors import run_command
+from experiments.errors import group_overview, run_group
 
 
 def _targets():
@@ -514,30 +514,17 @@ COMMANDS = {
 
 
 def overview() -> str:
-    lines = ["usage: openued synth COMMAND [ARGS ...]   ('openued synth COMMAND --help')", ""]
-    lines.append("Synthetic environments (SCB / synthetic MDP) meta-learned with ES.")
-    lines += ["", "commands:", *(f"  {c:<8s}{d}" for c, (d, _) in COMMANDS.items())]
-    lines += ["", "targets: " + ", ".join(_targets())]
-    return "\n".join(lines)
-
-
-def _resume_hint(run_dir, unit: int) -> str:
-    return f"to keep it up to there: give --generations {unit} with the same options"
+    return group_overview(
+        "synth",
+        "Synthetic environments (SCB / synthetic MDP) meta-learned with ES.",
+        COMMANDS,
+        _targets(),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``openued synth``; returns the exit status (0 ok, 1 runtime failure,
-    2 usage error). Every expected failure is one ``openued: error: ...`` line, no traceback."""
-    from experiments.errors import error
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(overview(), file=sys.stdout if argv else sys.stderr)
-        return 0 if argv else 2
-    if argv[0] not in COMMANDS:
-        error(f"unknown command 'synth {argv[0]}'; allowed: {', '.join(COMMANDS)}")
-        return 2
-    return run_command(COMMANDS[argv[0]][1], argv[1:], (ValueError, ImportError), _resume_hint)
+    """Entry point of ``openued synth`` (see :func:`experiments.errors.run_group`)."""
+    return run_group("synth", overview, COMMANDS, argv)
 
 
 if __name__ == "__main__":
