@@ -241,22 +241,13 @@ def make_gamble_sampler(min_exit_distance: int = 0):
     return sample
 
 
+_SAMPLE_SOLVABLE = make_gamble_sampler(0)
+
+
 def sample_gamble_level(key) -> GambleLevel:
     """A random solvable gamble maze (<= 8 walls; rejection, bounded by 16 tries; the last try
-    has its walls cleared if still unsolvable). Jittable."""
-
-    def cond(c):
-        i, lvl = c
-        return (i < 16) & ~gamble_solvable(lvl)
-
-    def body(c):
-        i, _ = c
-        return i + 1, _sample_raw(jax.random.fold_in(key, i))
-
-    _, lvl = jax.lax.while_loop(cond, body, (jnp.int32(1), _sample_raw(key)))
-    ok = gamble_solvable(lvl)
-    wm = jnp.where(ok, lvl.maze.wall_map, jnp.zeros_like(lvl.maze.wall_map))
-    return lvl.replace(maze=lvl.maze.replace(wall_map=wm))
+    has its walls cleared if still unsolvable). Jittable. ``make_gamble_sampler(0)``."""
+    return _SAMPLE_SOLVABLE(key)
 
 
 def gamble_is_valid(level: GambleLevel) -> jax.Array:
