@@ -42,6 +42,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, ScalarFormatter
 
+from ued.evaluation import iqm_interval
+
 # ----------------------------------------------------------------------------- names
 
 # metric key -> name a reader understands (panel titles, legends, tables)
@@ -400,12 +402,14 @@ def draw_series(
     label: str | None = None,
     color=None,
     smoothing: float | None = None,
+    dodge: float = 0.0,
 ) -> dict:
     """Draw one metric against ``x`` on ``ax``: the mean over seeds (smoothed, the unsmoothed
     mean faint behind) and a 95% bootstrap band (:func:`seed_band`) when ``y`` has K > 1 seeds; rows where every
     seed is NaN are skipped. Series with at most 12 points are drawn as markers joined by a
-    line (no smoothing); a single point as a marker with its seed interval. Returns
-    ``{"points": n, "seeds": K, "values": finite means}``."""
+    line (no smoothing); a single point as a marker with its seed interval, moved sideways by
+    ``dodge`` percent of its x so that several runs evaluated at the same step stay visible.
+    Returns ``{"points": n, "seeds": K, "values": finite means}``."""
     a = _seeds(y)
     x = np.asarray(x, float)
     rows = ~np.all(np.isnan(a), axis=1)
@@ -419,9 +423,10 @@ def draw_series(
     sm = _fill_gaps(x, ema(a, w)) if w > 0 else a
     mean, lo, hi = seed_band(sm)
     if n == 1:
-        (line,) = ax.plot(x, mean, "o", ms=7, color=color, label=label, zorder=3)
+        xd = x + dodge * 0.01 * max(abs(float(x[0])), 1.0)
+        (line,) = ax.plot(xd, mean, "o", ms=7, color=color, label=label, zorder=3)
         if k > 1 and np.isfinite(lo).all():
-            ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="none", color=line.get_color())
+            ax.errorbar(xd, mean, yerr=[mean - lo, hi - mean], fmt="none", color=line.get_color())
     elif n <= 12:
         (line,) = ax.plot(x, mean, "o-", ms=4, lw=1.4, color=color, label=label, zorder=3)
     else:
@@ -537,7 +542,7 @@ def _draw_panels(
                 lab = f"{rlab}: {slab}" if multi and len(series) > 1 else rlab if multi else slab
                 color = colors[ri] if multi else f"C{si}"
                 info = draw_series(ax, x, _trained_only(m, key), label=lab, color=color,
-                                   smoothing=smoothing)  # fmt: skip
+                                   smoothing=smoothing, dodge=ri - (len(runs) - 1) / 2)  # fmt: skip
                 if info["points"] == 0:
                     continue
                 if multi and len(series) > 1 and info["line"] is not None:
@@ -545,9 +550,12 @@ def _draw_panels(
                 drawn += 1
                 vals.append(info["values"])
                 if info["points"] == 1:
-                    single = f"{slab}: one evaluation, at {_si(float(info['x'][0]))}"
+                    single = f"one evaluation, at {_si(float(info['x'][0]))}"
                     if single not in singles:  # several runs evaluated at the same step
                         singles.append(single)
+        if singles and xlabel:
+            # below the axis, where no point can hide it; points of several runs are dodged
+            xlabel = f"{xlabel} ({'; '.join(singles)})"
         style_axes(ax, title, xlabel, ylabel)
         if not drawn:
             _note(ax, "not recorded in this run")
@@ -557,11 +565,8 @@ def _draw_panels(
         note = _flat_limits(ax, allv, unit)
         if unit and note is None:
             ax.set_ylim(-0.03, 1.03)
-        notes = ([note] if note else []) + singles
-        if notes:
-            # single evaluation points sit at the right edge; keep the note clear of them
-            loc = "lower right" if unit and not singles else "upper left"
-            _note(ax, "\n".join(notes), loc=loc)
+        if note:
+            _note(ax, note, loc="lower right" if unit else "upper left")
         if drawn > 1:
             ax.legend(fontsize=7.5, loc="best", framealpha=0.85)
 
@@ -1043,40 +1048,6 @@ def final_scores(metrics: Any, set_name: str) -> tuple[np.ndarray, float | None]
         return np.zeros((0, 0)), None
     unit = float(np.nanmax(_seeds(m["update"])[ok[-1]])) if "update" in m else None
     return v[ok[-1]][:, None], unit
-
-
-def iqm_interval(
-    scores: Mapping[str, np.ndarray], reps: int = 2000, seed: int = 0
-) -> dict[str, tuple[float, float, float]]:
-    """``{label: (IQM, low, high)}``: interquartile mean over seeds x tasks and its 95%
-    stratified-bootstrap interval, from ``rliable.library.get_interval_estimates`` with
-    ``rliable.metrics.aggregate_iqm`` (percentile method, ``reps`` replications; NumPy's global
-    generator seeded with ``seed`` for the call and restored after it, since rliable resamples
-    runs with ``np.random.choice``). Scores: ``(K seeds, L tasks)`` each, no NaN."""
-    from rliable import library as rly
-    from rliable import metrics as rm
-
-    data = {k: np.asarray(v, float) for k, v in scores.items() if np.size(v)}
-    if not data:
-        return {}
-    # rliable 1.2's StratifiedBootstrap draws its run indices from NumPy's global generator
-    # (np.random.choice), not from random_state: seed it for reproducible intervals and put it
-    # back afterwards
-    saved = np.random.get_state()
-    try:
-        np.random.seed(seed)
-        with warnings.catch_warnings():
-            # arch (under rliable) deprecates random_state; rliable 1.2 still passes it
-            warnings.simplefilter("ignore", FutureWarning)
-            point, ci = rly.get_interval_estimates(
-                data,
-                lambda x: np.array([rm.aggregate_iqm(x)]),
-                reps=reps,
-                random_state=np.random.RandomState(seed),
-            )
-    finally:
-        np.random.set_state(saved)
-    return {k: (float(point[k][0]), float(ci[k][0, 0]), float(ci[k][1, 0])) for k in data}
 
 
 def comparison_table(

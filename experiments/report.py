@@ -105,7 +105,7 @@ def eval_report(
             "length": float(length.mean()),
         }
         if iqm_reps > 0:
-            from experiments.figures import iqm_interval
+            from ued.evaluation import iqm_interval
 
             v, ilo, ihi = iqm_interval({set_name: sr}, reps=iqm_reps, seed=seed)[set_name]
             obj["iqm"] = {

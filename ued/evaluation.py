@@ -9,13 +9,13 @@ It is :func:`ued.rollout.rollout` keeping only per-environment episode counters,
 of levels cost no trajectory memory; a recurrent student keeps its state within each episode.
 
 Across seeds, :func:`iqm` is the interquartile mean (mean of the middle 50%, with fractional
-weights at the quartile boundaries so it is well defined for any n) and :func:`iqm_ci` adds a
-percentile-bootstrap 95% interval over seeds (host-side NumPy, seeded).
+weights at the quartile boundaries so it is well defined for any n); :func:`iqm_interval` and
+:func:`iqm_ci` give rliable's IQM with its stratified-bootstrap 95% interval (host-side, seeded).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -104,23 +104,55 @@ def iqm(x: Any, axis: int = 0) -> np.ndarray:
 
 class IQMResult(NamedTuple):
     iqm: float
-    low: float  # 2.5% bootstrap percentile
-    high: float  # 97.5% bootstrap percentile
+    low: float  # lower end of the interval (2.5% bootstrap percentile at 95%)
+    high: float  # upper end
     n: int
 
 
+def iqm_interval(
+    scores: Mapping[str, Any], reps: int = 2000, seed: int = 0, confidence: float = 0.95
+) -> dict[str, tuple[float, float, float]]:
+    """``{label: (IQM, low, high)}``: the interquartile mean over runs x tasks of each entry of
+    ``scores`` (float[K runs, L tasks], no NaN; empty entries are left out) and its
+    stratified-bootstrap interval, from ``rliable.library.get_interval_estimates`` with
+    ``rliable.metrics.aggregate_iqm`` (percentile method, ``reps`` replications). rliable 1.2
+    resamples with NumPy's global generator, which is seeded with ``seed`` for the call and
+    restored after it, so the intervals are reproducible. Host-side."""
+    import warnings
+
+    from rliable import library as rly
+    from rliable import metrics as rm
+
+    data = {k: np.asarray(v, float) for k, v in scores.items() if np.size(v)}
+    if not data:
+        return {}
+    saved = np.random.get_state()
+    try:
+        np.random.seed(seed)
+        with warnings.catch_warnings():
+            # arch (under rliable) deprecates random_state; rliable 1.2 still passes it
+            warnings.simplefilter("ignore", FutureWarning)
+            point, ci = rly.get_interval_estimates(
+                data,
+                lambda x: np.array([rm.aggregate_iqm(x)]),
+                reps=reps,
+                confidence_interval_size=confidence,
+                random_state=np.random.RandomState(seed),
+            )
+    finally:
+        np.random.set_state(saved)
+    return {k: (float(point[k][0]), float(ci[k][0, 0]), float(ci[k][1, 0])) for k in data}
+
+
 def iqm_ci(x: Any, num_bootstrap: int = 2000, confidence: float = 0.95, seed: int = 0) -> IQMResult:
-    """IQM of per-seed values ``x`` (1-D) with a percentile-bootstrap interval over seeds."""
+    """IQM of per-seed values ``x`` (1-D; NaNs dropped) with a bootstrap interval over seeds:
+    :func:`iqm_interval` with the seeds as runs of one task. Host-side."""
     v = np.asarray(x, np.float64).reshape(-1)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return IQMResult(float("nan"), float("nan"), float("nan"), 0)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, v.size, size=(num_bootstrap, v.size))
-    boots = iqm(v[idx], axis=1)
-    a = (1.0 - confidence) / 2.0
-    lo, hi = np.quantile(boots, [a, 1.0 - a])
-    return IQMResult(float(iqm(v)), float(lo), float(hi), int(v.size))
+    m, lo, hi = iqm_interval({"x": v[:, None]}, num_bootstrap, seed, confidence)["x"]
+    return IQMResult(m, lo, hi, int(v.size))
 
 
-__all__ = ["EvalResult", "IQMResult", "iqm", "iqm_ci", "make_evaluator"]
+__all__ = ["EvalResult", "IQMResult", "iqm", "iqm_ci", "iqm_interval", "make_evaluator"]
