@@ -208,6 +208,68 @@ def plot_teacher_levels(
     return fig
 
 
+def paired_learning_check(metrics: Any, warmup: float = 0.5) -> dict:
+    """The learning check of a PAIRED run from its per-update metrics (a run directory, rows or
+    columns with a seed axis). Warm-up is the first ``warmup`` share of the updates; every
+    interval is a 95% Student-t interval over seeds (:func:`experiments.report.t_interval`).
+
+    * ``path_length_slope``: per seed, the least-squares slope (steps per 100 updates) of
+      ``level_path_length`` (mean BFS shortest path of the teacher's solvable levels of an
+      update) over the updates after warm-up; passes when the mean and the interval's lower end
+      are above 0.
+    * ``solvable``: per seed, the mean of ``level_solvable`` after warm-up; passes at >= 0.5.
+    * ``protagonist_solve_rate``: per seed, the mean over the updates after warm-up of the
+      protagonist's solve rate on the teacher's levels (``cur/level/solve_rate``: per level, the
+      share of its finished training episodes that were solved, averaged over the levels);
+      passes inside [0.1, 0.9].
+
+    Also the first and last tenth of the run's path length, solvable share and regret, to show
+    the trend. JSON-able."""
+    from experiments.report import t_interval
+
+    m = _plain_names(F.load_metrics(metrics))
+    upd = F._seeds(m["update"])[:, 0]
+    n = len(upd)
+    if n < 4:
+        raise ValueError(f"a learning check needs at least 4 updates, got {n}")
+    after = upd > upd[0] + warmup * (upd[-1] - upd[0])
+
+    def per_seed(key):
+        return F._seeds(m[key]) if key in m else np.full((n, 1), np.nan)
+
+    def summary(v, passes):
+        v = np.asarray(v, float)
+        a, b = t_interval(v)
+        mean = float(np.nanmean(v))
+        return {"mean": mean, "ci95": [a, b], "per_seed": v.tolist(), "passes": passes(mean, a)}
+
+    path = per_seed("level_path_length")
+    slopes = []
+    for s in range(path.shape[1]):
+        ok = after & np.isfinite(path[:, s])
+        slopes.append(np.polyfit(upd[ok], path[ok, s], 1)[0] * 100 if ok.sum() > 2 else np.nan)
+    solv = np.nanmean(per_seed("level_solvable")[after], 0)
+    pro = np.nanmean(per_seed("cur/level/solve_rate")[after], 0)
+    tenth = max(1, n // 10)
+    trend = {
+        k: [float(np.nanmean(per_seed(k)[:tenth])), float(np.nanmean(per_seed(k)[-tenth:]))]
+        for k in ("level_path_length", "level_solvable", "level_walls", "regret",
+                  "protagonist_return", "cur/level/solve_rate")
+    }  # fmt: skip
+    res = {
+        "updates": int(upd[-1]),
+        "seeds": int(path.shape[1]),
+        "env_steps_per_student": int(F._seeds(m["env_steps"])[-1, 0]) if "env_steps" in m else None,
+        "warmup_updates": int(upd[~after][-1]),
+        # the slope's mean and the lower end of its interval above 0; the shares: their means
+        "path_length_slope_per_100_updates": summary(slopes, lambda m, lo: m > 0 and lo > 0),
+        "solvable_after_warmup": summary(solv, lambda m, lo: m >= 0.5),
+        "protagonist_solve_rate_after_warmup": summary(pro, lambda m, lo: 0.1 <= m <= 0.9),
+        "first_vs_last_tenth": trend,
+    }
+    return res
+
+
 def write_paired_plots(run: Any, out_dir: str | Path, label: str | None = None) -> list[Path]:
     """Write ``paired_curves.png`` and (with level snapshots) ``teacher_levels.png`` of a
     ``ued.host.Run`` (``load_run``) into ``out_dir``; returns the paths written."""
@@ -220,4 +282,22 @@ def write_paired_plots(run: Any, out_dir: str | Path, label: str | None = None) 
     return written
 
 
-__all__ = ["PAIRED_PANELS", "plot_paired_curves", "plot_teacher_levels", "write_paired_plots"]
+__all__ = [
+    "PAIRED_PANELS",
+    "paired_learning_check",
+    "plot_paired_curves",
+    "plot_teacher_levels",
+    "write_paired_plots",
+]
+
+
+if __name__ == "__main__":  # python -m experiments.paired_plots RUN_DIR [OUT.json]
+    import json
+    import sys
+
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python -m experiments.paired_plots RUN_DIR [OUT.json]")
+    text = json.dumps(paired_learning_check(sys.argv[1]), indent=1)
+    if len(sys.argv) == 3:
+        Path(sys.argv[2]).write_text(text + "\n")
+    print(text)

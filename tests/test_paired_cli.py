@@ -209,3 +209,70 @@ def test_help_lists_the_paired_presets_and_options(capsys):
 def test_bad_paired_options_give_clear_errors(argv, needle, capsys):
     assert cli.main(["train", *argv]) == 2
     assert needle in capsys.readouterr().err
+
+
+def _check_rows(n=20, k=3):
+    """Golden metrics for the learning check: seed s's path length rises by (s + 1) steps per
+    100 updates, solvable share 0.6 + 0.1 s, protagonist solve rate 0.25 (NaN on one update)."""
+    rows = []
+    for u in range(1, n + 1):
+        rows.append({
+            "update": u, "env_steps": 8192 * u,
+            "level_path_length": [5.0 + (s + 1) * u / 100 for s in range(k)],
+            "level_solvable": [0.6 + 0.1 * s for s in range(k)],
+            "cur/level/solve_rate": [None if u == n else 0.25] * k,
+            "regret": [0.1] * k,
+        })  # fmt: skip
+    return rows
+
+
+def test_paired_learning_check_golden():
+    from experiments.paired_plots import paired_learning_check
+
+    r = paired_learning_check(_check_rows())
+    assert r["updates"] == 20 and r["seeds"] == 3 and r["warmup_updates"] == 10
+    assert r["env_steps_per_student"] == 8192 * 20
+    slope = r["path_length_slope_per_100_updates"]
+    np.testing.assert_allclose(slope["per_seed"], [1.0, 2.0, 3.0], rtol=1e-9)
+    # t interval over 3 seeds: 2 +- t(0.975, 2) * 1 / sqrt(3)
+    np.testing.assert_allclose(slope["ci95"], [2 - 4.302653 / 3**0.5, 2 + 4.302653 / 3**0.5],
+                               rtol=1e-5)  # fmt: skip
+    assert slope["passes"] is False  # its interval reaches below 0
+    np.testing.assert_allclose(r["solvable_after_warmup"]["per_seed"], [0.6, 0.7, 0.8])
+    assert r["solvable_after_warmup"]["passes"] is True
+    pro = r["protagonist_solve_rate_after_warmup"]
+    assert pro["per_seed"] == [0.25] * 3 and pro["passes"] is True
+    falling = [
+        {**row, "level_path_length": [9.0 - row["update"] / 10] * 3} for row in _check_rows()
+    ]
+    assert paired_learning_check(falling)["path_length_slope_per_100_updates"]["passes"] is False
+    with pytest.raises(ValueError, match="at least 4 updates"):
+        paired_learning_check(_check_rows(3))
+
+
+@pytest.mark.slow
+def test_learning_check_maze_paired(tmp_path):
+    """The PAIRED learning check: ``maze-paired`` at its published settings, 3 seeds vmapped,
+    ``OPENUED_PAIRED_UPDATES`` updates (default 160: 1.3M env steps per student per seed, about
+    an hour on 2 cores); ``OPENUED_PAIRED_PRESET`` picks another preset (``maze-minimax``, whose
+    levels are expected to become unsolvable). The numbers are written to
+    ``OPENUED_LEARNING_REPORT`` when set, and the three checks of
+    :func:`experiments.paired_plots.paired_learning_check` must pass."""
+    import os
+
+    from experiments.paired_plots import paired_learning_check
+
+    preset = os.environ.get("OPENUED_PAIRED_PRESET", "maze-paired")
+    updates = os.environ.get("OPENUED_PAIRED_UPDATES", "160")
+    out = tmp_path / preset
+    argv = ["train", preset, "--num-seeds", "3", "--num-updates", updates, "--eval-every", "80",
+            "--checkpoint-every", "40", "--progress", "false", "--out", str(out)]  # fmt: skip
+    assert cli.main(argv) == 0
+    r = paired_learning_check(out)
+    path = os.environ.get("OPENUED_LEARNING_REPORT")
+    if path:
+        with open(path, "w") as f:
+            json.dump({"preset": preset, **r}, f, indent=1)
+    checks = ("path_length_slope_per_100_updates", "solvable_after_warmup",
+              "protagonist_solve_rate_after_warmup")  # fmt: skip
+    assert all(r[c]["passes"] for c in checks), {c: r[c] for c in checks}
