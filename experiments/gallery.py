@@ -1,6 +1,6 @@
 """``openued gallery OUT_DIR``: every figure in the docs, made from scratch.
 
-It trains small runs of the maze curricula, a SAMPLR preset, HaDES and a synthetic
+It trains small runs of the maze curricula, PAIRED, a SAMPLR preset, HaDES and a synthetic
 environment, draws each with ``openued plot``, compares the maze curricula with
 ``openued plot --compare``, and, with ``--notebooks``, executes the three notebooks with their
 figures under ``OUT_DIR/notebooks``. ``OUT_DIR/index.md`` lists every figure. ``--small`` gives
@@ -74,6 +74,15 @@ def cmd_gallery(argv: list[str]) -> int:
         maze_runs.append(d)
     _openued("plot", *maze_runs, "--compare", "--out", out / "compare",
              "--labels", "DR", "robust PLR", "ACCEL")  # fmt: skip
+    # PAIRED on the demo's 7x7 mazes: a teacher of 20 edits with the small recurrent net (the
+    # published teacher, conv 128 + LSTM 256 over 50 edits, is sized for 13x13 and hours)
+    d = runs / "maze-paired"
+    if not (d / "metrics.jsonl").exists():
+        _openued("train", "maze-paired", *DEMO, *tiny, "--num-updates", 4 if small else 150,
+                 "--eval-every", 2 if small else 50, "--teacher-steps", 20, "--teacher-network",
+                 "small-lstm", "--num-seeds", opts["seeds"], "--no-progress", "--no-plot",
+                 "--out", d)  # fmt: skip
+    _openued("plot", d, "--out", out / "maze-paired")
     d = runs / "gamble-samplr"
     if not d.exists():
         _openued("train", "gamble-samplr", "--num-updates", 4 if small else 200,

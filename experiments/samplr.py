@@ -9,8 +9,9 @@ replay 0.8, staleness 0.3, min fill 0.5; robust PLR and SAMPLR score with MaxMC.
   moves from the start (``--min-exit-distance 4``), student flatten / Dense 64 / LSTM 64 /
   heads 32 (``--core lstm --core-size 64``), rank temperature 1.0, 2000 updates (4.1M env
   steps per seed), a checkpoint every 250 updates.
-* ``lava-dr``, ``lava-robust-plr``, ``lava-samplr``: feed-forward student (flatten, Dense 64,
-  heads 32), rank temperature 0.3, 1500 updates (3.07M env steps per seed).
+* ``lava-dr``, ``lava-robust-plr``, ``lava-samplr``: the template without lava below the
+  corridor (``--lava-below false``), feed-forward student (flatten, Dense 64, heads 32), rank
+  temperature 0.3, 1500 updates (3.07M env steps per seed).
 
 Commands: the presets are ``openued train`` presets (``openued train gamble-samplr
 --num-updates N``; every :class:`SamplrConfig` field is an option), and ``openued eval RUN_DIR``
@@ -70,6 +71,9 @@ class SamplrConfig:
     min_exit_distance: int = _f(
         0, O.int_(0), "gamble maze: generator keeps levels with both exits at least this far"
     )
+    lava_below: bool = _f(
+        True, O.BOOL, "lava maze: lava also below the corridor (false: only above it)"
+    )
     curriculum: str = _f("samplr", O.choice(*METHODS), "curriculum algorithm")
     score: str = _f("maxmc", O.choice("maxmc", "pvl"), "level score function (ued.scores)")
     num_envs: int = _f(32, O.int_(1), "parallel environments (levels per update)")
@@ -117,6 +121,8 @@ class SamplrConfig:
             )
         if self.min_exit_distance and self.env != "gamble-maze":
             raise O.ConfigError("--min-exit-distance applies to the gamble maze only")
+        if not self.lava_below and self.env != "lava-maze":
+            raise O.ConfigError("--lava-below false applies to the lava maze only")
 
 
 # what a resumed run may change: its length and options that only affect execution
@@ -127,6 +133,10 @@ RESUMABLE = frozenset(
 
 def _preset(env: str, method: str) -> dict[str, Any]:
     p: dict[str, Any] = dict(env=env, curriculum=method, score="maxmc", egocentric=True)
+    if env == "lava-maze":
+        # the template whose best route flips between the prior mean (0.2) and a belief shifted
+        # to slippery levels (docs/samplr.md, "Lava maze: can it show the bias?")
+        p.update(lava_below=False)
     if env == "gamble-maze":
         # the pilots' design (docs/samplr.md, "Making the effect measurable")
         p.update(
@@ -195,7 +205,10 @@ def build(cfg: SamplrConfig) -> SamplrExperiment:
     from ued.train import TrainConfig, make_train
 
     env, space = make_aleatoric_maze(
-        cfg.env, egocentric=cfg.egocentric, min_exit_distance=cfg.min_exit_distance
+        cfg.env,
+        egocentric=cfg.egocentric,
+        min_exit_distance=cfg.min_exit_distance,
+        lava_below=cfg.lava_below,
     )
     b = cfg.num_envs
     buf = curricula.LevelSamplerConfig(capacity=cfg.buffer_capacity)
@@ -350,18 +363,18 @@ def gamble_eval(
 
 
 def lava_eval(
-    env, space, student, params, num_episodes: int = 32, seed: int = 0
+    env, space, student, params, num_episodes: int = 32, seed: int = 0, lava_below: bool = True
 ) -> dict[str, dict[str, Any]]:
     """Monte-Carlo ground-truth evaluation of lava-maze policies (leading seed axis):
     :func:`envs.aleatoric.evaluation.lava_eval_seeds` on :func:`envs.aleatoric.lava_eval_layouts`
-    with theta from the prior, greedy and sampled. Returns ``{"greedy": ..., "sampled": ...}``
+    (of the run's template, ``lava_below``) with theta from the prior, greedy and sampled. Returns ``{"greedy": ..., "sampled": ...}``
     of :func:`envs.aleatoric.evaluation.summarize` results. Host."""
     import jax
 
     from envs.aleatoric import lava_eval_layouts
     from envs.aleatoric.evaluation import lava_eval_seeds, summarize
 
-    lay = lava_eval_layouts()
+    lay = lava_eval_layouts(lava_below)
     out = {}
     for name, greedy in (("greedy", True), ("sampled", False)):
         fn = jax.jit(
@@ -432,7 +445,9 @@ def samplr_eval(
         out.update(num_layouts=num_layouts, num_episodes=n_ep)
     else:
         n_ep = num_episodes or 32
-        res = lava_eval(exp.env, exp.space, exp.student, params, n_ep)
+        res = lava_eval(
+            exp.env, exp.space, exp.student, params, n_ep, lava_below=cfg.lava_below
+        )
         out.update(num_episodes=n_ep)
     for mode, name in (("", "greedy"), ("_sampled", "sampled")):
         st = res[name]

@@ -68,7 +68,7 @@ def openued(*argv):
 
 
 # %% [markdown]
-# ## HaDES: distil CartPole into 64 states
+# ## HaDES: distil CartPole into 8 states
 # The CartPole preset's settings (population, dataset size, inner training) are the
 # defaults; `SMALL` only shortens it.
 

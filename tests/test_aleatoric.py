@@ -161,3 +161,25 @@ def test_env_jit_vmap_scan_deterministic(maze):
     r, te, tr = (np.asarray(x) for x in a)
     assert np.all(np.isfinite(r)) and np.all(r >= 0) and np.all(r <= 1)
     assert (te | tr).any()  # T = 64 < 70 steps: every env ended at least once
+
+
+def test_lava_open_below_template_matches_the_analysis():
+    """``lava_below=False``: only the 5 lava cells above the corridor, in the sampler, the
+    evaluation layouts and the value-iteration template alike; the known-theta flip moves from
+    ~0.09 up to ~0.155 (a slip down from the corridor is safe)."""
+    from envs.aleatoric import lava_eval_layouts, lava_template, route_flip
+
+    _, space = make_aleatoric_maze("lava-maze", lava_below=False)
+    assert space.name == "lava-maze/7x7-open-below"
+    lv = jax.jit(jax.vmap(space.sample))(jax.random.split(jax.random.key(0), 16))
+    assert (np.asarray(lv.lava).sum((1, 2)) == 5).all()
+    assert bool(jax.vmap(space.is_valid)(lv).all())
+    lay = lava_eval_layouts(lava_below=False)
+    assert (np.asarray(lay.lava).sum((1, 2)) == 5).all()
+    t = lava_template(lava_below=False)
+    np.testing.assert_array_equal(np.asarray(lay.lava[0]), t["lava"])
+    np.testing.assert_array_equal(np.asarray(lay.maze.wall_map[0]), t["walls"])
+    assert (np.asarray(lava_eval_layouts().lava).sum((1, 2)) == 8).all()
+    assert 0.15 < route_flip(t) < 0.25
+    with pytest.raises(ValueError, match="lava maze only"):
+        make_aleatoric_maze("gamble-maze", lava_below=False)

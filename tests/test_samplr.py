@@ -370,10 +370,13 @@ def test_gamble_presets_follow_the_pilot_design():
             "none",
             0.3,
         )
+        assert lc.lava_below is False and c.lava_below is True
     c = make_config("gamble-samplr", min_exit_distance="3", egocentric="false", core="none")
     assert (c.min_exit_distance, c.egocentric, c.core) == (3, False, "none")
     with pytest.raises(ValueError, match="min-exit-distance"):
         make_config("lava-dr", min_exit_distance=2)
+    with pytest.raises(ValueError, match="lava-below"):
+        make_config("gamble-dr", lava_below=False)
     exp = build(make_config("gamble-robust-plr"))
     assert exp.curriculum.default_params.temperature == 1.0
 

@@ -20,10 +20,12 @@ it (docs/samplr.md).
 
 Public API::
 
-    make_aleatoric_maze(name, egocentric=False, min_exit_distance=0) -> (env, space)
+    make_aleatoric_maze(name, egocentric=False, min_exit_distance=0, lava_below=True)
+        -> (env, space)
     GambleLevel, GambleMazeEnv, make_gamble_space(), make_gamble_sampler(d),
         exit_distances(level), gamble_eval_layouts(n)
-    LavaLevel, LavaMazeEnv, make_lava_space(), lava_eval_layouts(), lava_layout(...)
+    LavaLevel, LavaMazeEnv, make_lava_space(env, lava_below), make_lava_sampler(lava_below),
+        lava_eval_layouts(lava_below), lava_layout(...)
     scripted_action(...), lava_route_values(theta), route_values(...), lava_template(h),
         route_flip(...)
 """
@@ -72,6 +74,7 @@ from envs.aleatoric.lava import (
     lava_eval_layouts,
     lava_is_valid,
     lava_layout,
+    make_lava_sampler,
     make_lava_space,
     mutate_lava_level,
     render_lava_level,
@@ -82,19 +85,24 @@ ALEATORIC_MAZES = ("gamble-maze", "lava-maze")
 
 
 def make_aleatoric_maze(
-    name: str, egocentric: bool = False, min_exit_distance: int = 0
+    name: str, egocentric: bool = False, min_exit_distance: int = 0, lava_below: bool = True
 ) -> tuple[ued.Environment, ued.LevelSpace]:
     """``(env, space)`` for ``name`` in :data:`ALEATORIC_MAZES`; ``ValueError`` otherwise.
 
     ``egocentric``: the image is seen from the agent (``GridMazeEnv``); ``min_exit_distance``
     (gamble maze only): generate levels with both exits at least that far from the start
-    (:func:`make_gamble_sampler`)."""
+    (:func:`make_gamble_sampler`); ``lava_below`` (lava maze only): ``False`` leaves out the lava
+    below the corridor (:func:`make_lava_space`)."""
     if name == "gamble-maze":
+        if not lava_below:
+            raise ValueError("lava_below applies to the lava maze only")
         env = GambleMazeEnv(egocentric)
         return env, make_gamble_space(env, min_exit_distance)
     if name == "lava-maze":
         env = LavaMazeEnv(egocentric)
-        return env, make_lava_space(env)
+        if min_exit_distance:
+            raise ValueError("min_exit_distance applies to the gamble maze only")
+        return env, make_lava_space(env, lava_below)
     raise ValueError(f"unknown aleatoric maze {name!r}; allowed: {', '.join(ALEATORIC_MAZES)}")
 
 
@@ -133,6 +141,7 @@ __all__ = [
     "make_aleatoric_maze",
     "make_gamble_sampler",
     "make_gamble_space",
+    "make_lava_sampler",
     "make_lava_space",
     "mutate_gamble_level",
     "mutate_lava_level",

@@ -18,6 +18,13 @@ the best first move flips from corridor to detour at theta ~ 0.09
 but put the detour itself next to lava), so under the prior (mean 0.2, P(theta < 0.09) = 0.23)
 the detour is right.
 
+``lava_below=False`` (:func:`make_lava_space`) leaves out the 3 lava cells below the corridor:
+a slip down from the corridor is then safe, the corridor is worth more, and the flip moves up
+to theta ~ 0.155 for a known theta and to a prior mean of ~ 0.211 for a Bayes-adaptive agent
+under a Beta prior of concentration 10 (``docs/samplr.md``): under the ground-truth prior
+(mean 0.2) the corridor is narrowly right (0.611 vs 0.606), under a belief shifted to robust
+PLR's slippery levels (mean 0.256) the detour is (0.553 vs 0.537).
+
 The observation is ``image`` float32[7, 7, 4] (wall, goal, lava, agent) and ``agent_dir``;
 ``history_stats`` = (forward moves, slips); the posterior of theta is
 Beta(2 + slips, 8 + moves - slips) and the next slip's predictive probability
@@ -60,7 +67,8 @@ def _grid(cells) -> np.ndarray:
 # Template (x right, y down): agent (0, 1) facing right, goal (6, 1); lava above the corridor
 # at x = 1..5 and below it at x = 2..4 between walls (1, 2) and (5, 2); a wall at x = 3,
 # y = 3..5 makes the detour go down column 0, along row 6 and up column 6.
-_T_LAVA = [(x, 0) for x in range(1, 6)] + [(x, 2) for x in range(2, 5)]
+_T_LAVA_ABOVE = [(x, 0) for x in range(1, 6)]
+_T_LAVA = _T_LAVA_ABOVE + [(x, 2) for x in range(2, 5)]
 _T_WALLS = [(1, 2), (5, 2), (3, 3), (3, 4), (3, 5)]
 _T_POCKETS = [(x, y) for y in (3, 4, 5) for x in (1, 2, 4, 5)]
 TEMPLATE_AGENT, TEMPLATE_GOAL = (0, 1), (6, 1)
@@ -79,6 +87,13 @@ def _sym_xy(s: int, x: int, y: int) -> tuple[int, int]:
 
 
 _SYM_LAVA = jnp.asarray(np.stack([_grid([_sym_xy(s, *c) for c in _T_LAVA]) for s in range(8)]))
+_SYM_LAVA_ABOVE = jnp.asarray(
+    np.stack([_grid([_sym_xy(s, *c) for c in _T_LAVA_ABOVE]) for s in range(8)])
+)
+
+
+def _lava_maps(lava_below: bool) -> jax.Array:
+    return _SYM_LAVA if lava_below else _SYM_LAVA_ABOVE
 _SYM_WALLS = jnp.asarray(np.stack([_grid([_sym_xy(s, *c) for c in _T_WALLS]) for s in range(8)]))
 _SYM_POCKETS = jnp.asarray(  # (8, 12, 2)
     np.array([[_sym_xy(s, *c) for c in _T_POCKETS] for s in range(8)], np.int32)
@@ -205,15 +220,25 @@ def _prior(key, level: LavaLevel) -> LavaLevel:
     return level.replace(theta=beta_integer(key, THETA_A, THETA_B, max(THETA_A, THETA_B)))
 
 
-def sample_lava_level(key) -> LavaLevel:
-    """A random lava maze: symmetry, start direction, 0..3 pocket walls, theta ~ Beta(2, 8)."""
-    k_s, k_d, k_p, k_k, k_t = jax.random.split(key, 5)
-    sym = jax.random.randint(k_s, (), 0, 8)
-    idx = jax.random.randint(k_p, (3,), 0, len(_T_POCKETS))
-    keep = jax.random.bernoulli(k_k, 0.5, (3,))
-    pocket = jnp.zeros((len(_T_POCKETS),), bool).at[idx].max(keep)
-    maze = lava_layout(sym, jax.random.randint(k_d, (), 0, 4), pocket)
-    return _prior(k_t, LavaLevel(maze=maze, lava=_SYM_LAVA[sym], theta=jnp.float32(0)))
+def make_lava_sampler(lava_below: bool = True):
+    """``sample(key) -> LavaLevel``: a random lava maze (symmetry, start direction, 0..3 pocket
+    walls, theta ~ Beta(2, 8)); ``lava_below=False``: without the lava below the corridor."""
+    maps = _lava_maps(lava_below)
+
+    def sample(key) -> LavaLevel:
+        k_s, k_d, k_p, k_k, k_t = jax.random.split(key, 5)
+        sym = jax.random.randint(k_s, (), 0, 8)
+        idx = jax.random.randint(k_p, (3,), 0, len(_T_POCKETS))
+        keep = jax.random.bernoulli(k_k, 0.5, (3,))
+        pocket = jnp.zeros((len(_T_POCKETS),), bool).at[idx].max(keep)
+        maze = lava_layout(sym, jax.random.randint(k_d, (), 0, 4), pocket)
+        return _prior(k_t, LavaLevel(maze=maze, lava=maps[sym], theta=jnp.float32(0)))
+
+    return sample
+
+
+sample_lava_level = make_lava_sampler(True)
+sample_lava_level.__doc__ = "A random lava maze, default template (:func:`make_lava_sampler`)."
 
 
 def lava_is_valid(level: LavaLevel) -> jax.Array:
@@ -282,12 +307,14 @@ def _episode_events(key, level: LavaLevel):
     return stats, slips.astype(jnp.float32), jnp.ones((_N_EVENTS,), bool)
 
 
-def make_lava_space(env: LavaMazeEnv | None = None) -> ued.LevelSpace:
-    """The ``lava-maze/7x7`` level space with its :class:`ued.aleatoric.AleatoricSpec`."""
+def make_lava_space(env: LavaMazeEnv | None = None, lava_below: bool = True) -> ued.LevelSpace:
+    """The ``lava-maze/7x7`` level space with its :class:`ued.aleatoric.AleatoricSpec`;
+    ``lava_below=False``: the template without the lava below the corridor
+    (``lava-maze/7x7-open-below``, see the module docstring)."""
     env = LavaMazeEnv() if env is None else env
     ph = LavaLevel(
         maze=lava_layout(0, 0, jnp.zeros((len(_T_POCKETS),), bool)),
-        lava=_SYM_LAVA[0],
+        lava=_lava_maps(lava_below)[0],
         theta=jnp.float32(0.2),
     )
     spec = AleatoricSpec(
@@ -310,9 +337,9 @@ def make_lava_space(env: LavaMazeEnv | None = None) -> ued.LevelSpace:
         stats_scale=(16.0, 8.0),
     )
     return ued.LevelSpace(
-        name="lava-maze/7x7",
+        name="lava-maze/7x7" if lava_below else "lava-maze/7x7-open-below",
         placeholder=ph,
-        sample=sample_lava_level,
+        sample=make_lava_sampler(lava_below),
         mutate=mutate_lava_level,
         is_valid=lava_is_valid,
         render=render_lava_level,
@@ -325,14 +352,15 @@ def make_lava_space(env: LavaMazeEnv | None = None) -> ued.LevelSpace:
 # ----------------------------------------------------------------------------- evaluation
 
 
-def lava_eval_layouts() -> LavaLevel:
+def lava_eval_layouts(lava_below: bool = True) -> LavaLevel:
     """The 32 designable lava layouts without pocket walls (8 symmetries x 4 directions),
-    batched, theta 0 (evaluation draws it). Host."""
+    batched, theta 0 (evaluation draws it); ``lava_below`` as in :func:`make_lava_space`. Host."""
+    maps = _lava_maps(lava_below)
     levels = []
     for s in range(8):
         for d in range(4):
             m = lava_layout(s, d, jnp.zeros((len(_T_POCKETS),), bool))
-            levels.append(LavaLevel(maze=m, lava=_SYM_LAVA[s], theta=jnp.float32(0)))
+            levels.append(LavaLevel(maze=m, lava=maps[s], theta=jnp.float32(0)))
     return stack_levels(levels)
 
 
@@ -351,6 +379,7 @@ __all__ = [
     "lava_eval_layouts",
     "lava_is_valid",
     "lava_layout",
+    "make_lava_sampler",
     "make_lava_space",
     "mutate_lava_level",
     "render_lava_level",
