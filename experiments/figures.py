@@ -234,30 +234,35 @@ def num_seeds(m: Mapping[str, np.ndarray]) -> int:
 
 
 def ema(y: Any, weight: float) -> np.ndarray:
-    """Centred exponential moving average along axis 0: the mean of a forward and a backward
-    debiased EMA (TensorBoard's smoothing run both ways, so the curve does not lag behind the
-    data), skipping NaNs (they stay NaN). ``weight`` in [0, 1): 0 is no smoothing."""
+    """Centred exponential smoothing along axis 0: point t is the average of the finite points
+    s weighted by ``weight ** |t - s|`` (TensorBoard's smoothing run both ways and normalised
+    as one kernel, so the curve neither lags behind the data nor follows the last point at the
+    ends), skipping NaNs (they stay NaN). ``weight`` in [0, 1): 0 is no smoothing."""
     a = np.asarray(y, np.float64)
     if weight <= 0 or a.shape[0] < 2:
         return a.copy()
-    return 0.5 * (_ema_forward(a, weight) + _ema_forward(a[::-1], weight)[::-1])
-
-
-def _ema_forward(a: np.ndarray, weight: float) -> np.ndarray:
-    if weight <= 0 or a.shape[0] < 2:
-        return a.copy()
-    out = np.full_like(a, np.nan)
     flat = a.reshape(a.shape[0], -1)
-    o = out.reshape(a.shape[0], -1)
-    for j in range(flat.shape[1]):
-        acc, norm = 0.0, 0.0
-        for t in range(flat.shape[0]):
-            v = flat[t, j]
-            if np.isfinite(v):
-                acc = weight * acc + (1 - weight) * v
-                norm = weight * norm + (1 - weight)
-                o[t, j] = acc / norm
-    return out
+    ok = np.isfinite(flat)
+    v = np.where(ok, flat, 0.0)
+    fs, fn = _ema_sums(v, ok, weight)
+    bs, bn = _ema_sums(v[::-1], ok[::-1], weight)
+    # both one-sided sums include point t itself: count it once
+    num = fs + bs[::-1] - v
+    den = fn + bn[::-1] - ok
+    out = np.where(ok, num / np.maximum(den, 1e-300), np.nan)
+    return out.reshape(a.shape)
+
+
+def _ema_sums(v: np.ndarray, ok: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Running sums ``sum_{s <= t} weight ** (t - s) * v[s]`` and of the weights over the finite
+    points, along axis 0 of ``(T, K)`` arrays."""
+    acc, norm = np.zeros_like(v), np.zeros_like(v)
+    a, n = np.zeros(v.shape[1:]), np.zeros(v.shape[1:])
+    for t in range(v.shape[0]):
+        a = weight * a + v[t]
+        n = weight * n + ok[t]
+        acc[t], norm[t] = a, n
+    return acc, norm
 
 
 def _fill_gaps(x: np.ndarray, a: np.ndarray) -> np.ndarray:

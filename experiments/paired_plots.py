@@ -87,11 +87,17 @@ def plot_paired_curves(
     m = _plain_names(F.load_metrics(metrics))
     if label is None:
         label = F._label_of(metrics, 0)
+    panels = list(PAIRED_PANELS)
+    r, t = m.get("regret"), m.get("teacher_reward")
+    if r is not None and t is not None and np.allclose(r, t, equal_nan=True):
+        # PAIRED's teacher is rewarded by the regret itself: one series, not two on top
+        title0, ylabel, _, unit = panels[0]
+        panels[0] = (title0, ylabel, [("regret", "regret estimate (= teacher's reward)")], unit)
     return F.plot_learning_curves(
         {label: m},
         title=title or f"PAIRED: regret and the teacher's levels: {label}",
         smoothing=smoothing,
-        panels=PAIRED_PANELS,
+        panels=panels,
     )
 
 

@@ -488,7 +488,7 @@ def plot_runs(run_dirs, out_dir: str | Path) -> list[str]:
         from experiments import figures as F
 
         fig, ax = plt.subplots(1, 2, figsize=(11, 4.0))
-        seeds = set()
+        seeds, bars = set(), []
         for i, r in enumerate(rs):
             m = r.metrics
             x = np.asarray(m.get("env_steps", m.get("update")), np.float64)
@@ -499,39 +499,46 @@ def plot_runs(run_dirs, out_dir: str | Path) -> list[str]:
             F.draw_series(ax[0], x, y, label=r.config["curriculum"], color=f"C{i}")
             _, sd, _ = load_latest_checkpoint(r.run_dir, None, warn=lambda s: None)
             buf = sd.get("curriculum", {}).get("buffer") if isinstance(sd, dict) else None
-            if buf is not None:
-                field = "coin" if env == "gamble-maze" else "theta"
-                vals = np.asarray(buf["levels"][field], np.float64)
-                filled = np.asarray(buf["filled"], bool)
-                v = vals[filled]
-                bins = [-0.25, 0.25, 0.75, 1.25] if field == "coin" else np.linspace(0, 1, 26)
-                ax[1].hist(
-                    v,
-                    bins=bins,
-                    density=True,
-                    histtype="step",
-                    color=f"C{i}",
-                    lw=1.8,
-                    label=f"{r.config['curriculum']} buffer",
-                )
+            if buf is None:
+                continue  # DR keeps no buffer
+            field = "coin" if env == "gamble-maze" else "theta"
+            vals = np.asarray(buf["levels"][field], np.float64)
+            filled = np.asarray(buf["filled"], bool)
+            vals, filled = vals.reshape(-1, vals.shape[-1]), filled.reshape(-1, filled.shape[-1])
+            name = r.config["curriculum"]
+            if field == "coin":
+                # a two-valued parameter: the share of stored levels that pay, pooled over
+                # seeds (bar) and per seed (dots)
+                per_seed = [v[f].mean() for v, f in zip(vals, filled, strict=True) if f.any()]
+                nb = len(bars)
+                ax[1].bar(nb, vals[filled].mean(), width=0.6, color=f"C{i}", alpha=0.75)
+                ax[1].plot(np.full(len(per_seed), nb), per_seed, "o", color="k", ms=4,
+                           label="one seed" if nb == 0 else None)  # fmt: skip
+                bars.append(f"{name} buffer")
+            else:
+                ax[1].hist(vals[filled], bins=np.linspace(0, 1, 26), density=True,
+                           histtype="step", color=f"C{i}", lw=1.8, label=f"{name} buffer")  # fmt: skip
         if env == "gamble-maze":
-            ax[1].bar([0, 1], [0.75 / 0.5, 0.25 / 0.5], width=0.5, alpha=0.3, color="0.5",
-                      label="prior (P(pay) = 0.25)")  # fmt: skip
-            ax[1].set_xlabel("coin (1 = pays)")
+            ax[1].axhline(0.25, ls="--", color="0.3", label="ground-truth prior P(pay) = 0.25")
+            ax[1].set_xticks(range(len(bars)), bars)
+            ax[1].set_xlim(-0.6, max(len(bars), 2) - 0.4)
+            ax[1].set_ylim(0, 1)
+            ax[1].set_ylabel("share of stored levels whose coin pays")
+            ax[1].set_xlabel("level buffer")
         else:
             from scipy import stats
 
             t = np.linspace(0, 1, 200)
             ax[1].plot(t, stats.beta.pdf(t, 2, 8), "--", color="0.4", label="prior Beta(2, 8)")
             ax[1].set_xlabel("theta (slip probability)")
+            ax[1].set_ylabel("density over the stored levels")
         F.style_axes(ax[0], "Training return", "env steps", "mean episode return")
         ax[0].legend(fontsize=8)
-        ax[1].set_ylabel("density over the stored levels")
         ax[1].legend(fontsize=8)
         ax[1].set_title("Aleatoric parameter of the buffer's levels vs the prior")
         k = "/".join(str(n) for n in sorted(seeds))
         fig.suptitle(f"{env}: {k} seeds per method (curves: mean over seeds, 95% band; "
-                     "buffer: newest checkpoint, seeds pooled)", fontsize=10)  # fmt: skip
+                     "buffer: newest checkpoint)", fontsize=10)  # fmt: skip
         fig.tight_layout()
         p = out_dir / f"samplr_{env}.png"
         fig.savefig(p, dpi=100)

@@ -8,6 +8,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from scipy import stats
@@ -296,7 +297,7 @@ _ALL = (
 
 
 def _tiny(preset, tmp_path):
-    from experiments.samplr import make_config, samplr_eval, train
+    from experiments.samplr import make_config, plot_runs, samplr_eval, train
 
     cfg = make_config(
         preset,
@@ -323,6 +324,9 @@ def _tiny(preset, tmp_path):
         assert 0.0 <= res["exit_rate_sampled"]["mean"] <= 1.0
     else:
         assert "detour_rate" in res
+    (png,) = plot_runs([out], tmp_path / "plots")
+    img = plt.imread(png)
+    assert img.ndim == 3 and float(img[..., :3].var()) > 1e-4
     return time.perf_counter() - t0
 
 
