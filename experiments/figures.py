@@ -536,7 +536,7 @@ def _draw_panels(
     multi = len(runs) > 1
     colors = [f"C{i % 10}" for i in range(len(runs))]
     for ax, (title, ylabel, series, unit) in fig_axes:
-        drawn, singles, vals = 0, [], []
+        drawn, singles, vals, single_x = 0, [], [], set()
         xlabel = None
         styles = ["-", "--", ":", "-."]
         for ri, (rlab, m) in enumerate(runs):
@@ -555,6 +555,7 @@ def _draw_panels(
                 drawn += 1
                 vals.append(info["values"])
                 if info["points"] == 1:
+                    single_x.add(float(info["x"][0]))
                     single = f"one evaluation, at {_si(float(info['x'][0]))}"
                     if single not in singles:  # several runs evaluated at the same step
                         singles.append(single)
@@ -562,6 +563,13 @@ def _draw_panels(
             # below the axis, where no point can hide it; points of several runs are dodged
             xlabel = f"{xlabel} ({'; '.join(singles)})"
         style_axes(ax, title, xlabel, ylabel)
+        if drawn and len(single_x) == 1 and all(len(v) <= 1 for v in vals):
+            # every series is one point at the same step: one tick there, the dodged points
+            # around it (their offsets are not steps)
+            (x0,) = single_x
+            half = (len(runs) / 2 + 0.5) * 0.01 * max(abs(x0), 1.0)
+            ax.set_xlim(x0 - half, x0 + half)
+            ax.set_xticks([x0], [_si(x0)])
         if not drawn:
             _note(ax, "not recorded in this run")
             ax.set_yticks([])

@@ -363,3 +363,5 @@ def test_compare_single_evaluations_stay_visible(tmp_path):
     xs = [float(ln.get_xdata()[0]) for ln in ax.lines if not ln.get_label().startswith("_")]
     assert len(xs) == 3 and len(set(xs)) == 3
     assert "one evaluation" in ax.get_xlabel() and not ax.texts
+    # one tick, at the evaluation step; the dodged positions are not labelled as steps
+    assert len(ax.get_xticks()) == 1 and min(xs) < ax.get_xticks()[0] < max(xs)
