@@ -1422,20 +1422,35 @@ def plot_synth_reward_map(
     """The synthetic reward over two state dimensions (the others held at the mean initial
     state), one panel per action. ``xs`` (nx,), ``ys`` (ny,); ``rewards``: ``{action label:
     (ny, nx)}``; ``dims``: the two dimensions shown (named from :data:`STATE_NAMES`). One
-    shared, zero-centred colour scale."""
+    shared, zero-centred colour scale. With two actions a last panel shows their difference
+    (second minus first, its own scale): where the learned reward prefers which action, which
+    is what a greedy one-step learner of a contextual bandit follows."""
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)
     names = state_names(target, obs_dim or max(dims) + 1)
     items = [(str(k), np.asarray(v, float)) for k, v in rewards.items()]
     vmax = max((np.nanmax(np.abs(v)) for _, v in items), default=1.0) or 1.0
-    fig = Figure(figsize=(4.2 * len(items) + 1.0, 3.8), layout="constrained")
-    axes = fig.subplots(1, len(items), squeeze=False, sharey=True)[0]
+    diff = len(items) == 2
+    n = len(items) + diff
+    fig = Figure(figsize=(4.2 * n + 1.0 + diff, 3.8), layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False, sharey=True)[0]
     im = None
-    for ax, (lab, r) in zip(axes, items, strict=True):
+    for ax, (lab, r) in zip(axes, items, strict=False):
         im = ax.contourf(xs, ys, r, levels=np.linspace(-vmax, vmax, 21), cmap="RdBu_r")
         style_axes(ax, f"action {lab}", names[dims[0]], names[dims[1]])
         ax.grid(False)
-    cb = fig.colorbar(im, ax=list(axes), pad=0.01)
+    cb = fig.colorbar(im, ax=list(axes[: len(items)]), pad=0.01)
     cb.set_label("synthetic reward", fontsize=9)
+    if diff:
+        (la, ra), (lb, rb) = items
+        d = rb - ra
+        dmax = float(np.nanmax(np.abs(d))) or 1.0
+        ax = axes[-1]
+        imd = ax.contourf(xs, ys, d, levels=np.linspace(-dmax, dmax, 21), cmap="PuOr_r")
+        ax.contour(xs, ys, d, levels=[0.0], colors="k", linewidths=1.0)
+        style_axes(ax, f"preference: {lb} minus {la}", names[dims[0]], names[dims[1]])
+        ax.grid(False)
+        cbd = fig.colorbar(imd, ax=ax, pad=0.01)
+        cbd.set_label("reward difference (black: 0)", fontsize=9)
     fig.suptitle(title or f"Synthetic reward{' for ' + target if target else ''}: "
                  f"{names[dims[0]]} vs {names[dims[1]]}", fontsize=12)  # fmt: skip
     _caption(fig, "other state dimensions held at the mean synthetic initial state",

@@ -281,6 +281,8 @@ def test_synth_figures(tmp_path):
     _check(fig, tmp_path, "rew.png")
     assert fig.axes[0].get_xlabel() == "pole angle"
     assert fig.axes[0].get_ylabel() == "pole angular velocity"
+    # two actions: a third panel with their difference
+    assert "preference: 1: push right minus 0: push left" in [a.get_title() for a in fig.axes]
     rng = np.random.default_rng(0)
     fig = F.plot_synth_initial_states(
         rng.normal(size=(200, 4)), rng.normal(size=(50, 4)), dims=(0, 1), target="cartpole"
