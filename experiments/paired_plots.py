@@ -89,13 +89,21 @@ def plot_paired_curves(
         label = F._label_of(metrics, 0)
     panels = list(PAIRED_PANELS)
     r, t = m.get("regret"), m.get("teacher_reward")
-    if r is not None and t is not None and np.allclose(r, t, equal_nan=True):
+    minimax = r is not None and not np.isfinite(np.asarray(r, float)).any()
+    _, ylabel, _, unit = panels[0]
+    if minimax and t is not None:
+        # the minimax adversary has no regret estimate (no antagonist): its reward is the
+        # protagonist's negative return
+        panels[0] = ("Teacher's reward: minus the protagonist's return", "teacher's reward",
+                     [("teacher_reward", "teacher's reward")], unit)  # fmt: skip
+    elif r is not None and t is not None and np.allclose(r, t, equal_nan=True):
         # PAIRED's teacher is rewarded by the regret itself: one series, not two on top
-        title0, ylabel, _, unit = panels[0]
-        panels[0] = (title0, ylabel, [("regret", "regret estimate (= teacher's reward)")], unit)
+        panels[0] = (panels[0][0], ylabel, [("regret", "regret estimate (= teacher's reward)")],
+                     unit)  # fmt: skip
+    head = "Minimax adversary: the teacher's reward" if minimax else "PAIRED: regret"
     return F.plot_learning_curves(
         {label: m},
-        title=title or f"PAIRED: regret and the teacher's levels: {label}",
+        title=title or f"{head} and the teacher's levels: {label}",
         smoothing=smoothing,
         panels=panels,
     )
@@ -257,8 +265,12 @@ def paired_learning_check(metrics: Any, warmup: float = 0.5) -> dict:
     solv = np.nanmean(per_seed("level_solvable")[after], 0)
     pro = np.nanmean(per_seed("cur/level/solve_rate")[after], 0)
     tenth = max(1, n // 10)
+    def mean_or_none(a):  # None (JSON null) where a metric has no finite value, e.g. the
+        a = a[np.isfinite(a)]  # regret of a minimax run, which has no antagonist
+        return float(a.mean()) if a.size else None
+
     trend = {
-        k: [float(np.nanmean(per_seed(k)[:tenth])), float(np.nanmean(per_seed(k)[-tenth:]))]
+        k: [mean_or_none(per_seed(k)[:tenth]), mean_or_none(per_seed(k)[-tenth:])]
         for k in ("level_path_length", "level_solvable", "level_walls", "regret",
                   "protagonist_return", "cur/level/solve_rate")
     }  # fmt: skip

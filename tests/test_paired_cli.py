@@ -248,6 +248,9 @@ def test_paired_learning_check_golden():
     assert paired_learning_check(falling)["path_length_slope_per_100_updates"]["passes"] is False
     with pytest.raises(ValueError, match="at least 4 updates"):
         paired_learning_check(_check_rows(3))
+    # a minimax run logs no regret (no antagonist): null, not NaN, in the JSON
+    nan_regret = [{**row, "regret": [None] * 3} for row in _check_rows()]
+    assert paired_learning_check(nan_regret)["first_vs_last_tenth"]["regret"] == [None, None]
 
 
 @pytest.mark.slow
@@ -276,3 +279,19 @@ def test_learning_check_maze_paired(tmp_path):
     checks = ("path_length_slope_per_100_updates", "solvable_after_warmup",
               "protagonist_solve_rate_after_warmup")  # fmt: skip
     assert all(r[c]["passes"] for c in checks), {c: r[c] for c in checks}
+
+
+def test_paired_curves_name_the_teachers_reward():
+    from experiments.paired_plots import plot_paired_curves
+
+    rows = _check_rows()
+    paired = [{**r, "teacher_reward": r["regret"]} for r in rows]
+    fig = plot_paired_curves(paired, label="p")
+    first = next(a for a in fig.axes if a.get_title().startswith("Regret"))
+    # the teacher's reward is the regret: one series, not two on top of each other
+    labels = [ln.get_label() for ln in first.lines if not ln.get_label().startswith("_")]
+    assert labels == ["regret estimate (= teacher's reward)"]
+    minimax = [{**r, "regret": [None] * 3, "teacher_reward": [-0.2] * 3} for r in rows]
+    fig = plot_paired_curves(minimax, label="m")
+    assert fig._suptitle.get_text().startswith("Minimax adversary")
+    assert any(a.get_title().startswith("Teacher's reward") for a in fig.axes)
