@@ -74,13 +74,13 @@ def cmd_gallery(argv: list[str]) -> int:
         maze_runs.append(d)
     _openued("plot", *maze_runs, "--compare", "--out", out / "compare",
              "--labels", "DR", "robust PLR", "ACCEL")  # fmt: skip
-    # PAIRED on the demo's 7x7 mazes: a teacher of 20 edits with the small recurrent net (the
-    # published teacher, conv 128 + LSTM 256 over 50 edits, is sized for 13x13 and hours)
+    # PAIRED on the demo's 7x7 mazes: a teacher of 20 edits with the small feed-forward net
+    # (the published teacher, conv 128 + LSTM 256 over 50 edits, is sized for 13x13 and hours)
     d = runs / "maze-paired"
     if not (d / "metrics.jsonl").exists():
         _openued("train", "maze-paired", *DEMO, *tiny, "--num-updates", 4 if small else 150,
                  "--eval-every", 2 if small else 50, "--teacher-steps", 20, "--teacher-network",
-                 "small-lstm", "--num-seeds", opts["seeds"], "--no-progress", "--no-plot",
+                 "small-ff", "--num-seeds", opts["seeds"], "--no-progress", "--no-plot",
                  "--out", d)  # fmt: skip
     _openued("plot", d, "--out", out / "maze-paired")
     d = runs / "gamble-samplr"
