@@ -580,7 +580,7 @@ def _draw_panels(
             ax.set_ylim(-0.03, 1.03)
         if note:
             _note(ax, note, loc="lower right" if unit else "upper left")
-        if drawn > 1:
+        if drawn > 1 or len(series) > 1:  # a panel of several series names even a lone one
             ax.legend(fontsize=7.5, loc="best", framealpha=0.85)
 
 
@@ -821,7 +821,46 @@ def curriculum_panels(metrics: Any) -> tuple[list[tuple[str, str, list, bool]], 
     dups = [k for k in DUPLICATE_KEYS if k in m and k not in ("score/mean",)]
     if dups:
         notes.append("left out as duplicates: " + ", ".join(dups))
-    return panels, notes
+    return _merge_identical(panels), notes
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, equal_nan=True))
+
+
+def _merge_identical(panels: list) -> list:
+    """Series drawn twice are drawn once: within a panel, a series equal to an earlier one
+    joins its label (e.g. levels trained on = proposed when every proposal is trained on); a
+    panel whose every series is already drawn in another panel is left out (e.g. a single
+    branch's mean score, which the regret panel shows as the estimated regret)."""
+    out = []
+    for title, ylabel, data, unit in panels:
+        if title in _BLOCK_PANELS:
+            out.append((title, ylabel, data, unit))
+            continue
+        merged: list[tuple[str, np.ndarray]] = []
+        for lab, v in data:
+            j = next((i for i, (_, w) in enumerate(merged) if _same(v, w)), None)
+            if j is None:
+                merged.append((lab, v))
+            else:
+                merged[j] = (f"{merged[j][0]} = {lab}", merged[j][1])
+        out.append((title, ylabel, merged, unit))
+    keep: list = []
+    for i, (title, ylabel, data, unit) in enumerate(out):
+        if title not in _BLOCK_PANELS:
+
+            def covers(q, data=data):
+                return q[0] not in _BLOCK_PANELS and all(
+                    any(_same(v, w) for _, w in q[2]) for _, v in data
+                )
+
+            # every series already in a panel with more series, or in one kept before
+            bigger = any(covers(q) and len(q[2]) > len(data) for j, q in enumerate(out) if j != i)
+            if bigger or any(covers(q) for q in keep):
+                continue
+        keep.append((title, ylabel, data, unit))
+    return keep
 
 
 def plot_curriculum(
@@ -857,7 +896,7 @@ def plot_curriculum(
             ax.set_ylim(-0.03, 1.03)
         if note:
             _note(ax, note)
-        if len(data) > 1:
+        if len(data) > 1 or " = " in data[0][0]:  # several series, or one that stands for two
             ax.legend(fontsize=7, loc="best", framealpha=0.85)
     fig.suptitle(title or f"Curriculum diagnostics: {lab}", fontsize=12)
     foot = [_seed_note(num_seeds(m))] + notes

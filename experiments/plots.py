@@ -47,7 +47,14 @@ def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
     if names:
         fig = F.plot_per_level_solve_rate(m, title=f"Solve rate per prefab maze: {label}")
         written.append(F.save(fig, out / "per_maze_solve_rate.png"))
-    fig = F.plot_curriculum(m, label=label)
+    cm = m
+    if _is_paired(run):
+        # PAIRED's own metrics have their own figure (paired_curves.png): not twice
+        from experiments.presets import PAIRED_METRICS
+
+        drop = set(PAIRED_METRICS) | {f"cur/{k}" for k in PAIRED_METRICS}
+        cm = {k: v for k, v in m.items() if k not in drop}
+    fig = F.plot_curriculum(cm, label=label)
     if fig is not None:
         written.append(F.save(fig, out / "curriculum.png"))
     if _is_paired(run):  # regret and path-length curves, the teacher's levels over training
@@ -158,7 +165,12 @@ def _top_levels(run, path: Path, k: int = 16) -> Path | None:
         )
         for i in idx
     ]
-    save_level_grid(sel, path, titles=[f"#{i} {scores[i]:.3g}" for i in idx])
+    k_seeds = int(run.config.get("num_seeds", 1))
+    what = ("The teacher's latest levels" if _is_paired(run) else "Stored levels") + \
+        ", highest score first"
+    seed = f" (seed 0 of {k_seeds})" if k_seeds > 1 else ""
+    save_level_grid(sel, path, titles=[f"slot {i}: score {scores[i]:.3g}" for i in idx],
+                    suptitle=f"{what}: {_run_label(run)}{seed}")  # fmt: skip
     return path
 
 

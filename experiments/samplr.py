@@ -533,8 +533,11 @@ def plot_runs(run_dirs, out_dir: str | Path) -> list[str]:
             ax[1].set_xlabel("theta (slip probability)")
             ax[1].set_ylabel("density over the stored levels")
         F.style_axes(ax[0], "Training return", "env steps", "mean episode return")
-        ax[0].legend(fontsize=8)
-        ax[1].legend(fontsize=8)
+        for a in ax:
+            if a.get_legend_handles_labels()[0]:
+                a.legend(fontsize=8)
+            elif a is ax[0]:
+                F._note(a, "no finished training episode recorded")
         ax[1].set_title("Aleatoric parameter of the buffer's levels vs the prior")
         k = "/".join(str(n) for n in sorted(seeds))
         fig.suptitle(f"{env}: {k} seeds per method (curves: mean over seeds, 95% band; "

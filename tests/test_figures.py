@@ -367,3 +367,19 @@ def test_compare_single_evaluations_stay_visible(tmp_path):
     assert "one evaluation" in ax.get_xlabel() and not ax.texts
     # one tick, at the evaluation step; the dodged positions are not labelled as steps
     assert len(ax.get_xticks()) == 1 and min(xs) < ax.get_xticks()[0] < max(xs)
+
+
+def test_curriculum_draws_each_series_once():
+    x = np.arange(1, 11, dtype=float)
+    walls = np.stack([x, x + 1], 1)
+    m = {"update": x, "env_steps": 100 * x, "level/walls": walls, "cur/level/walls": walls,
+         "cur/level/shortest_path": walls * 0.5, "level/shortest_path": walls * 0.4}  # fmt: skip
+    panels, _ = F.curriculum_panels(m)
+    by_title = {t: [lab for lab, _ in data] for t, _, data, _ in panels}
+    # trained-on levels equal to the proposed ones: one series, both names
+    assert by_title["Levels: wall count"] == ["levels trained on = proposed levels"]
+    assert len(by_title["Levels: shortest path to the goal"]) == 2
+    # a panel whose only series is drawn in a panel with more series is left out
+    dup = F._merge_identical([("A", "y", [("a", walls)], False),
+                              ("B", "y", [("b", walls), ("c", walls * 2)], False)])  # fmt: skip
+    assert [t for t, *_ in dup] == ["B"]

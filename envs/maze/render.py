@@ -105,8 +105,10 @@ def save_level_grid(
     ncols: int = 4,
     tile: int = 8,
     dpi: int = 100,
+    suptitle: str | None = None,
 ) -> str:
-    """Draw levels (a list, or one batched level) as a titled grid and save a PNG. Host only.
+    """Draw levels (a list, or one batched level) as a titled grid and save a PNG, with
+    ``suptitle`` over the grid. Host only.
 
     Returns the path written. Levels may differ in size.
     """
@@ -132,6 +134,8 @@ def save_level_grid(
             ax.imshow(np.asarray(render(items[i], tile)), interpolation="nearest")
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
