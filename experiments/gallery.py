@@ -57,6 +57,7 @@ def cmd_gallery(argv: list[str]) -> int:
         raise O.ConfigError(f"give one OUT_DIR (see {GALLERY_OPTIONS.prog} --help)")
     opts = {**{f.name: f.default for f in dataclasses.fields(GalleryOptions)}, **given}
     out = Path(pos[0])
+    out.mkdir(parents=True, exist_ok=True)
     runs = out / "runs"
     small = opts["small"]
     updates = 6 if small else 300
