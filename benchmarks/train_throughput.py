@@ -161,23 +161,19 @@ def measure(
     return out
 
 
-PAIRED_TEACHER_STEPS = 50  # jaxued's adv_num_steps / envs.maze.editor.MAZE_PAIRED_NUM_EDITS
-PAIRED_NOISE_DIM = 50
+# the maze-paired preset's published settings (jaxued's adv_num_steps 50; minimax's noise 50)
+_PAIRED_PRESET = P.make_config("maze-paired", {})
+PAIRED_TEACHER_STEPS = _PAIRED_PRESET.teacher_steps
+PAIRED_NOISE_DIM = _PAIRED_PRESET.noise_dim
 PAIRED_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paired_throughput.json")
 
 
 def build_paired(num_envs: int, num_steps: int, network: str, seed: int = 0):
-    """openued's PAIRED trainer at the published maze settings (module docstring):
+    """openued's PAIRED trainer: the ``maze-paired`` preset as ``openued train`` builds it
+    (13x13, 25 blocks, view 5, 250 steps; module docstring) at ``num_envs`` x ``num_steps``:
     ``(trainer, experiment config, curriculum, level space)``."""
-    import curricula
-    from envs.maze import MazeEnv, make_maze_space
-    from ued.networks import NETWORK_PRESETS, make_actor_critic
-    from ued.ppo import PPOConfig, PPOParams
-    from ued.train import TrainConfig, make_train
-
-    # the maze, student and PPO fields of the presets (13x13, 25 blocks, view 5, 250 steps)
     cfg = P.make_config(
-        "maze-dr",
+        "maze-paired",
         dict(
             num_envs=num_envs,
             num_steps=num_steps,
@@ -186,41 +182,8 @@ def build_paired(num_envs: int, num_steps: int, network: str, seed: int = 0):
             num_validation_levels=0,
         ),
     )
-    mcfg = P.maze_config(cfg)
-    env = MazeEnv(mcfg)
-    space = make_maze_space(mcfg, num_edits=PAIRED_TEACHER_STEPS)
-    student = make_actor_critic(NETWORK_PRESETS[network](), env.action_space().n)
-    ppo = PPOConfig(
-        num_epochs=cfg.num_epochs,
-        num_minibatches=cfg.num_minibatches,
-        max_grad_norm=cfg.max_grad_norm,
-        optimizer=cfg.optimizer,
-    )
-    pp = PPOParams(
-        gamma=cfg.gamma,
-        gae_lambda=cfg.gae_lambda,
-        clip_eps=cfg.clip_eps,
-        vf_coef=cfg.vf_coef,
-        ent_coef=cfg.ent_coef,
-        lr=cfg.lr,
-        lr_anneal_updates=cfg.lr_anneal_updates,
-    )
-    pc = curricula.PAIREDConfig(
-        noise_dim=PAIRED_NOISE_DIM, num_steps=num_steps, student_ppo=ppo, teacher_ppo=PPOConfig()
-    )
-    cur = curricula.make_paired(
-        env, space, num_envs, student, pc, params=curricula.PAIREDParams(student=pp)
-    )
-    tc = TrainConfig(
-        num_envs=num_envs,
-        num_steps=num_steps,
-        num_updates=cfg.num_updates,
-        ppo=ppo,
-        evaluate_steps=cfg.max_episode_steps,
-    )
-    # the trainer's score only feeds its metrics here (PAIRED scores levels by regret)
-    trainer = make_train(tc, env, space, cur, student, cfg.score, ppo_params=pp)
-    return trainer, cfg, cur, space
+    exp = P.build(cfg)
+    return exp.trainer, cfg, exp.curriculum, exp.space
 
 
 def _prepare(fn, state):
