@@ -341,14 +341,14 @@ def maze_config(cfg: ExperimentConfig):
     )
 
 
-def paired_config(cfg: ExperimentConfig, ppo=None):
-    """The :class:`curricula.PAIREDConfig` of a PAIRED experiment (``ppo``: the static PPO
-    settings of the students and the teacher; default: the experiment's)."""
+def paired_config(cfg: ExperimentConfig):
+    """The :class:`curricula.PAIREDConfig` of a PAIRED experiment (the students and the teacher
+    share the experiment's static PPO settings)."""
     import curricula
     from curricula.paired import TEACHER_NETWORK
     from ued.networks import NETWORK_PRESETS
 
-    ppo = _ppo_config(cfg) if ppo is None else ppo
+    ppo = _ppo_config(cfg)
     if cfg.teacher_network == "paired":
         tnet = TEACHER_NETWORK
     else:
@@ -377,7 +377,7 @@ def _ppo_config(cfg: ExperimentConfig):
     )
 
 
-def _ppo_params(cfg: ExperimentConfig, lr: float | None = None):
+def _ppo_params(cfg: ExperimentConfig):
     from ued.ppo import PPOParams
 
     return PPOParams(
@@ -386,7 +386,7 @@ def _ppo_params(cfg: ExperimentConfig, lr: float | None = None):
         clip_eps=cfg.clip_eps,
         vf_coef=cfg.vf_coef,
         ent_coef=cfg.ent_coef,
-        lr=cfg.lr if lr is None else lr,
+        lr=cfg.lr,
         lr_anneal_updates=cfg.lr_anneal_updates,
     )
 
