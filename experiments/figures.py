@@ -541,15 +541,22 @@ def _draw_panels(
         styles = ["-", "--", ":", "-."]
         for ri, (rlab, m) in enumerate(runs):
             x, xlabel = _x_axis(m)
+            seen: list[tuple[np.ndarray, Any]] = []  # this run's drawn series and their lines
             for si, (key, slab) in enumerate(series):
                 if key not in m:
                     continue
                 lab = f"{rlab}: {slab}" if multi and len(series) > 1 else rlab if multi else slab
+                y = _trained_only(m, key)
+                twin = next((ln for v, ln in seen if _same(_seeds(y), v)), None)
+                if twin is not None:  # the same numbers under another name: one line, both names
+                    twin.set_label(f"{twin.get_label()} = {slab}")
+                    continue
                 color = colors[ri] if multi else f"C{si}"
-                info = draw_series(ax, x, _trained_only(m, key), label=lab, color=color,
+                info = draw_series(ax, x, y, label=lab, color=color,
                                    smoothing=smoothing, dodge=ri - (len(runs) - 1) / 2)  # fmt: skip
                 if info["points"] == 0:
                     continue
+                seen.append((_seeds(y), info["line"]))
                 if multi and len(series) > 1 and info["line"] is not None:
                     info["line"].set_linestyle(styles[si % len(styles)])
                 drawn += 1

@@ -88,18 +88,13 @@ def plot_paired_curves(
     if label is None:
         label = F._label_of(metrics, 0)
     panels = list(PAIRED_PANELS)
-    r, t = m.get("regret"), m.get("teacher_reward")
+    r = m.get("regret")
     minimax = r is not None and not np.isfinite(np.asarray(r, float)).any()
-    _, ylabel, _, unit = panels[0]
-    if minimax and t is not None:
+    if minimax and "teacher_reward" in m:
         # the minimax adversary has no regret estimate (no antagonist): its reward is the
         # protagonist's negative return
         panels[0] = ("Teacher's reward: minus the protagonist's return", "teacher's reward",
-                     [("teacher_reward", "teacher's reward")], unit)  # fmt: skip
-    elif r is not None and t is not None and np.allclose(r, t, equal_nan=True):
-        # PAIRED's teacher is rewarded by the regret itself: one series, not two on top
-        panels[0] = (panels[0][0], ylabel, [("regret", "regret estimate (= teacher's reward)")],
-                     unit)  # fmt: skip
+                     [("teacher_reward", "teacher's reward")], False)  # fmt: skip
     head = "Minimax adversary: the teacher's reward" if minimax else "PAIRED: regret"
     return F.plot_learning_curves(
         {label: m},

@@ -290,7 +290,7 @@ def test_paired_curves_name_the_teachers_reward():
     first = next(a for a in fig.axes if a.get_title().startswith("Regret"))
     # the teacher's reward is the regret: one series, not two on top of each other
     labels = [ln.get_label() for ln in first.lines if not ln.get_label().startswith("_")]
-    assert labels == ["regret estimate (= teacher's reward)"]
+    assert labels == ["regret estimate = teacher's reward"]
     minimax = [{**r, "regret": [None] * 3, "teacher_reward": [-0.2] * 3} for r in rows]
     fig = plot_paired_curves(minimax, label="m")
     assert fig._suptitle.get_text().startswith("Minimax adversary")
