@@ -74,6 +74,7 @@ from flax.linen.initializers import constant, orthogonal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _jaxued import jaxued_module  # noqa: E402  (restores jax.tree_map before importing jaxued)
+from train_throughput import prepare_update  # noqa: E402  (the same timing for both sides)
 
 _envs = jaxued_module("jaxued.environments")
 Maze, MazeEditor = _envs.Maze, _envs.MazeEditor
@@ -417,24 +418,6 @@ def settings(pair: JaxuedPaired, noise_dim: int, live_noise: bool) -> dict:
     }
 
 
-def prepare(fn, state):
-    """AOT-compile ``fn(state) -> (state, metrics)``; returns (call, compile_s) where ``call()``
-    runs one update on the held state and returns its (wall s, process CPU s)."""
-    t0 = time.perf_counter()
-    compiled = jax.jit(fn).lower(state).compile()
-    compile_s = time.perf_counter() - t0
-    box = {"s": state}
-
-    def call():
-        t, c = time.perf_counter(), time.process_time()
-        box["s"], m = compiled(box["s"])
-        jax.block_until_ready((box["s"], m))
-        return time.perf_counter() - t, time.process_time() - c
-
-    call()  # first call: discarded
-    return call, compile_s
-
-
 def prepare_jaxued_paired(
     num_envs=NUM_ENVS,
     num_steps=STUDENT_STEPS,
@@ -449,7 +432,7 @@ def prepare_jaxued_paired(
     pair = make_jaxued_paired(num_envs, num_steps, TEACHER_STEPS, noise_dim, live_noise)
     state = jax.jit(pair.init)(jax.random.key(seed))
     fn = pair.train_step if part == "train" else pair.student_step
-    call, compile_s = prepare(fn, state)
+    call, compile_s = prepare_update(fn, state)
     return call, compile_s, settings(pair, noise_dim, live_noise)
 
 

@@ -186,7 +186,7 @@ def build_paired(num_envs: int, num_steps: int, network: str, seed: int = 0):
     return exp.trainer, cfg, exp.curriculum, exp.space
 
 
-def _prepare(fn, state):
+def prepare_update(fn, state):
     """AOT-compile ``fn(state) -> (state, metrics)``: ``(call, compile_s)``, ``call()`` runs one
     update on the held state (after one discarded warm-up call) -> (wall s, process CPU s)."""
     t0 = time.perf_counter()
@@ -218,7 +218,7 @@ def measure_paired(
     tr, cfg, _, _ = build_paired(num_envs, num_steps, network, seed)
     state = jax.jit(tr.init)(jax.random.key(seed))
     jax.block_until_ready(state)
-    impls = {"openued": _prepare(tr.update, state)}
+    impls = {"openued": prepare_update(tr.update, state)}
     peer_settings = {}
     if compare == "jaxued":
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
