@@ -34,7 +34,6 @@ from flax import struct
 from curricula.buffer import rank_weights
 from curricula.common import proposal_diagnostics, repeat_level, select_levels
 from ued.curriculum import (
-    BRANCH_ARCHIVE,
     BRANCH_NEW,
     BRANCH_REPLAY,
     Curriculum,
@@ -43,8 +42,13 @@ from ued.curriculum import (
     LevelStats,
     Proposal,
 )
-from ued.level_space import LevelSpace
-from ued.testing import require_sample_conformance
+from ued.level_space import LevelSpace, require_sample_conformance
+from ued.options import ConfigError, float_, int_, option
+from ued.registry import CURRICULA, CurriculumContext, CurriculumEntry
+
+# a child of an elite is the archive's own branch (after new and replay)
+BRANCH_ARCHIVE = 2
+ARCHIVE_BRANCHES = ("new", "replay", "archive")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,7 +250,7 @@ def make_archive(space: LevelSpace, num_envs: int, config: ArchiveConfig) -> Cur
         return state.replace(step=state.step + 1)
 
     def diagnostics(state: ArchiveState, proposal, stats):
-        out = proposal_diagnostics(space, proposal, stats)
+        out = proposal_diagnostics(space, proposal, stats, ARCHIVE_BRANCHES)
         f = state.filled
         fin = f & jnp.isfinite(state.scores)
         out["archive/coverage"] = f.mean().astype(jnp.float32)
@@ -264,5 +268,58 @@ def make_archive(space: LevelSpace, num_envs: int, config: ArchiveConfig) -> Cur
         )
 
     return Curriculum(
-        "archive", init, propose, observe, ArchiveParams(), diagnostics, False, levels=levels
+        "archive",
+        init,
+        propose,
+        observe,
+        ArchiveParams(),
+        diagnostics,
+        False,
+        levels=levels,
+        branches=ARCHIVE_BRANCHES,
     )
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchiveOptions:
+    """The archive's command-line options (:class:`ArchiveParams` defaults otherwise)."""
+
+    archive_bins: int = option(10, int_(1), "archive bins per descriptor")
+    archive_new_prob: float = option(0.2, float_(0.0, 1.0), "archive: share of new levels")
+    archive_replay_prob: float = option(0.3, float_(0.0, 1.0), "archive: share of replayed elites")
+    archive_num_edits: int = option(1, int_(1), "archive edits per child")
+
+
+def _validate_archive(o: Any) -> None:
+    if o.archive_new_prob + o.archive_replay_prob > 1.0:
+        raise ConfigError("--archive-new-prob + --archive-replay-prob must be <= 1")
+
+
+def _make_archive(ctx: CurriculumContext) -> Curriculum:
+    o = ctx.options
+    bounds = getattr(ctx.space_build, "descriptor_bounds", None)
+    if bounds is None or ctx.space.descriptor is None:
+        raise ConfigError(
+            f"--curriculum archive: level space {ctx.space.name!r} declares no descriptor "
+            "bounds (its registration's SpaceBuild.descriptor_bounds)"
+        )
+    lower, upper = bounds
+    cfg = ArchiveConfig(
+        lower=tuple(float(x) for x in lower),
+        upper=tuple(float(x) for x in upper),
+        bins=(o.archive_bins,) * len(lower),
+        num_edits=o.archive_num_edits,
+    )
+    params = ArchiveParams(new_prob=o.archive_new_prob, replay_prob=o.archive_replay_prob)
+    return make_archive(ctx.space, ctx.num_envs, cfg)._replace(default_params=params)
+
+
+CURRICULA.register(
+    CurriculumEntry(
+        "archive", "MAP-Elites level archive over the space's descriptor", _make_archive,
+        options=(ArchiveOptions,), branches=ARCHIVE_BRANCHES, validate=_validate_archive, order=5,
+    )
+)  # fmt: skip

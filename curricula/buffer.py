@@ -39,10 +39,10 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
 
 from ued.curriculum import LevelExtras
+from ued.options import BOOL, choice, float_, int_, option
 
 _PRIORITIZATIONS = ("rank", "topk")
 
@@ -469,6 +469,40 @@ def buffer_summary(state: LevelBufferState) -> dict[str, jax.Array]:
     }
 
 
-def to_numpy(state: LevelBufferState) -> LevelBufferState:
-    """Host copy of a buffer state (for plotting / checkpoints)."""
-    return jax.tree.map(np.asarray, state)
+# ----------------------------------------------------------------------------- options
+# the level buffer's options, shared by every curriculum that keeps one (PLR, robust PLR, ACCEL)
+
+
+@dataclasses.dataclass(frozen=True)
+class BufferOptions:
+    """Command-line options of the level buffer (``--buffer-capacity`` ...), jaxued's maze
+    PLR settings by default."""
+
+    buffer_capacity: int = option(4000, int_(1), "level buffer capacity")
+    replay_prob: float = option(0.8, float_(0.0, 1.0), "probability of a replay update")
+    staleness_coef: float = option(0.3, float_(0.0, 1.0), "staleness mixing coefficient")
+    temperature: float = option(0.3, float_(0, None, True), "rank prioritisation temperature")
+    prioritization: str = option("rank", choice(*_PRIORITIZATIONS), "buffer prioritisation")
+    topk_k: int = option(4, int_(1), "k of top-k prioritisation")
+    min_fill: float = option(0.5, float_(0.0, 1.0), "buffer fill share before replay may happen")
+    duplicate_check: bool = option(True, BOOL, "refresh identical levels instead of inserting")
+
+
+def buffer_config(options: Any) -> LevelSamplerConfig:
+    """The :class:`LevelSamplerConfig` of a run's :class:`BufferOptions` values (attributes)."""
+    return LevelSamplerConfig(
+        capacity=options.buffer_capacity,
+        prioritization=options.prioritization,
+        duplicate_check=options.duplicate_check,
+    )
+
+
+def buffer_params(options: Any) -> LevelSamplerParams:
+    """The :class:`LevelSamplerParams` of a run's :class:`BufferOptions` values (attributes)."""
+    return LevelSamplerParams(
+        replay_prob=options.replay_prob,
+        staleness_coef=options.staleness_coef,
+        temperature=options.temperature,
+        min_fill=options.min_fill,
+        topk_k=options.topk_k,
+    )

@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ued.curriculum import BRANCH_NAMES, LevelStats, Proposal
+from ued.curriculum import DEFAULT_BRANCHES, LevelStats, Proposal
 from ued.level_space import LevelSpace
 
 
@@ -27,15 +27,19 @@ def repeat_level(level: Any, n: int) -> Any:
 
 
 def proposal_diagnostics(
-    space: LevelSpace, proposal: Proposal, stats: LevelStats
+    space: LevelSpace,
+    proposal: Proposal,
+    stats: LevelStats,
+    branches: tuple[str, ...] = DEFAULT_BRANCHES,
 ) -> dict[str, jax.Array]:
-    """Scalars for logging: share of each branch, mean score (overall and per branch present),
+    """Scalars for logging: share of each of the curriculum's ``branches`` (id i named
+    ``branches[i]``), mean score (overall and per branch present),
     mean solve rate, and the mean of each descriptor feature of the proposed levels
     (``level/<descriptor name>``, e.g. wall count, shortest-path length). Jittable."""
     out: dict[str, jax.Array] = {}
     br = proposal.branch
     score = jnp.where(jnp.isfinite(stats.score), stats.score, 0.0)
-    for i, name in enumerate(BRANCH_NAMES):
+    for i, name in enumerate(branches):
         m = br == i
         n = m.sum()
         out[f"branch/{name}"] = m.mean().astype(jnp.float32)

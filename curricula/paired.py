@@ -66,8 +66,9 @@ from ued.curriculum import (
 )
 from ued.editor import EditorEnv, EditorParams, require_editable
 from ued.env import Environment
-from ued.level_space import LevelSpace
+from ued.level_space import LevelSpace, require_sample_conformance
 from ued.networks import ActorCritic, NetworkConfig, make_actor_critic
+from ued.options import BOOL, ConfigError, choice, float_, int_, option, optional
 from ued.ppo import (
     PPOConfig,
     PPOParams,
@@ -78,8 +79,8 @@ from ued.ppo import (
     make_optimizer,
     make_ppo_update,
 )
+from ued.registry import CURRICULA, CurriculumContext, CurriculumEntry
 from ued.rollout import Transition, reset_batch, rollout, rollout_levels
-from ued.testing import require_sample_conformance
 from ued.wrappers import AutoReplay, EpisodeStats
 
 VARIANTS = ("paired", "minimax", "population")
@@ -500,7 +501,7 @@ def make_paired(
         )
 
     def diagnostics(state: PAIREDState, proposal: Proposal, stats: LevelStats) -> dict:
-        out = proposal_diagnostics(space, proposal, stats)
+        out = proposal_diagnostics(space, proposal, stats, ("new",))
         for f in dataclasses.fields(PAIREDMetrics):
             out[f.name] = getattr(state.metrics, f.name)
         if desc_names:
@@ -533,10 +534,12 @@ def make_paired(
         diagnostics,
         False,
         levels=levels,
+        branches=("new",),
     )
 
 
 __all__ = [
+    "PAIRED_METRICS",
     "PAIREDConfig",
     "PAIREDMetrics",
     "PAIREDParams",
@@ -551,3 +554,128 @@ __all__ = [
     "teacher_rewards",
     "true_regret",
 ]
+
+
+# ----------------------------------------------------------------------------- registrations
+
+# PAIRED's own diagnostics (``PAIREDMetrics`` and the level descriptors of ``diagnostics``),
+# logged by ``openued train`` under their plain names instead of ``cur/<name>``
+PAIRED_METRICS = (
+    "regret",
+    "teacher_reward",
+    "protagonist_return",
+    "antagonist_return",
+    "teacher_entropy",
+    "teacher_loss",
+    "antagonist_loss",
+    "level_path_length",
+    "level_solvable",
+    "level_walls",
+)
+
+
+def _teacher_networks() -> tuple[str, ...]:
+    from ued.networks import NETWORK_PRESETS
+
+    return ("paired", *(n for n in NETWORK_PRESETS if n not in ("maze", "maze-gru")))
+
+
+@dataclasses.dataclass(frozen=True)
+class PAIREDOptions:
+    """Options of PAIRED, the minimax adversary and population PAIRED (the published maze
+    settings of jaxued ``maze_paired.py`` / minimax ``maze/paired`` by default)."""
+
+    num_students: int | None = option(
+        None, optional(int_(1, 64)),
+        "students including the protagonist (paired: 2; population-paired: >= 2; minimax: "
+        "extra students only report the estimated regret)",
+        default_text="2 for paired, 1 for minimax and --true-regret, 3 for population",
+    )  # fmt: skip
+    clip_regret: bool = option(False, BOOL, "clip the estimated regret at 0 (minimax)")
+    teacher_lr: float = option(
+        1e-4, float_(0, None, True), "the teacher's learning rate (decays like --lr)"
+    )
+    noise_dim: int = option(50, int_(0, 4096), "dimension of the teacher's noise input")
+    teacher_steps: int = option(
+        50, int_(3, 10_000), "teacher steps per level (goal, direction, agent, walls)"
+    )
+    teacher_max_walls: int | None = option(
+        None, optional(int_(0)),
+        "the teacher's wall budget (a toggle adding a wall beyond it does nothing)",
+    )  # fmt: skip
+    teacher_network: str = option(
+        "paired", choice(_teacher_networks),
+        "the teacher's network (paired: curricula.paired.TEACHER_NETWORK)",
+    )  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class TrueRegretOptions:
+    """PAIRED with the true regret (levels whose space knows their optimal return)."""
+
+    true_regret: bool = option(
+        False, BOOL,
+        "reward the teacher with the true regret (optimal return - the protagonist's mean "
+        "return) instead of the antagonist's estimate",
+    )  # fmt: skip
+
+
+def _paired_config(variant: str, o: Any, ppo: PPOConfig) -> PAIREDConfig:
+    from ued.networks import NETWORK_PRESETS
+
+    tnet = TEACHER_NETWORK if o.teacher_network == "paired" else NETWORK_PRESETS[o.teacher_network]()
+    try:
+        return PAIREDConfig(
+            variant=variant,
+            num_students=o.num_students,
+            true_regret=bool(getattr(o, "true_regret", False)),
+            clip_regret=o.clip_regret,
+            noise_dim=o.noise_dim,
+            num_steps=o.num_steps,
+            student_ppo=ppo,
+            teacher_ppo=ppo,
+            teacher_network=tnet,
+        )
+    except ValueError as e:
+        raise ConfigError(f"--num-students: {e}") from None
+
+
+def _paired_entry(name: str, variant: str, description: str, order: int) -> CurriculumEntry:
+    def make(ctx: CurriculumContext) -> Curriculum:
+        o = ctx.options
+        params = PAIREDParams(
+            student=ctx.ppo_params,
+            teacher=ctx.ppo_params.replace(lr=o.teacher_lr),
+            env=ctx.env.default_params,
+        )
+        cfg = _paired_config(variant, o, ctx.ppo)
+        return make_paired(ctx.env, ctx.space, ctx.num_envs, ctx.student, cfg, params=params)
+
+    def validate(o: Any) -> None:
+        _paired_config(variant, o, PPOConfig())
+
+    return CurriculumEntry(
+        name,
+        description,
+        make,
+        options=(PAIREDOptions,) + ((TrueRegretOptions,) if variant == "paired" else ()),
+        branches=("new",),
+        scores=(),  # its levels' value to the teacher is its own reward, not a level score
+        requires=("editable",),
+        editor=lambda o: {"num_edits": o.teacher_steps, "max_walls": o.teacher_max_walls},
+        plain_metrics=PAIRED_METRICS,
+        validate=validate,
+        student_name="protagonist",
+        order=order,
+    )
+
+
+CURRICULA.register(_paired_entry(
+    "paired", "paired", "PAIRED (teacher, protagonist and antagonist; estimated regret)", 6
+))  # fmt: skip
+CURRICULA.register(_paired_entry(
+    "minimax", "minimax", "minimax adversary (teacher rewarded by the protagonist's -return)", 7
+))  # fmt: skip
+CURRICULA.register(_paired_entry(
+    "population-paired", "population", "population PAIRED (3 students by default)", 8
+))  # fmt: skip

@@ -39,9 +39,12 @@ import jax.numpy as jnp
 from flax import struct
 
 from curricula.buffer import (
+    BufferOptions,
     LevelBufferState,
     LevelSamplerConfig,
     LevelSamplerParams,
+    buffer_config,
+    buffer_params,
     buffer_summary,
     make_level_sampler,
 )
@@ -57,11 +60,17 @@ from ued.curriculum import (
     Proposal,
     new_proposal,
 )
-from ued.level_space import LevelSpace
-from ued.testing import require_sample_conformance
+from ued.level_space import LevelSpace, require_sample_conformance
+from ued.options import BOOL, ConfigError, int_, option
+from ued.registry import CURRICULA, CurriculumContext, CurriculumEntry
 
 # --------------------------------------------------------------------------------------------
 # DR
+
+# the branches each curriculum of this module logs (ids as in ued.curriculum)
+DR_BRANCHES = ("new",)
+PLR_BRANCHES = ("new", "replay")
+ACCEL_BRANCHES = ("new", "replay", "mutate")
 
 
 @struct.dataclass
@@ -92,9 +101,11 @@ def make_dr(space: LevelSpace, num_envs: int) -> Curriculum:
         return state.replace(step=state.step + 1)
 
     def diagnostics(state, proposal, stats):
-        return proposal_diagnostics(space, proposal, stats)
+        return proposal_diagnostics(space, proposal, stats, DR_BRANCHES)
 
-    return Curriculum("dr", init, propose, observe, DRParams(), diagnostics, False)
+    return Curriculum(
+        "dr", init, propose, observe, DRParams(), diagnostics, False, branches=DR_BRANCHES
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,8 +345,10 @@ def _make_buffer_curriculum(
         starved = (no_replay >= patience) & ~can_replay
         return ReplayGuard(no_replay=no_replay, starved=starved, min_size=min_size)
 
+    branches = ACCEL_BRANCHES if accel else PLR_BRANCHES
+
     def diagnostics(state: PLRState, proposal, stats):
-        out = proposal_diagnostics(space, proposal, stats)
+        out = proposal_diagnostics(space, proposal, stats, branches)
         out.update(buffer_summary(state.buffer))
         g = state.guard
         out["buffer/size"] = state.buffer.filled.sum().astype(jnp.float32)
@@ -352,6 +365,7 @@ def _make_buffer_curriculum(
         diagnostics,
         False,
         levels=buffer_levels,
+        branches=branches,
     )
 
 
@@ -392,3 +406,78 @@ def make_accel(space: LevelSpace, num_envs: int, config: ACCELConfig | None = No
         raise TypeError(f"make_accel expects an ACCELConfig, got {type(config)}")
     name = "accel" + ("_parallel" if config.parallel else "")
     return _make_buffer_curriculum(name, space, config, num_envs, accel=True)
+
+
+# ----------------------------------------------------------------------------- registrations
+
+
+@dataclasses.dataclass(frozen=True)
+class ParallelOptions:
+    """PLR / ACCEL: the sequential or the parallel mode (see the module docstring)."""
+
+    parallel: bool = option(False, BOOL, "parallel PLR/ACCEL (all branches in every update)")
+
+
+@dataclasses.dataclass(frozen=True)
+class ACCELOptions:
+    """ACCEL's own options (besides the level buffer's)."""
+
+    num_edits: int = option(5, int_(1), "ACCEL edits per child")
+    accel_from_empty: bool = option(False, BOOL, "ACCEL new levels start from empty levels")
+
+
+def _make_dr(ctx: CurriculumContext) -> Curriculum:
+    return make_dr(ctx.space, ctx.num_envs)
+
+
+def _make_plr(robust: bool) -> Callable[[CurriculumContext], Curriculum]:
+    def make(ctx: CurriculumContext) -> Curriculum:
+        o = ctx.options
+        pc = PLRConfig(buffer=buffer_config(o), robust=robust, parallel=o.parallel)
+        return make_plr(ctx.space, ctx.num_envs, pc)._replace(default_params=buffer_params(o))
+
+    return make
+
+
+def _make_accel(ctx: CurriculumContext) -> Curriculum:
+    o = ctx.options
+    empty = None
+    if o.accel_from_empty:
+        empty = getattr(ctx.space_build, "empty_level", None)
+        if empty is None:
+            raise ConfigError(
+                f"--accel-from-empty: level space {ctx.space.name!r} has no empty level "
+                "(its registration's SpaceBuild.empty_level)"
+            )
+    ac = ACCELConfig(
+        buffer=buffer_config(o),
+        parallel=o.parallel,
+        num_edits=o.num_edits,
+        generate_from_empty=o.accel_from_empty,
+        empty_level=empty,
+    )
+    return make_accel(ctx.space, ctx.num_envs, ac)._replace(default_params=buffer_params(o))
+
+
+CURRICULA.register(
+    CurriculumEntry("dr", "domain randomisation: a fresh random level for every env", _make_dr,
+                    branches=DR_BRANCHES, order=0)
+)  # fmt: skip
+CURRICULA.register(
+    CurriculumEntry(
+        "plr", "prioritised level replay", _make_plr(False),
+        options=(BufferOptions, ParallelOptions), branches=PLR_BRANCHES, order=1,
+    )
+)  # fmt: skip
+CURRICULA.register(
+    CurriculumEntry(
+        "robust-plr", "robust PLR (trains on replayed levels only)", _make_plr(True),
+        options=(BufferOptions, ParallelOptions), branches=PLR_BRANCHES, order=2,
+    )
+)  # fmt: skip
+CURRICULA.register(
+    CurriculumEntry(
+        "accel", "ACCEL (robust PLR + mutations of replayed levels)", _make_accel,
+        options=(BufferOptions, ParallelOptions, ACCELOptions), branches=ACCEL_BRANCHES, order=3,
+    )
+)  # fmt: skip

@@ -42,13 +42,15 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from curricula.buffer import LevelSamplerConfig
+from curricula.buffer import BufferOptions, LevelSamplerConfig, buffer_config, buffer_params
 from curricula.common import select_levels
-from curricula.plr import PLRConfig, make_plr
+from curricula.plr import PLR_BRANCHES, PLRConfig, make_plr
 from ued.aleatoric import AleatoricSpec
 from ued.curriculum import BRANCH_REPLAY, Curriculum, Proposal
 from ued.env import Environment, tree_select
 from ued.level_space import LevelSpace
+from ued.options import choice, option
+from ued.registry import CURRICULA, CurriculumContext, CurriculumEntry
 from ued.wrappers import AutoReplay, EpisodeStats, EpisodeStatsState, Wrapper
 
 FICTITIOUS = ("all", "replay")
@@ -135,6 +137,7 @@ def make_samplr(
         False,
         make_step_hook=lambda wrapped: _fictitious_hook(wrapped, spec, config, belief),
         levels=base.levels,
+        branches=base.branches,
     )
     return with_aleatoric_diagnostics(cur, space)
 
@@ -255,3 +258,30 @@ __all__ = [
     "make_samplr_step_hook",
     "with_aleatoric_diagnostics",
 ]
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+@dataclasses.dataclass(frozen=True)
+class SAMPLROptions:
+    """SAMPLR's own option (besides the level buffer's)."""
+
+    fictitious: str = option(
+        "all", choice(*FICTITIOUS), "SAMPLR: fictitious transitions on all or replay updates"
+    )
+
+
+def _make_samplr(ctx: CurriculumContext) -> Curriculum:
+    o = ctx.options
+    cfg = SAMPLRConfig(buffer=buffer_config(o), fictitious=o.fictitious)
+    return make_samplr(ctx.space, ctx.num_envs, cfg)._replace(default_params=buffer_params(o))
+
+
+CURRICULA.register(
+    CurriculumEntry(
+        "samplr", "SAMPLR (robust PLR on fictitious transitions from the aleatoric prior)",
+        _make_samplr, options=(BufferOptions, SAMPLROptions), branches=PLR_BRANCHES,
+        scores=("maxmc", "pvl"), requires=("aleatoric",), order=9,
+    )
+)  # fmt: skip

@@ -33,16 +33,20 @@ from flax import struct
 from curricula.common import proposal_diagnostics, repeat_level, select_levels
 from ued.curriculum import (
     BRANCH_NEW,
-    BRANCH_SFL,
     Curriculum,
     CurriculumLevels,
     LevelExtras,
     LevelStats,
     Proposal,
 )
-from ued.level_space import LevelSpace
-from ued.testing import require_sample_conformance
+from ued.level_space import LevelSpace, require_sample_conformance
+from ued.options import ConfigError, float_, int_, option
+from ued.registry import CURRICULA, CurriculumContext, CurriculumEntry
 from ued.validation import require_ints
+
+# a level from the learnable set is SFL's own branch (after new)
+BRANCH_SFL = 1
+SFL_BRANCHES = ("new", "sfl")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,7 +184,7 @@ def make_sfl(space: LevelSpace, num_envs: int, config: SFLConfig | None = None) 
         return state.replace(step=state.step + 1)
 
     def diagnostics(state: SFLState, proposal, stats):
-        out = proposal_diagnostics(space, proposal, stats)
+        out = proposal_diagnostics(space, proposal, stats, SFL_BRANCHES)
         fin = jnp.isfinite(state.learnability)
         out["sfl/mean_learnability"] = jnp.where(fin, state.learnability, 0.0).sum() / jnp.maximum(
             fin.sum(), 1
@@ -194,4 +198,55 @@ def make_sfl(space: LevelSpace, num_envs: int, config: SFLConfig | None = None) 
         valid = jnp.isfinite(state.learnability)
         return CurriculumLevels(state.levels, jnp.where(valid, state.learnability, jnp.nan), valid)
 
-    return Curriculum("sfl", init, propose, observe, SFLParams(), diagnostics, True, levels=levels)
+    return Curriculum(
+        "sfl",
+        init,
+        propose,
+        observe,
+        SFLParams(),
+        diagnostics,
+        True,
+        levels=levels,
+        branches=SFL_BRANCHES,
+    )
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+@dataclasses.dataclass(frozen=True)
+class SFLOptions:
+    """SFL's command-line options: :class:`SFLConfig` and :class:`SFLParams` (its CPU-scaled
+    defaults)."""
+
+    sfl_num_sample: int = option(512, int_(1), "SFL levels sampled per refresh")
+    sfl_num_keep: int = option(64, int_(1), "SFL levels kept by learnability")
+    sfl_refresh_every: int = option(100, int_(1), "SFL updates between refreshes")
+    sfl_eval_episodes: int = option(8, int_(8), "SFL evaluation copies per level")
+    sfl_buffer_prob: float = option(0.5, float_(0.0, 1.0), "SFL share of envs on kept levels")
+
+
+def _validate_sfl(o: Any) -> None:
+    if o.sfl_num_keep > o.sfl_num_sample:
+        raise ConfigError("--sfl-num-keep must be <= --sfl-num-sample")
+
+
+def _make_sfl(ctx: CurriculumContext) -> Curriculum:
+    o = ctx.options
+    sc = SFLConfig(
+        num_sample=o.sfl_num_sample,
+        num_keep=o.sfl_num_keep,
+        refresh_every=o.sfl_refresh_every,
+        eval_episodes=o.sfl_eval_episodes,
+    )
+    cur = make_sfl(ctx.space, ctx.num_envs, sc)
+    return cur._replace(default_params=SFLParams(buffer_prob=o.sfl_buffer_prob))
+
+
+CURRICULA.register(
+    CurriculumEntry(
+        "sfl", "sampling for learnability (a learnable set refreshed by probing the student)",
+        _make_sfl, options=(SFLOptions,), branches=SFL_BRANCHES, score="learnability",
+        validate=_validate_sfl, order=4,
+    )
+)  # fmt: skip

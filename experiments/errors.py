@@ -84,14 +84,6 @@ def run_command(
         return 1
 
 
-__all__ = ["PREFIX", "error", "one_line", "os_error_line", "run_command"]
-
-
-def es_resume_hint(run_dir: Path, unit: int) -> str:
-    """How to keep an ES run (``hades``/``synth train``) up to the last good generation."""
-    return f"to keep it up to there: give --generations {unit} with the same options"
-
-
 def group_overview(group: str, summary: str, commands: dict, targets) -> str:
     """``openued GROUP --help``: usage, one line per command, and the targets."""
     lines = [f"usage: openued {group} COMMAND [ARGS ...]   ('openued {group} COMMAND --help')", ""]
@@ -101,20 +93,4 @@ def group_overview(group: str, summary: str, commands: dict, targets) -> str:
     return "\n".join(lines)
 
 
-def run_group(
-    group: str,
-    overview: Callable[[], str],
-    commands: dict,
-    argv: list[str] | None,
-) -> int:
-    """Entry point of a command group (``openued hades``, ``openued synth``): dispatch to
-    ``commands[name] = (description, fn)``; returns the exit status (0 ok, 1 runtime failure,
-    2 usage error). Every expected failure is one ``openued: error: ...`` line, no traceback."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(overview(), file=sys.stdout if argv else sys.stderr)
-        return 0 if argv else 2
-    if argv[0] not in commands:
-        error(f"unknown command '{group} {argv[0]}'; allowed: {', '.join(commands)}")
-        return 2
-    return run_command(commands[argv[0]][1], argv[1:], (ValueError, ImportError), es_resume_hint)
+__all__ = ["PREFIX", "error", "group_overview", "one_line", "os_error_line", "run_command"]

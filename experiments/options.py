@@ -1,7 +1,8 @@
 """Command-line options from typed dataclass fields: one parser, one error style, one help
 layout for every ``openued`` command. Host only.
 
-A command declares its options as fields of a frozen dataclass, each made with :func:`option`::
+Options are declared in the vocabulary of :mod:`ued.options` (re-exported here), as fields of
+frozen dataclasses::
 
     @dataclasses.dataclass(frozen=True)
     class EvalOptions:
@@ -14,197 +15,44 @@ more values (``--hidden 64 64``, ``--hidden 64,64``; repeating the flag adds to 
 mistake is a :class:`ConfigError` naming the flag: an unknown flag (with "did you mean"), a bad
 value (with the allowed values or range), a missing value. ``--help`` shows each flag with its
 type and allowed values, its default and its help text.
-
-Metadata of a field (all through :func:`option`): ``check`` (the type and allowed values, built
-by :func:`int_`, :func:`float_`, :func:`choice`, :func:`optional`, ``BOOL``, ``STR``, ``STRS``,
-:func:`ints`), ``help``, ``aliases`` (other spellings: ``{"-o": None}`` takes a value like the
-flag, ``{"--states-only": False}`` sets a constant), ``cli`` (``False``: stored, not an option),
-``default_text`` (what ``--help`` shows as the default), ``to`` (where a command puts the value:
-a dotted path into its own configs).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-
-class ConfigError(ValueError):
-    """A bad preset, option or value; the message names it and the allowed values."""
+from ued.options import (  # noqa: F401 (re-exported: the vocabulary commands declare with)
+    BOOL,
+    FALSE_WORDS,
+    INT_MAX,
+    LIST_KINDS,
+    STR,
+    STRS,
+    TRUE_WORDS,
+    ConfigError,
+    choice,
+    convert,
+    defaults_of,
+    describe,
+    flag,
+    float_,
+    int_,
+    ints,
+    is_list,
+    option,
+    option_fields,
+    optional,
+    strs,
+    type_name,
+    values_of,
+)
 
 
 class ShowHelp(Exception):  # noqa: N818 (not an error: control flow for ``--help``)
     """``--help`` was given; ``str(self)`` is the help text (printed to stdout, exit status 0)."""
-
-
-# integer fields become int32 arrays and shapes inside JAX programs; larger values cannot work
-INT_MAX = 2**31 - 1
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
-
-
-def option(
-    default: Any,
-    check: tuple,
-    help: str,  # noqa: A002 (the name every reader expects)
-    *,
-    aliases: dict[str, Any] | None = None,
-    cli: bool = True,
-    default_text: str | None = None,
-    to: str | None = None,
-):
-    """A dataclass field that is a command-line option (see the module docstring)."""
-    meta = {"check": check, "help": help, "aliases": dict(aliases or {}), "cli": cli}
-    if default_text is not None:
-        meta["default_text"] = default_text
-    if to is not None:
-        meta["to"] = to
-    if isinstance(default, list | dict):
-        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
-    return dataclasses.field(default=default, metadata=meta)
-
-
-def int_(lo: int, hi: int | None = None) -> tuple:
-    return ("int", lo, hi)
-
-
-def float_(lo: float, hi: float | None = None, lo_open: bool = False) -> tuple:
-    return ("float", lo, hi, lo_open)
-
-
-def choice(*values: str | Callable[[], Sequence[str]]) -> tuple:
-    """One of ``values``; a single callable gives the values when asked (a registry)."""
-    return ("choice", values)
-
-
-def optional(check: tuple, none_text: str = "none") -> tuple:
-    """``check``, or nothing (``None``; typed as ``none``)."""
-    return ("optional", check, none_text)
-
-
-def ints(lo: int, hi: int | None = None) -> tuple:
-    """A list of integers in ``[lo, hi]`` (``64 64`` or ``64,64``)."""
-    return ("ints", lo, hi)
-
-
-def strs(*values: str | Callable[[], Sequence[str]]) -> tuple:
-    """A list of strings, each one of ``values`` when given (``a b`` or ``a,b``)."""
-    return ("strs", values)
-
-
-BOOL = ("bool",)
-STR = ("str",)
-STRS = strs()
-_LISTS = ("ints", "strs")
-
-
-def _values(vals: tuple) -> tuple[str, ...]:
-    if len(vals) == 1 and callable(vals[0]):
-        return tuple(vals[0]())
-    return tuple(vals)
-
-
-def flag(name: str) -> str:
-    """``num_envs`` -> ``--num-envs``."""
-    return "--" + name.replace("_", "-")
-
-
-def describe(check: tuple) -> str:
-    """Human description of the values ``check`` allows."""
-    kind = check[0]
-    if kind == "int":
-        _, lo, hi = check
-        if hi is None:
-            return f"an integer >= {lo} (at most {INT_MAX})"
-        return f"an integer in [{lo}, {hi}]"
-    if kind == "float":
-        _, lo, hi, lo_open = check
-        left = f"> {lo}" if lo_open else f">= {lo}"
-        if hi is None:
-            return f"a number {left}"
-        return f"a number in {'(' if lo_open else '['}{lo}, {hi}]"
-    if kind == "choice":
-        return "one of " + ", ".join(_values(check[1]))
-    if kind == "optional":
-        return f"{describe(check[1])}, or {check[2]}"
-    if kind == "bool":
-        return "true or false"
-    if kind == "ints":
-        _, lo, hi = check
-        return "one or more integers " + (f">= {lo}" if hi is None else f"in [{lo}, {hi}]")
-    if kind == "strs":
-        vals = _values(check[1])
-        return "one or more of " + ", ".join(vals) if vals else "one or more words"
-    return "a string"
-
-
-def _type_name(check: tuple) -> str:
-    kind = check[0]
-    if kind == "optional":
-        return _type_name(check[1])
-    return {
-        "int": "INT",
-        "float": "FLOAT",
-        "bool": "[BOOL]",
-        "ints": "INT ...",
-        "strs": "WORD ...",
-    }.get(kind, "CHOICE" if kind == "choice" else "TEXT")
-
-
-def _convert(check: tuple, text: Any) -> tuple[bool, Any]:
-    """``(ok, value)`` of ``text`` under ``check``."""
-    kind = check[0]
-    if kind == "optional":
-        if text is None or (isinstance(text, str) and text.strip().lower() == check[2]):
-            return True, None
-        return _convert(check[1], text)
-    if kind == "int":
-        if isinstance(text, bool):
-            return False, None
-        try:
-            v = int(text) if not isinstance(text, float) or float(text).is_integer() else None
-        except (TypeError, ValueError):
-            return False, None
-        _, lo, hi = check
-        ok = v is not None and lo <= v <= (INT_MAX if hi is None else hi)
-        return ok, v
-    if kind == "float":
-        if isinstance(text, bool):
-            return False, None
-        try:
-            v = float(text)
-        except (TypeError, ValueError):
-            return False, None
-        _, lo, hi, lo_open = check
-        bad = not math.isfinite(v) or v < lo or (lo_open and v <= lo) or (hi is not None and v > hi)
-        return not bad, v
-    if kind == "choice":
-        return text in _values(check[1]), text
-    if kind == "bool":
-        if isinstance(text, bool):
-            return True, text
-        t = str(text).strip().lower()
-        return (t in _TRUE or t in _FALSE), t in _TRUE
-    if kind in _LISTS:
-        items = text if isinstance(text, list | tuple) else str(text).split(",")
-        items = [x.strip() if isinstance(x, str) else x for x in items]
-        items = [x for x in items if x != ""]
-        out = []
-        for x in items:
-            if kind == "ints":
-                ok, v = _convert(("int", check[1], check[2]), x)
-            else:
-                vals = _values(check[1])
-                v = str(x)
-                ok = not vals or v in vals
-            if not ok:
-                return False, None
-            out.append(v)
-        return True, tuple(out)
-    return (not isinstance(text, list | tuple | dict)), None if text is None else str(text)
 
 
 class Options:
@@ -267,7 +115,7 @@ class Options:
         """Convert and check one value; :class:`ConfigError` names the flag and allowed values."""
         if name not in self.fields:
             raise self.unknown(name)
-        ok, v = _convert(self.fields[name].metadata["check"], text)
+        ok, v = convert(self.fields[name].metadata["check"], text)
         if not ok:
             raise self.bad_value(name, text)
         return v
@@ -338,13 +186,17 @@ class Options:
                 # the next word is the flag's value if it is a bool, or if no positional is
                 # left for it (so a bad value is named as one, not taken for an argument)
                 filled = len(pos) >= len(self.positionals) and not self._variadic()
-                if nxt in _TRUE or nxt in _FALSE or (nxt and not nxt.startswith("-") and filled):
+                if (
+                    nxt in TRUE_WORDS
+                    or nxt in FALSE_WORDS
+                    or (nxt and not nxt.startswith("-") and filled)
+                ):
                     raw[name] = argv[i]
                     i += 1
                 else:
                     raw[name] = True
-            elif kind in _LISTS or (
-                kind == "optional" and self.fields[name].metadata["check"][1][0] in _LISTS
+            elif kind in LIST_KINDS or (
+                kind == "optional" and self.fields[name].metadata["check"][1][0] in LIST_KINDS
             ):
                 vals = []
                 while i < len(argv) and (not argv[i].startswith("-") or _is_number(argv[i])):
@@ -364,7 +216,7 @@ class Options:
 
     def _put(self, raw: dict, name: str, text: str) -> None:
         check = self.fields[name].metadata["check"]
-        listy = check[0] in _LISTS or (check[0] == "optional" and check[1][0] in _LISTS)
+        listy = check[0] in LIST_KINDS or (check[0] == "optional" and check[1][0] in LIST_KINDS)
         if listy and name in raw and raw[name] is not None:
             raw[name] = f"{raw[name]},{text}"  # a repeated list flag adds to the list
         else:
@@ -407,7 +259,7 @@ class Options:
             md = f.metadata
             check = md["check"]
             spell = [flag(name)] + [a for a, c in md.get("aliases", {}).items() if c is None]
-            head = f"  {', '.join(spell)} {_type_name(check)}"
+            head = f"  {', '.join(spell)} {type_name(check)}"
             if check[0] == "bool":
                 head += f" | --no-{name.replace('_', '-')}"
             consts = [a for a, c in md.get("aliases", {}).items() if c is not None]

@@ -50,7 +50,7 @@ def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
     cm = m
     if _is_paired(run):
         # PAIRED's own metrics have their own figure (paired_curves.png): not twice
-        from experiments.presets import PAIRED_METRICS
+        from curricula.paired import PAIRED_METRICS
 
         drop = set(PAIRED_METRICS) | {f"cur/{k}" for k in PAIRED_METRICS}
         cm = {k: v for k, v in m.items() if k not in drop}
@@ -63,7 +63,7 @@ def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
         written += write_paired_plots(run, out, label=label)
 
     if run.buffer_levels is not None:
-        p = _top_levels(run, out / "top_levels.png")
+        p = top_levels(run, out / "top_levels.png")
         if p is not None:
             written.append(p)
 
@@ -100,9 +100,12 @@ def _unique(labels: list[str]) -> list[str]:
 
 
 def _is_paired(run) -> bool:
-    from experiments.presets import is_paired
+    """Whether the run's curriculum has a teacher (its diagnostics under plain names)."""
+    import curricula  # noqa: F401 (registers the curricula)
+    from ued.registry import CURRICULA
 
-    return isinstance(run.config, dict) and is_paired(run.config)
+    c = run.config.get("curriculum") if isinstance(run.config, dict) else None
+    return c in CURRICULA and bool(CURRICULA.get(c).plain_metrics)
 
 
 def _run_label(run) -> str:
@@ -136,7 +139,7 @@ def _maze_levels(d, seed_axis: bool):
     return MazeLevel(**arrs)
 
 
-def _top_levels(run, path: Path, k: int = 16) -> Path | None:
+def top_levels(run, path: Path, k: int = 16) -> Path | None:
     from envs.maze import save_level_grid
 
     seed_axis = int(run.config.get("num_seeds", 1)) > 1
@@ -260,11 +263,13 @@ def make_gif(
     import jax.numpy as jnp
 
     from envs.maze import render_state
-    from experiments.cli import restore
+    from envs.maze.registration import maze_config
+    from experiments.kinds import restore
     from ued.rollout import rollout_levels
     from ued.wrappers import AutoReplay, EpisodeStats
 
-    exp, state, update = restore(run_dir)
+    r = restore(run_dir)
+    exp, state, update = r.built.experiment, r.state, r.unit
     params = state.student.params
     if exp.config.num_seeds > 1:
         params = jax.tree.map(lambda x: x[0], params)
@@ -278,10 +283,10 @@ def make_gif(
     env = EpisodeStats(AutoReplay(exp.env))
     ep = exp.env.default_params
     net = exp.student
-    steps = int(exp.config.max_episode_steps)
+    steps = int(exp.space_build.episode_limit)
     if max_frames is not None:
         steps = min(steps, int(max_frames))
-    mcfg = getattr(exp, "maze_config", None)
+    mcfg = maze_config(exp.config)
 
     @jax.jit
     def play(key):

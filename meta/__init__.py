@@ -1,28 +1,32 @@
 """ES meta-learning on evosax 0.3: the generation loop, behaviour distillation (HaDES) and
 supervised dataset distillation.
 
-Host-only helpers (``run_es``, ``check_es_resume``, ``evaluate_transfer``) are marked in their
-docstrings; everything else is pure and jittable.
+An ES run is a trainer of the one host loop: ``ued.host.run_trainer(run_dir,
+meta.es_trainer(loop), generations)``. Host-only helpers (``evaluate_transfer``, the file I/O of
+datasets and discovered environments) are marked in their docstrings; everything else is pure
+and jittable.
 """
 
 from meta.es import (
     ES,
+    ES_HEALTH,
     STRATEGIES,
     ESConfig,
     ESLoop,
     ESLoopState,
+    ESTrainer,
     EvalContext,
     GenerationMetrics,
     Problem,
     auto_eval_batch_size,
     canonical_strategy,
-    check_es_resume,
+    es_trainer,
     eval_context,
+    generation_metrics,
     make_es,
     make_es_from_config,
     make_es_loop,
     metrics_to_records,
-    run_es,
 )
 from meta.hades import (
     ACTIVATIONS,
@@ -53,7 +57,6 @@ from meta.synth import (
     SynthMetaConfig,
     load_synth_env,
     make_synth_meta,
-    run_synth_es,
     save_synth_env,
 )
 from meta.synthetic import (
@@ -88,7 +91,6 @@ __all__ = [
     "make_latent_level_space",
     "make_learner",
     "make_synth_meta",
-    "run_synth_es",
     "save_synth_env",
     "ACTIVATIONS",
     "BRAX_TARGETS",
@@ -112,7 +114,10 @@ __all__ = [
     "Target",
     "baseline_accuracies",
     "canonical_strategy",
-    "check_es_resume",
+    "ES_HEALTH",
+    "ESTrainer",
+    "es_trainer",
+    "generation_metrics",
     "distilled_accuracies",
     "eval_context",
     "evaluate_transfer",
@@ -130,7 +135,6 @@ __all__ = [
     "metrics_to_records",
     "OBS_NORMALISATION",
     "obs_normalisation",
-    "run_es",
     "transfer_policies",
     "visited_states",
 ]

@@ -1,5 +1,5 @@
-"""Evolution-strategy core on evosax 0.3: problems with an explicit direction, a scanned
-generation loop, data-only checkpoints and a host loop.
+"""Evolution-strategy core on evosax 0.3: problems with an explicit direction and a scanned
+generation loop, as a trainer of the one host loop (``ued.host``).
 
 The pieces:
 
@@ -14,19 +14,16 @@ The pieces:
   ``ask -> evaluate (whole population in one vmapped program, one shared key: common random
   numbers) -> tell``, optionally also evaluating the search mean (``evaluate_mean``).
   ``run_chunk`` is ``lax.scan`` over generations.
-* :func:`run_es` -- host loop: runs chunks and, given a run directory, keeps it through the
-  run layer (``ued.host``): lock, ``config.json``, ``metrics.jsonl`` rows (with per-record
-  annotations), checksummed checkpoints with fallback, resume that trims rows past the
-  checkpoint and continues bitwise; :func:`check_es_resume` is the resume rule.
+* :func:`es_trainer` -- the loop as a trainer of the one host loop: ``ued.host.run_trainer(
+  run_dir, es_trainer(loop), generations)`` keeps a run directory (lock, ``config.json``,
+  ``metrics.jsonl``, checksummed checkpoints, exact resume, health checks) as for every other
+  kind of run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
-from collections.abc import Callable, Collection
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -35,28 +32,7 @@ import numpy as np
 import optax
 from flax import struct
 
-from ued.host import (
-    CONFIG_FILE,
-    HealthChecks,
-    Loggers,
-    MetricsFile,
-    ResumeError,
-    RunExists,
-    RunLock,
-    TrainingDiverged,
-    WarningChannel,
-    atomic_write_text,
-    check_resume,
-    ensure_dir,
-    holds_run,
-    jsonable,
-    load_latest_checkpoint,
-    provenance,
-    read_config,
-    save_checkpoint,
-    write_json,
-)
-from ued.host.loop import check_health, diverged_message, warning_text
+from ued.host import HealthChecks
 
 # Canonical evosax class names; the dict maps lower-case aliases (CLI friendly) to them.
 STRATEGIES = ("Open_ES", "SNES", "CMA_ES", "Sep_CMA_ES", "PGPE")
@@ -460,295 +436,95 @@ def make_es_loop(
     return ESLoop(init, step, run_chunk, evaluate_population, get_mean, problem, es)
 
 
-# ----------------------------------------------------------------------------- host loop
+# ----------------------------------------------------------------------------- as a trainer
 
 UNIT = "generation"  # the row key of metrics.jsonl and the unit of checkpoints
 
-# what run_es watches by default: a generation whose candidates ALL have a non-finite fitness
-# (nan never wins, so the generation's best is non-finite only then) stops the run; the ES
-# state is broken from there on
+# what a host loop watches in an ES run: a generation whose candidates ALL have a non-finite
+# fitness (nan never wins, so the generation's best is non-finite only then) stops the run; the
+# ES state is broken from there on
 ES_HEALTH = HealthChecks(
-    nonfinite=None, loss="fitness_best", loss_limit=float("inf"), entropy=None, active=None
-)
+    nonfinite=None, loss="fitness_best", loss_limit=float("inf"), entropy=None, active=None,
+    replay_starved=None, embed_clipped=None,
+)  # fmt: skip
+
+
+def generation_metrics(metrics: GenerationMetrics) -> dict[str, jax.Array]:
+    """``{name: (G,) array}`` of stacked :class:`GenerationMetrics` (leaves ``(G, ...)``): every
+    scalar field but ``generation`` (the host loop counts the unit itself); the population's
+    fitness vector is summarised, not kept; ``mean_fitness`` only when the loop evaluates the
+    mean. Jittable."""
+    out = {}
+    for f in dataclasses.fields(GenerationMetrics):
+        value = getattr(metrics, f.name)
+        if f.name in ("fitness", "generation") or value is None:
+            continue
+        out[f.name] = value
+    return out
 
 
 def metrics_to_records(metrics: GenerationMetrics) -> list[dict]:
     """Stacked :class:`GenerationMetrics` (leaves ``(G, ...)``) -> one JSON-able dict per
-    generation (the population fitness vector is summarised, not stored; ``mean_fitness`` only
-    when the loop evaluates the mean). Host-only."""
+    generation (``generation`` counting from 1 after the step, and the fields of
+    :func:`generation_metrics`). Host-only."""
     m = jax.device_get(metrics)
-    records = []
-    for g in range(np.shape(m.generation)[0]):
-        rec = {}
-        for f in dataclasses.fields(GenerationMetrics):
-            value = getattr(m, f.name)
-            if f.name == "fitness" or value is None:
-                continue
-            v = np.asarray(value)[g]
-            rec[f.name] = int(v) if f.name == "generation" else float(v)
-        records.append(rec)
-    return records
+    cols = generation_metrics(m)
+    return [
+        {
+            UNIT: int(np.asarray(m.generation)[g]),
+            **{k: float(np.asarray(v)[g]) for k, v in cols.items()},
+        }
+        for g in range(np.shape(m.generation)[0])
+    ]
 
 
-def _flat(config: dict, prefix: str = "") -> dict:
-    # nested sections compare field by field, so a refusal names the one field that changed
-    out = {}
-    for k, v in config.items():
-        if isinstance(v, dict) and v:
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
+class ESTrainer(NamedTuple):
+    """An ES loop as a trainer of the one host loop (``ued.host.run_trainer``), unit
+    ``"generation"``: ``init(key) -> ESLoopState``; ``run(state, n) -> (state, metrics)`` with
+    the :func:`generation_metrics` of ``n`` generations (leaves ``(n,)``). Both jittable and
+    vmappable over keys (several seeds in one program)."""
+
+    init: Callable[[jax.Array], ESLoopState]
+    run: Callable[[ESLoopState, int], tuple[ESLoopState, dict]]
+    loop: ESLoop
+    unit: str = UNIT
+    env_steps_per_unit: int = 0
+    health: HealthChecks = ES_HEALTH
 
 
-def check_es_resume(
-    run_dir: str | os.PathLike,
-    config: dict,
-    may_change: Collection[str] = (),
-    describe: Callable[[str], str] = str,
-) -> dict:
-    """Read ``RUN_DIR/config.json`` and refuse ``config`` if it differs from it in anything but
-    ``may_change``. Nested objects are compared field by field under dotted names
-    (``"run.generations"``); ``describe`` turns such a name into what the user typed (a flag).
-    Returns the stored config. Raises ``ConfigFileError`` / ``ResumeError`` (one line each).
-    Host-only."""
-    stored = read_config(run_dir)
-    check_resume(_flat(stored), _flat(config), may_change, describe)
-    return stored
+def es_trainer(loop: ESLoop, mean: Any = None) -> ESTrainer:
+    """The ES ``loop`` as a trainer (:class:`ESTrainer`); ``mean``: the initial search mean
+    (default: the problem's template)."""
+
+    def init(key: jax.Array) -> ESLoopState:
+        return loop.init(key, mean)
+
+    def run(state: ESLoopState, n: int):
+        state, metrics = loop.run_chunk(state, n)
+        return state, generation_metrics(metrics)
+
+    return ESTrainer(init, run, loop)
 
 
-def run_es(
-    loop: ESLoop,
-    state: ESLoopState,
-    num_generations: int,
-    *,
-    run_dir: str | os.PathLike | None = None,
-    config: dict | None = None,
-    resume: bool = False,
-    chunk_size: int = 10,
-    checkpoint_every: int = 1,
-    keep_checkpoints: int = 3,
-    callback: Callable[[ESLoopState, list[dict]], dict | None] | None = None,
-    annotate: Callable[[dict], dict | None] | None = None,
-    on_resume: Callable[[ESLoopState], None] | None = None,
-    progress: bool = True,
-    run_chunk: Callable | None = None,
-    write: Callable[[str], None] | None = None,
-    metrics_path: str | os.PathLike | None = None,
-    log_backends: tuple[str, ...] = (),
-    health: HealthChecks | None = ES_HEALTH,
-) -> tuple[ESLoopState, list[dict]]:
-    """Run ``loop`` from ``state`` until ``num_generations`` generations are done (host-only).
-
-    Chunk boundaries are absolute multiples of ``chunk_size``, so a run resumed from any
-    checkpoint follows the same chunks and reaches the bitwise same state as an uninterrupted
-    one.
-
-    With a ``run_dir`` the run layer (``ued.host``) keeps the run directory: the directory is
-    locked while the run writes; a fresh run (refused if ``run_dir`` already holds one) writes
-    ``config.json`` (``config``), ``provenance.json``, an empty ``metrics.jsonl`` and a
-    checkpoint of ``state``; after each chunk its records are appended to ``metrics.jsonl``, and
-    every ``checkpoint_every`` chunks (and at the end) the state is saved as a checksummed
-    checkpoint (``RUN_DIR/checkpoints``, newest ``keep_checkpoints`` kept). With ``resume``
-    the state is the newest checkpoint that reads (``state`` is only its template; corrupted
-    ones are skipped with a warning), rows past it are removed from ``metrics.jsonl`` (a crash
-    between the checkpoint and the metrics write never duplicates a generation) and
-    ``config.json`` is left as it is (check the new configuration first:
-    :func:`check_es_resume`); ``on_resume(state)`` then runs before the first chunk.
-
-    Records: one per generation, ``generation`` counting from 1. When the loop evaluates the
-    mean (``make_es_loop(..., evaluate_mean=True)``) and the run starts at generation 0, a
-    record ``{"generation": 0, "mean_fitness": ...}`` comes first: the initial mean's fitness
-    (the same evaluation generation 1 reports), so a curve of the mean starts where the search
-    starts.
-
-    Hooks:
-      annotate: ``annotate(record)`` returns fields merged into EVERY record, the
-        generation-0 record included (e.g. host-side facts of that generation's fitness).
-        Record ``g >= 1`` was evaluated in ``EvalContext(generation=g - 1)``; the
-        generation-0 record in ``EvalContext(generation=0)``.
-      callback: ``callback(state, records)`` after each chunk may return extra fields merged
-        into the LAST record of the chunk (e.g. a costly evaluation of the mean).
-      run_chunk: optionally a pre-jitted ``loop.run_chunk`` to share compilations.
-      write: where messages go (default: stderr); warnings go there once each.
-      metrics_path: without a ``run_dir``, append the records to this JSON-lines file (the run
-        layer's row format) and keep nothing else (no checkpoints, config or lock).
-      log_backends: with a ``run_dir``, extra loggers (``"tensorboard"``, ``"wandb"``; the run
-        layer's ``ued.host.Loggers``) that receive every record.
-      health: what to watch in the records (``ued.host.HealthChecks`` over record keys; default
-        :data:`ES_HEALTH`: every candidate of a generation non-finite). A non-finite ``loss``
-        metric (or a nonzero ``nonfinite`` one) stops the run with ``TrainingDiverged`` after
-        writing the records up to that generation; ``loss`` above ``loss_limit`` and
-        ``entropy`` below ``entropy_floor`` are warnings, printed once and recorded under
-        ``"warnings"`` in that record. ``None``: nothing is watched.
-
-    Returns ``(final_state, records of this call)``. Raises ``ValueError`` for bad arguments
-    and :class:`ued.host.RunError`\\ s (``RunExists``, ``RunLocked``, ``ResumeError``,
-    ``ConfigFileError``, ``CheckpointError``, ``RunFileError``) with one line each; refusals
-    happen before anything is written.
-    """
-    for name, v in (
-        ("num_generations", num_generations),
-        ("chunk_size", chunk_size),
-        ("checkpoint_every", checkpoint_every),
-        ("keep_checkpoints", keep_checkpoints),
-    ):
-        lo = 0 if name == "num_generations" else 1
-        if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-            raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
-    if run_chunk is None:
-        run_chunk = jax.jit(loop.run_chunk, static_argnums=1)
-    write = write or (lambda m: print(m, file=sys.stderr))
-    if run_dir is None:
-        rows = None
-        if metrics_path is not None:
-            rows = MetricsFile(Path(metrics_path).parent)
-            rows.path = Path(metrics_path)
-        try:
-            return _generations(
-                loop, state, num_generations, None if rows is None else (None, rows), chunk_size,
-                checkpoint_every, keep_checkpoints, callback, annotate, progress, run_chunk,
-                health, WarningChannel(write), None,
-            )  # fmt: skip
-        finally:
-            if rows is not None:
-                rows.close()
-    if metrics_path is not None:
-        raise ValueError("metrics_path: give either run_dir or metrics_path, not both")
-    run_dir = Path(run_dir)
-    channel = WarningChannel(write)
-    if resume:
-        read_config(run_dir)  # a clear error for a missing or broken run directory
-    elif holds_run(run_dir):
-        raise RunExists(f"{run_dir} already holds a run; resume it or choose another directory")
-    ensure_dir(run_dir)
-    metrics = MetricsFile(run_dir)
-    loggers = None
-    with RunLock(run_dir, warn=channel):
-        try:
-            # loggers first: a missing backend fails before anything is written
-            loggers = Loggers(run_dir, tuple(log_backends), config or {}, UNIT)
-            if resume:
-                gen, state, path = load_latest_checkpoint(run_dir, state, warn=channel)
-                if gen > num_generations:
-                    raise ResumeError(
-                        f"{run_dir} is at {UNIT} {gen} ({path.name}); a resumed run cannot end "
-                        f"before that: give a run length of at least {gen} {UNIT}s"
-                    )
-                write(f"resuming {run_dir} from {path.name} ({UNIT} {gen})")
-                metrics.truncate_after(UNIT, gen)
-                write_json(run_dir / f"provenance_resume_{gen}.json", provenance())
-                if on_resume is not None:
-                    on_resume(state)
-            else:
-                # the files first: a directory that cannot be written fails before compiling
-                write_json(run_dir / CONFIG_FILE, {} if config is None else config)
-                metrics.create()
-                write_json(run_dir / "provenance.json", provenance())
-                save_checkpoint(run_dir, int(state.generation), state, keep_checkpoints)
-            return _generations(
-                loop, state, num_generations, (run_dir, metrics), chunk_size, checkpoint_every,
-                keep_checkpoints, callback, annotate, progress, run_chunk, health, channel,
-                loggers,
-            )  # fmt: skip
-        finally:
-            metrics.close()
-            if loggers is not None:
-                loggers.close()
-
-
-def _check_records(recs: list[dict], hc: HealthChecks | None, channel) -> int | None:
-    """Index of the first record that stops the run (``None``: none), by the run layer's one
-    health check (``ued.host.loop.check_health``); warnings go to ``channel`` once each and
-    into the record they concern."""
-    if hc is None:
-        return None
-    # the initial mean's record (generation 0: nothing ran yet) is not checked
-    idx = [i for i, r in enumerate(recs) if r[UNIT] != 0]
-    if not idx:
-        return None
-    keys = {k for k in (hc.nonfinite, hc.loss, hc.entropy, hc.active) if k}
-    cols = {
-        k: np.array([np.nan if recs[i].get(k) is None else float(recs[i][k]) for i in idx])
-        for k in keys
-        if any(k in recs[i] for i in idx)
-    }
-    first_bad, _, found = check_health(cols, len(idx), False, hc)
-    for j, name, _, value, extra in found:
-        r = recs[idx[j]]
-        if channel.warn(name, warning_text(name, UNIT, r[UNIT], "", value, hc, extra)):
-            r.setdefault("warnings", {}).update(channel.take())
-    return None if first_bad is None else idx[first_bad]
-
-
-def _diverged(run_dir, g_bad: int, hc: HealthChecks) -> TrainingDiverged:
-    msg, cp, cu = diverged_message(
-        None if run_dir is None else Path(run_dir), UNIT, g_bad,
-        what=f"non-finite {hc.loss or hc.nonfinite}",
-        advice="other ES settings or another seed",
-    )  # fmt: skip
-    return TrainingDiverged(msg, unit=g_bad, checkpoint=cp, checkpoint_unit=cu)
-
-
-def _generations(
-    loop, state, num_generations, out, chunk_size, checkpoint_every, keep, callback, annotate,
-    progress, run_chunk, health, channel, loggers,
-):  # fmt: skip
-    gen = int(state.generation)
-    records: list[dict] = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=num_generations, initial=min(gen, num_generations), unit="gen")
-    chunks = 0
-    try:
-        while gen < num_generations:
-            stop = min(num_generations, (gen // chunk_size + 1) * chunk_size)
-            state, metrics = run_chunk(state, stop - gen)
-            recs = metrics_to_records(metrics)
-            if gen == 0 and "mean_fitness" in recs[0]:
-                recs.insert(0, {UNIT: 0, "mean_fitness": recs[0]["mean_fitness"]})
-            if annotate is not None:
-                for r in recs:
-                    r.update(annotate(r) or {})
-            bad = _check_records(recs, health, channel)
-            if bad is not None:
-                recs = recs[: bad + 1]
-                run_dir = out[0] if out is not None else None
-                if out is not None:
-                    out[1].append(recs)
-                if loggers is not None:
-                    for r in recs:
-                        loggers.log(jsonable(r))
-                err = _diverged(run_dir, recs[-1][UNIT], health)
-                if run_dir is not None:
-                    try:
-                        atomic_write_text(Path(run_dir) / "error.txt", str(err) + "\n")
-                    except OSError:
-                        pass  # the divergence is the error to report
-                raise err
-            if callback is not None:
-                extra = callback(state, recs)
-                if extra:
-                    recs[-1].update(extra)
-            chunks += 1
-            gen = stop
-            if out is not None:
-                run_dir, metrics_file = out
-                metrics_file.append(recs)
-                if loggers is not None:
-                    for r in recs:
-                        loggers.log(jsonable(r))
-                if run_dir is not None and (
-                    chunks % checkpoint_every == 0 or gen >= num_generations
-                ):
-                    save_checkpoint(run_dir, gen, state, keep)
-            records.extend(recs)
-            if bar is not None:
-                bar.update(len([r for r in recs if r[UNIT] > 0]))
-                bar.set_postfix(mean=f"{recs[-1].get('fitness_mean', float('nan')):.4g}")
-    finally:
-        if bar is not None:
-            bar.close()
-    return state, records
+__all__ = [
+    "ES",
+    "ES_HEALTH",
+    "ESConfig",
+    "ESLoop",
+    "ESLoopState",
+    "ESTrainer",
+    "EvalContext",
+    "GenerationMetrics",
+    "Problem",
+    "STRATEGIES",
+    "UNIT",
+    "auto_eval_batch_size",
+    "canonical_strategy",
+    "es_trainer",
+    "eval_context",
+    "generation_metrics",
+    "make_es",
+    "make_es_from_config",
+    "make_es_loop",
+    "metrics_to_records",
+]

@@ -7,8 +7,8 @@ over ``eval_envs`` episodes cut at the curriculum's horizon ``L(generation)``.
 
     cfg = SynthMetaConfig(target="cartpole", population=32)
     meta = make_synth_meta(cfg)
-    state = meta.loop.init(jax.random.key(0))  # the ES mean starts at the networks' default init
-    state, records = run_synth_es(meta, state, 200)  # ``meta.es.run_es`` + horizon/learner fields
+    # the ES mean starts at the networks' default init; a run directory kept by the one host loop
+    state = ued.host.run_trainer(run_dir, meta.trainer, 200, annotate=meta.annotate)
 
 ``meta.loop`` is a plain ``meta.es.make_es_loop`` loop: the problem takes the
 ``meta.es.EvalContext``, whose generation index drives the horizon curriculum and the learner
@@ -307,7 +307,8 @@ class SynthMeta(NamedTuple):
     fitness: Callable[[jax.Array, SynthParams, jax.Array], jax.Array]
     fitness_with: Callable[[int, jax.Array, SynthParams, jax.Array], jax.Array]
     loop: es_core.ESLoop
-    annotate: Callable[[dict], dict]  # ``meta.es.run_es`` hook: horizon and learner of a record
+    annotate: Callable[[dict], dict]  # host-loop hook: horizon and learner of a metrics row
+    trainer: es_core.ESTrainer  # ``loop`` as a trainer of ``ued.host.run_trainer``
 
 
 def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) -> SynthMeta:
@@ -320,8 +321,9 @@ def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) 
     per key. ``fitness_with(i, key, params, generation)`` uses learner ``i`` (static).
 
     ``loop`` is ``meta.es.make_es_loop`` over a context-taking problem (the generation reaches
-    ``fitness``) with ``evaluate_mean=True``. ``annotate(record) -> {"horizon": int, "learner":
-    name}`` gives the horizon and learner behind a ``meta.es.run_es`` record.
+    ``fitness``) with ``evaluate_mean=True``, and ``trainer`` is it as a trainer of the one host
+    loop. ``annotate(row) -> {"horizon": int, "learner": name}`` gives the horizon and learner
+    behind a metrics row of generation ``g`` (evaluated at generation index ``g - 1``).
     """
     real = make_real_env(config.target)
     scfg = synth_config_for(config, real)
@@ -359,34 +361,15 @@ def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) 
     )
     loop = es_core.make_es_loop(problem, es, evaluate_mean=True)
 
-    def annotate(record: dict) -> dict:
-        # run_es record g >= 1 was evaluated at generation index g - 1; the generation-0
-        # record repeats index 0's evaluation of the initial mean
-        g = max(int(record["generation"]) - 1, 0)
+    def annotate(row: dict) -> dict:
+        # the row of generation g >= 1 was evaluated at generation index g - 1
+        g = max(int(row["generation"]) - 1, 0)
         return {"horizon": int(horizon_schedule(config, g)), "learner": names[g % len(names)]}
 
     return SynthMeta(
-        config, real, scfg, senv, names, template, fitness, fitness_with, loop, annotate
-    )
-
-
-def run_synth_es(
-    meta: SynthMeta,
-    state: es_core.ESLoopState,
-    num_generations: int,
-    **run_es_kwargs,
-) -> tuple[es_core.ESLoopState, list[dict]]:
-    """``meta.es.run_es(meta.loop, state, num_generations, annotate=meta.annotate, ...)``.
-    Host-only.
-
-    Records carry ``mean_fitness`` (the ES mean's real-env return), ``horizon`` and ``learner``
-    (by name); a run from generation 0 starts with a ``{"generation": 0, "mean_fitness", ...}``
-    record. ``run_es_kwargs`` (``run_dir``, ``config``, ``resume``, ``chunk_size``,
-    ``progress``, ...) go to ``run_es``.
-    """
-    return es_core.run_es(
-        meta.loop, state, num_generations, annotate=meta.annotate, **run_es_kwargs
-    )
+        config, real, scfg, senv, names, template, fitness, fitness_with, loop, annotate,
+        es_core.es_trainer(loop),
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- discovered env I/O
@@ -506,7 +489,6 @@ __all__ = [
     "load_synth_env",
     "make_real_env",
     "make_synth_meta",
-    "run_synth_es",
     "save_synth_env",
     "synth_config_for",
 ]

@@ -20,10 +20,9 @@ from ued.aleatoric import (
     BeliefConfig,
     belief_error,
     beta_binomial_pmf,
-    check_aleatoric_space,
     make_belief_model,
 )
-from ued.testing import check_level_space
+from ued.testing import check_aleatoric_space, check_level_space
 
 
 @pytest.fixture(scope="module", params=ALEATORIC_MAZES)

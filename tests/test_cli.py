@@ -12,23 +12,24 @@ import numpy as np
 import pytest
 
 from experiments import cli
-from experiments import presets as P
+from experiments.kinds import ued as U
 from ued.host import load_run
 
 TINY = [
     "--num-envs", "4", "--num-steps", "16", "--maze-size", "7", "--n-walls", "5",
     "--network", "small-ff", "--max-episode-steps", "16", "--num-validation-levels", "4",
-    "--eval-attempts", "2", "--eval-every", "0", "--num-epochs", "1", "--buffer-capacity", "8",
+    "--eval-attempts", "2", "--eval-every", "0", "--num-epochs", "1",
     "--progress", "false", "--plot", "false", "--checkpoint-every", "3",
 ]  # fmt: skip
+BUF = ["--buffer-capacity", "8"]  # the level buffer's options apply to PLR, robust PLR, ACCEL
 
 # preset -> (extra overrides, updates, branches that must have run). Updates are multiples of
 # the chunk size 3 so every run (and the resume test) reuses one compiled ``run(state, 3)``.
 CASES = {
     "maze-dr": ([], 3, {"new"}),
-    "maze-plr": ([], 6, {"new", "replay"}),
-    "maze-robust-plr": ([], 6, {"new", "replay"}),
-    "maze-accel": ([], 6, {"new", "replay", "mutate"}),
+    "maze-plr": (BUF, 6, {"new", "replay"}),
+    "maze-robust-plr": (BUF, 6, {"new", "replay"}),
+    "maze-accel": (BUF, 6, {"new", "replay", "mutate"}),
     "maze-sfl": (
         ["--sfl-num-sample", "8", "--sfl-num-keep", "4", "--sfl-refresh-every", "2"],
         3,
@@ -76,11 +77,10 @@ def test_every_preset_runs_every_branch(runs, preset):
     rows = _rows(run_dir)
     assert [r["update"] for r in rows] == list(range(1, updates + 1))
     assert rows[-1]["env_steps"] == updates * 4 * 16
-    ran = {
-        b
-        for b in ("new", "replay", "mutate", "archive", "sfl")
-        if sum(r[f"branch/{b}"] for r in rows) > 0
-    }
+    # the curriculum logs its own branches, and each took at least one update
+    logged = {k.split("/", 1)[1] for k in rows[-1] if k.startswith("branch/")}
+    assert logged == branches, (preset, logged)
+    ran = {b for b in logged if sum(r[f"branch/{b}"] for r in rows) > 0}
     assert ran == branches, (preset, ran)
     for key in (
         "replay_fraction",
@@ -165,6 +165,7 @@ def test_resume_continues_to_n_updates(runs, tmp_path):
         "train",
         "maze-robust-plr",
         *TINY,
+        *BUF,
         "--num-updates",
         "3",
         "--chunk-size",
@@ -278,12 +279,16 @@ def test_tensorboard_and_wandb_receive_the_metrics(tmp_path, monkeypatch):
     [
         (["train", "maze-dr", "--num-envs", "0"], "--num-envs: invalid value '0'; allowed: an integer >= 1"),
         (["train", "maze-dr", "--gamma", "2"], "--gamma: invalid value '2'; allowed: a number in [0.0, 1.0]"),
-        (["train", "maze-nope"], "unknown preset 'maze-nope'; allowed: maze-dr"),
+        (["train", "maze-nope"], "unknown preset 'maze-nope'; allowed: maze, maze-dr"),
         (["train", "maze-dr", "--gama", "0.9"], "unknown option --gama (did you mean --gamma?)"),
         (["train", "maze-dr", "--optimizer", "sgd"], "--optimizer: invalid value 'sgd'; allowed: one of adam, adam-rel"),
         (["train", "maze-dr", "--network", "big"], "--network: invalid value 'big'; allowed: one of maze"),
         (["train", "maze-dr", "--num-envs", "6", "--num-minibatches", "4"], "must divide --num-envs"),
-        (["train", "maze-dr", "--duplicate-check", "maybe"], "--duplicate-check: invalid value"),
+        (["train", "maze-plr", "--duplicate-check", "maybe"], "--duplicate-check: invalid value"),
+        (["train", "maze-dr", "--duplicate-check", "true"], "--duplicate-check: does not apply to --curriculum dr"),
+        (["train", "maze-dr", "--num-students", "3"], "--num-students: does not apply to --curriculum dr"),
+        (["train", "maze-paired", "--score", "learnability"], "--score: does not apply to --curriculum paired"),
+        (["train", "maze-paired", "--curriculum", "dr"], "preset maze-paired is maze with --curriculum paired"),
         (["train"], "give a preset"),
         (["train", "maze-dr", "--resume", "x"], "takes no preset"),
         (["frobnicate"], "unknown command 'frobnicate'"),
@@ -301,15 +306,16 @@ def test_resume_rejects_identity_changes(runs, capsys):
 
 
 def test_presets_have_published_defaults():
-    cfg = P.make_config("maze-robust-plr")
+    cfg = U.make_config("maze-robust-plr")
     assert (cfg.num_envs, cfg.num_steps, cfg.lr, cfg.lr_anneal_updates) == (32, 256, 1e-4, 30000)
     assert (cfg.gamma, cfg.gae_lambda, cfg.num_epochs, cfg.num_minibatches) == (0.995, 0.98, 5, 1)
     assert (cfg.clip_eps, cfg.ent_coef, cfg.buffer_capacity, cfg.replay_prob) == (
         0.2, 1e-3, 4000, 0.8)  # fmt: skip
     assert (cfg.staleness_coef, cfg.temperature, cfg.n_walls) == (0.3, 0.3, 25)
-    assert P.make_config("maze-accel").num_edits == 5
-    assert P.make_config("maze-sfl").score == "learnability"
-    assert set(P.PRESETS) == {
+    assert U.make_config("maze-accel").num_edits == 5
+    assert U.make_config("maze-sfl").score == "learnability"
+    assert set(U.presets()) == {
+        "maze",
         "maze-dr",
         "maze-plr",
         "maze-robust-plr",
@@ -321,17 +327,6 @@ def test_presets_have_published_defaults():
         "maze-population-paired",
         "maze-demo",
     }
-    assert P.config_from_dict(P.config_to_dict(cfg)) == cfg
+    assert U.from_dict(U.to_dict(cfg)) == cfg
 
 
-def test_delegation_to_optional_subcommands(monkeypatch, capsys):
-    import importlib.util
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name.endswith(("hades_cli", "synth_cli")) else real(name, *a),
-    )
-    assert cli.main(["hades", "--help"]) == 2
-    assert "experiments.hades_cli is not available" in capsys.readouterr().err

@@ -13,14 +13,14 @@ import os
 import pytest
 
 from experiments import cli
-from experiments import presets as P
+from experiments.kinds import ued as U
 from ued.host import RunLock, save_checkpoint
 from ued.host import files as host_files
 
 TINY = [
     "--num-envs", "2", "--num-steps", "4", "--maze-size", "5", "--n-walls", "2",
     "--network", "small-ff", "--max-episode-steps", "4", "--num-validation-levels", "2",
-    "--eval-attempts", "1", "--eval-every", "0", "--num-epochs", "1", "--buffer-capacity", "4",
+    "--eval-attempts", "1", "--eval-every", "0", "--num-epochs", "1",
     "--progress", "false", "--plot", "false", "--num-updates", "2", "--chunk-size", "2",
 ]  # fmt: skip
 
@@ -45,7 +45,10 @@ def _fake_run(tmp_path, updates_done=6, config=None):
     training: enough for the commands that refuse before building anything."""
     d = tmp_path / "run"
     d.mkdir()
-    cfg = config or P.config_to_dict(P.make_config("maze-dr", dict(num_updates=updates_done)))
+    cfg = config or {
+        "format_version": 2,
+        **U.to_dict(U.make_config("maze-dr", dict(num_updates=updates_done))),
+    }
     (d / "config.json").write_text(json.dumps(cfg))
     rows = "".join(json.dumps({"update": u}) + "\n" for u in range(1, updates_done + 1))
     (d / "metrics.jsonl").write_text(rows)
@@ -58,9 +61,10 @@ def _fake_run(tmp_path, updates_done=6, config=None):
     [
         ("", "empty file"),
         ("{not json", "not valid JSON (line 1, column 2"),
-        ('{"num_envz": 4}', "unknown option --num-envz (did you mean --num-envs"),
-        ('{"num_envs": "many"}', "--num-envs: invalid value 'many'"),
-        ('{"num_envs": 99999999999999999999}', "--num-envs: invalid value"),
+        ('{"num_envz": 4}', "declares no kind of run"),
+        ('{"kind": "ued", "num_envz": 4}', "unknown option --num-envz (did you mean --num-envs"),
+        ('{"kind": "ued", "num_envs": "many"}', "--num-envs: invalid value 'many'"),
+        ('{"kind": "ued", "num_envs": 99999999999999999999}', "--num-envs: invalid value"),
     ],
 )
 def test_bad_config_json_is_one_line_naming_the_file(tmp_path, capsys, content, needle):

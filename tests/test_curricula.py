@@ -12,14 +12,12 @@ import numpy as np
 import pytest
 
 import curricula as C
-from curricula.archive import archive_insert
-from curricula.sfl import success_rates
+from curricula.archive import BRANCH_ARCHIVE, archive_insert
+from curricula.sfl import BRANCH_SFL, success_rates
 from ued import (
-    BRANCH_ARCHIVE,
     BRANCH_MUTATE,
     BRANCH_NEW,
     BRANCH_REPLAY,
-    BRANCH_SFL,
     LevelSpace,
     LevelStats,
 )

@@ -4,12 +4,10 @@
 """
 
 from ued.curriculum import (
-    BRANCH_ARCHIVE,
     BRANCH_MUTATE,
-    BRANCH_NAMES,
     BRANCH_NEW,
     BRANCH_REPLAY,
-    BRANCH_SFL,
+    DEFAULT_BRANCHES,
     Curriculum,
     CurriculumLevels,
     LevelExtras,
@@ -34,12 +32,10 @@ __all__ = [
     "AutoReplay",
     "AutoResetFresh",
     "AutoResetState",
-    "BRANCH_ARCHIVE",
     "BRANCH_MUTATE",
-    "BRANCH_NAMES",
     "BRANCH_NEW",
     "BRANCH_REPLAY",
-    "BRANCH_SFL",
+    "DEFAULT_BRANCHES",
     "Box",
     "Curriculum",
     "CurriculumLevels",

@@ -9,7 +9,7 @@ One training step of ``ued.make_train`` does::
     cstate = curriculum.observe(k2, cstate, proposal, stats, cparams)
 
 A proposal is a batch of ``B`` levels (``B`` = number of parallel environments), each with the
-branch that produced it (new / replay / mutate / ...), its buffer slot (-1 if not from a
+branch that produced it (new / replay / mutate / ...: ``Curriculum.branches`` names them), its buffer slot (-1 if not from a
 buffer), its buffer extras, and whether the student trains on its transitions. Per-level
 ``branch`` and ``train`` let one proposal mix branches (parallel PLR/ACCEL, SFL's mix of buffer
 and fresh levels) without ``lax.cond``.
@@ -35,12 +35,12 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+# Branch ids every curriculum means the same by; a curriculum names its own branches
+# (``Curriculum.branches``, id i named branches[i]) and may add ids of its own after these.
 BRANCH_NEW = 0
 BRANCH_REPLAY = 1
 BRANCH_MUTATE = 2
-BRANCH_ARCHIVE = 3
-BRANCH_SFL = 4
-BRANCH_NAMES = ("new", "replay", "mutate", "archive", "sfl")
+DEFAULT_BRANCHES = ("new", "replay", "mutate")
 
 
 @struct.dataclass
@@ -123,6 +123,10 @@ class Curriculum(NamedTuple):
     levels(cstate) -> CurriculumLevels   (the levels it holds; None: it holds none, e.g. DR)
 
     ``needs_evaluate``: the trainer passes ``propose`` an ``evaluate`` probe (else ``None``).
+    ``branches``: the names of the branch ids its proposals use (id ``i`` is ``branches[i]``;
+    ids 0-2 are ``new``, ``replay``, ``mutate`` wherever they are used); ``make_train`` logs
+    ``branch/<name>`` (levels per update) for each, and a branch named ``"replay"`` is what the
+    replay metrics count.
     ``levels`` is jittable; the run layer calls it for level snapshots and ``load_run``, so
     nothing outside the curriculum guesses where its levels live in its state.
     """
@@ -136,3 +140,4 @@ class Curriculum(NamedTuple):
     needs_evaluate: bool = False
     make_step_hook: Callable[[Any], StepHook] | None = None
     levels: Callable[[Any], CurriculumLevels] | None = None
+    branches: tuple[str, ...] = DEFAULT_BRANCHES

@@ -8,6 +8,7 @@ environment family becomes usable by DR, PLR, ACCEL, SFL and the QD archive by w
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -138,3 +139,80 @@ class LevelSpace(Generic[L]):
 
         out, _ = jax.lax.scan(body, level, jax.random.split(key, n_edits))
         return out
+
+
+# ----------------------------------------------------------------------------- the cheap check
+# (the conformance kit ``ued.testing`` re-exports these; builders call them at build time)
+
+
+def _fail(prop: str, detail: str) -> None:
+    raise AssertionError(f"[{prop}] {detail}")
+
+
+def _key_dependent_outputs(closed: Any) -> list[bool]:
+    """Per output of a traced ``sample``: whether data flows into it from the key argument.
+
+    Conservative through nested programs (jit, while, cond, scan): an equation with a
+    key-dependent input makes all its outputs key-dependent.
+    """
+    jaxpr = closed.jaxpr
+    dep = set(jaxpr.invars)
+    for eqn in jaxpr.eqns:
+        if any(type(v).__name__ != "Literal" and v in dep for v in eqn.invars):
+            dep.update(eqn.outvars)
+    return [type(v).__name__ != "Literal" and v in dep for v in jaxpr.outvars]
+
+
+_SAMPLE_CHECKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def check_sample(space: LevelSpace, key: jax.Array | None = None) -> None:
+    """The kit's cheap checks of ``space.sample``; raise ``AssertionError`` on the first failure.
+
+    Checked by tracing ``sample`` once (``jax.make_jaxpr``, no compilation, no execution): the
+    placeholder is a pytree of arrays; ``sample(key)`` has the placeholder's structure, shapes
+    and dtypes; at least one leaf of the level depends on the key. A space that passes is
+    remembered, so checking it again is free. Host only.
+    """
+    if not isinstance(space, LevelSpace):
+        _fail("type", f"expected a ued.LevelSpace, got {type(space).__name__}")
+    if space in _SAMPLE_CHECKED:
+        return
+    ph = space.placeholder
+    for path, leaf in jax.tree_util.tree_leaves_with_path(ph):
+        if not hasattr(leaf, "shape") or not hasattr(leaf, "dtype"):
+            _fail("placeholder", f"leaf {jax.tree_util.keystr(path)} is not an array: {type(leaf)}")
+    key = jax.random.key(0) if key is None else key
+    closed, out = jax.make_jaxpr(space.sample, return_shape=True)(key)
+    if jax.tree.structure(out) != jax.tree.structure(ph):
+        _fail(
+            "sample shapes/dtypes",
+            f"sample(key): pytree structure {jax.tree.structure(out)} != placeholder's "
+            f"{jax.tree.structure(ph)}",
+        )
+    for (path, want), got in zip(
+        jax.tree_util.tree_leaves_with_path(ph), jax.tree.leaves(out), strict=True
+    ):
+        ws, wd = tuple(np.shape(want)), np.dtype(want.dtype)
+        if tuple(got.shape) != ws or np.dtype(got.dtype) != wd:
+            _fail(
+                "sample shapes/dtypes",
+                f"sample(key): leaf {jax.tree_util.keystr(path) or '(the level)'} has shape "
+                f"{tuple(got.shape)} "
+                f"dtype {got.dtype}, expected shape {ws} dtype {wd} (the placeholder's)",
+            )
+    if not any(_key_dependent_outputs(closed)):
+        _fail("key dependence", "sample(key) does not use its key: every level would be the same")
+    _SAMPLE_CHECKED[space] = True
+
+
+def require_sample_conformance(space: LevelSpace, caller: str) -> None:
+    """:func:`check_sample` for builders: a failure becomes a ``ValueError`` that names the
+    caller and the space and carries the kit's message. Host only."""
+    try:
+        check_sample(space)
+    except AssertionError as e:
+        name = getattr(space, "name", "?")
+        raise ValueError(
+            f"{caller}: level space {name!r} fails ued.testing.check_sample: {e}"
+        ) from None

@@ -6,14 +6,15 @@ so a notebook user learns at once what to fix. Host-only (they call ``jax.jit`` 
 
 ``check_sample(space)`` is the kit's cheap part (tracing only, no compilation): ``sample``'s
 shapes and dtypes against the placeholder, and whether its output depends on its key. The
-curriculum factories and ``ued.make_train`` run it through ``require_sample_conformance``, so
-a space that breaks it is rejected with the kit's message before anything is built.
+curriculum factories and ``ued.make_train`` run it through
+``ued.level_space.require_sample_conformance``, so a space that breaks it is rejected with the
+kit's message before anything is built; both live next to ``LevelSpace`` (the runtime never
+imports this kit) and are re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ued.aleatoric.spec import AleatoricSpec, designable_equal, posterior_predictive
-from ued.level_space import LevelSpace
+from ued.level_space import (  # noqa: F401 (the kit's cheap check, re-exported)
+    LevelSpace,
+    check_sample,
+    require_sample_conformance,
+)
 from ued.wrappers import AutoReplay
 
 
@@ -103,75 +108,6 @@ def _jit_traced_once(fn: Callable[..., Any], retrace_detail: str) -> Callable[..
             _fail("no retrace", retrace_detail)
 
     return call
-
-
-def _key_dependent_outputs(closed: Any) -> list[bool]:
-    """Per output of a traced ``sample``: whether data flows into it from the key argument.
-
-    Conservative through nested programs (jit, while, cond, scan): an equation with a
-    key-dependent input makes all its outputs key-dependent.
-    """
-    jaxpr = closed.jaxpr
-    dep = set(jaxpr.invars)
-    for eqn in jaxpr.eqns:
-        if any(type(v).__name__ != "Literal" and v in dep for v in eqn.invars):
-            dep.update(eqn.outvars)
-    return [type(v).__name__ != "Literal" and v in dep for v in jaxpr.outvars]
-
-
-_SAMPLE_CHECKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def check_sample(space: LevelSpace, key: jax.Array | None = None) -> None:
-    """The kit's cheap checks of ``space.sample``; raise ``AssertionError`` on the first failure.
-
-    Checked by tracing ``sample`` once (``jax.make_jaxpr``, no compilation, no execution): the
-    placeholder is a pytree of arrays; ``sample(key)`` has the placeholder's structure, shapes
-    and dtypes; at least one leaf of the level depends on the key. A space that passes is
-    remembered, so checking it again is free.
-    """
-    if not isinstance(space, LevelSpace):
-        _fail("type", f"expected a ued.LevelSpace, got {type(space).__name__}")
-    if space in _SAMPLE_CHECKED:
-        return
-    ph = space.placeholder
-    for path, leaf in jax.tree_util.tree_leaves_with_path(ph):
-        if not hasattr(leaf, "shape") or not hasattr(leaf, "dtype"):
-            _fail("placeholder", f"leaf {jax.tree_util.keystr(path)} is not an array: {type(leaf)}")
-    key = jax.random.key(0) if key is None else key
-    closed, out = jax.make_jaxpr(space.sample, return_shape=True)(key)
-    if jax.tree.structure(out) != jax.tree.structure(ph):
-        _fail(
-            "sample shapes/dtypes",
-            f"sample(key): pytree structure {jax.tree.structure(out)} != placeholder's "
-            f"{jax.tree.structure(ph)}",
-        )
-    for (path, want), got in zip(
-        jax.tree_util.tree_leaves_with_path(ph), jax.tree.leaves(out), strict=True
-    ):
-        ws, wd = tuple(np.shape(want)), np.dtype(want.dtype)
-        if tuple(got.shape) != ws or np.dtype(got.dtype) != wd:
-            _fail(
-                "sample shapes/dtypes",
-                f"sample(key): leaf {jax.tree_util.keystr(path) or '(the level)'} has shape "
-                f"{tuple(got.shape)} "
-                f"dtype {got.dtype}, expected shape {ws} dtype {wd} (the placeholder's)",
-            )
-    if not any(_key_dependent_outputs(closed)):
-        _fail("key dependence", "sample(key) does not use its key: every level would be the same")
-    _SAMPLE_CHECKED[space] = True
-
-
-def require_sample_conformance(space: LevelSpace, caller: str) -> None:
-    """:func:`check_sample` for builders: a failure becomes a ``ValueError`` that names the
-    caller and the space and carries the kit's message. Host only."""
-    try:
-        check_sample(space)
-    except AssertionError as e:
-        name = getattr(space, "name", "?")
-        raise ValueError(
-            f"{caller}: level space {name!r} fails ued.testing.check_sample: {e}"
-        ) from None
 
 
 def check_level_space(space: LevelSpace, key: jax.Array | None = None, n: int = 8) -> None:

@@ -34,9 +34,9 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from ued.curriculum import BRANCH_NAMES, BRANCH_REPLAY, Curriculum, LevelStats, ScoreInputs
+from ued.curriculum import Curriculum, LevelStats, ScoreInputs
 from ued.env import Environment
-from ued.level_space import LevelSpace
+from ued.level_space import LevelSpace, require_sample_conformance
 from ued.networks import ActorCritic, check_observation_embeddings, integer_embeddings
 from ued.ppo import (
     PPOConfig,
@@ -49,7 +49,6 @@ from ued.ppo import (
     make_ppo_update,
 )
 from ued.rollout import reset_batch, rollout, rollout_levels
-from ued.testing import require_sample_conformance
 from ued.validation import require_ints
 from ued.wrappers import AutoReplay, EpisodeStats
 
@@ -359,7 +358,9 @@ def make_train(
         st, ppo_m = jax.lax.cond(trained, do_update, skip, state.student)
         cstate = curriculum.observe(k_obs, cstate, prop, stats, params.curriculum)
 
-        metrics = _metrics(traj, prop, stats, opt_ret, ppo_m, trained, train_mask)
+        metrics = _metrics(
+            curriculum.branches, traj, prop, stats, opt_ret, ppo_m, trained, train_mask
+        )
         if embedded:
             # share of integer scalar observations outside the student's embedding (clipped
             # there, so distinct values look the same): the host loop warns when nonzero
@@ -409,12 +410,14 @@ def make_train(
 _PPO_KEYS = ("loss", "pg_loss", "value_loss", "entropy", "approx_kl", "clip_frac", "grad_norm")
 
 
-def _metrics(traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, train_mask) -> dict:
+def _metrics(branches, traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, train_mask) -> dict:
     b = train_mask.shape[0]
     m: dict[str, jax.Array] = {}
-    for i, name in enumerate(BRANCH_NAMES):
+    for i, name in enumerate(branches):
         m[f"branch/{name}"] = jnp.sum(prop.branch == i).astype(jnp.int32)
-    m["replay_fraction"] = jnp.mean((prop.branch == BRANCH_REPLAY).astype(jnp.float32))
+    # the replay metrics count the branch the curriculum names "replay" (none: nothing)
+    replay = prop.branch == (branches.index("replay") if "replay" in branches else -1)
+    m["replay_fraction"] = jnp.mean(replay.astype(jnp.float32))
     m["train_fraction"] = jnp.mean(train_mask.astype(jnp.float32))
     m["trained"] = trained.astype(jnp.int32)
     done = traj.episode_done
@@ -434,7 +437,6 @@ def _metrics(traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, train_mask)
     m["score/max"] = jnp.where(
         jnp.any(finite), jnp.max(jnp.where(finite, stats.score, -jnp.inf)), jnp.nan
     )
-    replay = prop.branch == BRANCH_REPLAY
     m["regret/estimated_replay"] = _nanmean_where(stats.score, replay)
     m["regret/true_replay"] = _nanmean_where(opt_ret - stats.mean_return, replay)
     m["regret/estimated_all"] = m["score/mean"]

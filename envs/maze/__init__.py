@@ -12,6 +12,8 @@ Public API::
     four_rooms(key, size), corridor(key, size), perfect_maze(key, size)
 """
 
+# registers the Maze in ued.registry.LEVEL_SPACES (openued train maze ...)
+from envs.maze import registration  # noqa: E402,F401
 from envs.maze.bfs import (
     cell_distances,
     optimal_return,

@@ -26,6 +26,7 @@ from ued.host.checkpoints import (
     CKPT_DIR,
     MAGIC,
     bytes_to_state_dict,
+    checkpoint_format,
     checkpoint_path,
     list_checkpoints,
     load_latest_checkpoint,
@@ -34,7 +35,14 @@ from ued.host.checkpoints import (
     save_checkpoint,
     state_to_bytes,
 )
-from ued.host.config import CONFIG_FILE, check_resume, read_config
+from ued.host.config import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    check_format,
+    check_resume,
+    read_config,
+    run_format,
+)
 from ued.host.errors import (
     CheckpointError,
     ConfigFileError,
@@ -81,7 +89,14 @@ from ued.host.snapshots import (
     read_level_snapshot,
     write_level_snapshot,
 )
-from ued.host.trainer import jit_trainer, run_trainer, seed_keys
+from ued.host.trainer import (
+    default_config,
+    env_steps_per_unit,
+    jit_trainer,
+    run_trainer,
+    seed_keys,
+    trainer_unit,
+)
 
 __all__ = [
     "check_health",
@@ -90,6 +105,13 @@ __all__ = [
     "jit_trainer",
     "run_trainer",
     "seed_keys",
+    "default_config",
+    "env_steps_per_unit",
+    "trainer_unit",
+    "FORMAT_VERSION",
+    "check_format",
+    "run_format",
+    "checkpoint_format",
     "CKPT_DIR",
     "CONFIG_FILE",
     "CheckpointError",

@@ -1,8 +1,10 @@
 """Checkpoints: one reader and one writer for state pytrees, data only. Host only.
 
 File format: ``MAGIC | sha256(payload) | payload`` where the payload is
-``flax.serialization.msgpack_serialize`` of the state's state dict (typed PRNG keys stored as
-their raw ``uint32`` data, strings kept as strings). Reading never executes code: a file that
+``flax.serialization.msgpack_serialize`` of ``{"format_version": V, "state": state dict}`` (typed
+PRNG keys stored as their raw ``uint32`` data, strings kept as strings; ``V`` the run format of
+``ued.host.config.FORMAT_VERSION``). Files of format 1 (``MAGIC_V1``, written before runs carried
+a version) hold the state dict itself and still read. Reading never executes code: a file that
 is not one of ours fails the header check, a torn or altered one fails its checksum, and each
 failure is a :class:`CheckpointError` naming the file.
 
@@ -25,10 +27,12 @@ import jax.numpy as jnp
 import numpy as np
 from flax import serialization
 
+from ued.host.config import FORMAT_VERSION
 from ued.host.errors import CheckpointError
 from ued.host.files import atomic_write_bytes, ensure_dir, numbered_files
 
-MAGIC = b"OPENUED\x01"
+MAGIC = b"OPENUED\x02"
+MAGIC_V1 = b"OPENUED\x01"
 _HASH_LEN = 32
 CKPT_DIR = "checkpoints"
 
@@ -52,16 +56,25 @@ def _to_host(x: Any) -> Any:
     return x if isinstance(x, str) else np.asarray(x)
 
 
-def state_to_bytes(state: Any) -> bytes:
-    """Checksummed, data-only bytes of a pytree of arrays (typed keys and strings allowed)."""
+def state_to_bytes(state: Any, format_version: int = FORMAT_VERSION) -> bytes:
+    """Checksummed, data-only bytes of a pytree of arrays (typed keys and strings allowed),
+    marked with the run format ``format_version``."""
     host = jax.tree.map(_to_host, jax.device_get(_unkey(state)))
-    payload = serialization.msgpack_serialize(serialization.to_state_dict(host))
+    body = {"format_version": int(format_version), "state": serialization.to_state_dict(host)}
+    payload = serialization.msgpack_serialize(body)
     return MAGIC + hashlib.sha256(payload).digest() + payload
 
 
 def bytes_to_state_dict(data: bytes, path: Any = "<bytes>") -> dict:
     """The nested dict of NumPy arrays in ``data`` (the inverse of :func:`state_to_bytes`)."""
-    if len(data) < len(MAGIC) + _HASH_LEN or data[: len(MAGIC)] != MAGIC:
+    return read_versioned(data, path)[1]
+
+
+def read_versioned(data: bytes, path: Any = "<bytes>") -> tuple[int, dict]:
+    """``(run format, state dict)`` of checkpoint bytes (format 1 for files written before
+    checkpoints carried a version)."""
+    magic = data[: len(MAGIC)]
+    if len(data) < len(MAGIC) + _HASH_LEN or magic not in (MAGIC, MAGIC_V1):
         raise CheckpointError(f"{path}: not an openued checkpoint (bad header or truncated file)")
     digest = data[len(MAGIC) : len(MAGIC) + _HASH_LEN]
     payload = data[len(MAGIC) + _HASH_LEN :]
@@ -71,9 +84,25 @@ def bytes_to_state_dict(data: bytes, path: Any = "<bytes>") -> dict:
         out = serialization.msgpack_restore(payload)
     except Exception as e:  # a valid checksum over bytes that are not our msgpack
         raise CheckpointError(f"{path}: not valid checkpoint data ({type(e).__name__})") from e
-    if not isinstance(out, dict):
+    if magic == MAGIC_V1:
+        version, state = 1, out
+    else:
+        body = out if isinstance(out, dict) else {}
+        version, state = body.get("format_version"), body.get("state")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise CheckpointError(f"{path}: not valid checkpoint data (no format version)")
+    if not isinstance(state, dict):
         raise CheckpointError(f"{path}: not valid checkpoint data (no state dict)")
-    return out
+    return version, state
+
+
+def checkpoint_format(path: str | os.PathLike) -> int:
+    """The run format a checkpoint file was written in (``CheckpointError`` if unreadable)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from e
+    return read_versioned(data, path)[0]
 
 
 def read_state_dict(path: str | os.PathLike) -> dict:
@@ -181,11 +210,14 @@ def load_latest_checkpoint(
 __all__ = [
     "CKPT_DIR",
     "MAGIC",
+    "MAGIC_V1",
     "bytes_to_state_dict",
+    "checkpoint_format",
     "checkpoint_path",
     "list_checkpoints",
     "load_latest_checkpoint",
     "read_state_dict",
+    "read_versioned",
     "restore_state",
     "save_checkpoint",
     "state_to_bytes",

@@ -4,6 +4,11 @@ The configuration is whatever JSON object the caller trains with. Reading it fai
 :class:`~ued.host.errors.ConfigFileError` line naming the file (missing, empty, not JSON, not an
 object). :func:`check_resume` is the one rule for what a resumed run may change: the run length
 and options that only affect execution; anything else changes what the run computes.
+
+Run format: ``config.json`` carries ``"format_version"`` (:data:`FORMAT_VERSION` of the code
+that wrote it; runs written before versions existed have none and are format 1), and so does
+every checkpoint (``ued.host.checkpoints``). It changes when the layout of a run directory or
+of a run's state changes; :func:`check_format` is the rule a resume follows.
 """
 
 from __future__ import annotations
@@ -18,6 +23,33 @@ from ued.host.errors import ConfigFileError, ResumeError
 from ued.host.files import jsonable
 
 CONFIG_FILE = "config.json"
+# the run format this code writes: 1 = runs written before run directories carried a version
+FORMAT_VERSION = 2
+FORMAT_KEY = "format_version"
+
+
+def run_format(config: dict) -> int:
+    """The run format a stored ``config.json`` object declares (1 when it declares none)."""
+    v = config.get(FORMAT_KEY, 1)
+    return v if isinstance(v, int) and not isinstance(v, bool) else 1
+
+
+def check_format(config: dict, run_dir: str | os.PathLike) -> None:
+    """Refuse to continue a run written in another run format (one line naming both versions
+    and what still works). Host only."""
+    v = run_format(config)
+    if v != FORMAT_VERSION:
+        newer = v > FORMAT_VERSION
+        raise ResumeError(
+            f"{run_dir} holds a run of format {v}; this openued writes format {FORMAT_VERSION} "
+            f"and cannot continue it ("
+            + (
+                "it was written by a newer openued: update openued to resume it"
+                if newer
+                else "eval and plot still read it: start a new run to train further"
+            )
+            + ")"
+        )
 
 
 def read_config(run_dir: str | os.PathLike) -> dict:
@@ -85,4 +117,12 @@ def check_resume(
     )
 
 
-__all__ = ["CONFIG_FILE", "check_resume", "read_config"]
+__all__ = [
+    "CONFIG_FILE",
+    "FORMAT_KEY",
+    "FORMAT_VERSION",
+    "check_format",
+    "check_resume",
+    "read_config",
+    "run_format",
+]

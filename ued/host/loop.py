@@ -27,7 +27,14 @@ import jax
 import numpy as np
 
 from ued.host.checkpoints import CKPT_DIR, list_checkpoints, load_latest_checkpoint, save_checkpoint
-from ued.host.config import CONFIG_FILE, check_resume, read_config
+from ued.host.config import (
+    CONFIG_FILE,
+    FORMAT_KEY,
+    FORMAT_VERSION,
+    check_format,
+    check_resume,
+    read_config,
+)
 from ued.host.errors import ResumeError, RunExists, RunFileError, TrainingDiverged
 from ued.host.files import atomic_write_text, ensure_dir, jsonable, write_json
 from ued.host.lock import RunLock
@@ -296,6 +303,7 @@ def run_training(
     write: Callable[[str], None] | None = None,
     batched: bool | None = None,
     unit: str = "update",
+    annotate: Callable[[dict], dict | None] | None = None,
 ) -> Any:
     """Run (or resume) a run in chunks, writing the run directory. Host only.
 
@@ -306,7 +314,8 @@ def run_training(
       run_fn: ``(state, n) -> (state, metrics)``; metrics leaves ``(n,)`` or, batched,
         ``(num_seeds, n)``.
       host: :class:`HostConfig`.
-      config: the resolved configuration (a JSON object), written to ``config.json``.
+      config: the resolved configuration (a JSON object), written to ``config.json`` with the
+        run format (``"format_version"``, :data:`ued.host.config.FORMAT_VERSION`) first.
       env_steps_per_update: env steps per unit, for the ``env_steps`` column and the rate
         (0: no such column).
       num_seeds: 1 (unbatched state) or K (leading seed axis).
@@ -321,19 +330,24 @@ def run_training(
       write: where human-readable messages go (default: stderr).
       batched: whether the state has a leading seed axis; default ``num_seeds > 1``.
       unit: the name of one step of the run (``"update"``, ``"generation"``): the row key.
+      annotate: ``annotate(row) -> dict`` of host-side fields merged into every metrics row
+        (e.g. which inner learner an ES generation used).
 
     Returns the final state. Raises (all :class:`~ued.host.errors.RunError`):
     ``TrainingDiverged`` on a non-finite loss (rows up to that unit are written; the message
     names the newest checkpoint), ``ResumeError`` for a refused resume, ``RunExists``,
     ``RunLocked``, ``ConfigFileError``, ``CheckpointError``, ``RunFileError`` (naming the file
-    that could not be written). Refusals happen before anything is written.
+    that could not be written). Refusals happen before anything is written; a run of another
+    run format is not resumed (:func:`ued.host.config.check_format`).
     """
+    config = {FORMAT_KEY: FORMAT_VERSION, **{k: v for k, v in config.items() if k != FORMAT_KEY}}
     write = write or (lambda m: print(m, file=sys.stderr))
     channel = WarningChannel(write)
     run_dir = Path(run_dir)
     batched = num_seeds > 1 if batched is None else bool(batched)
     if resume:
-        read_config(run_dir)  # a clear error for a missing or broken run directory
+        # a clear error for a missing or broken run directory, or one of another format
+        check_format(read_config(run_dir), run_dir)
     elif holds_run(run_dir):
         raise RunExists(f"{run_dir} already holds a run; resume it or choose another directory")
     ensure_dir(run_dir)
@@ -382,7 +396,7 @@ def run_training(
                 run_dir, state, start, run_fn, host, metrics, loggers, bar, channel,
                 env_steps_per_update=env_steps_per_update, num_seeds=num_seeds,
                 batched=batched, evaluate=evaluate, snapshot=snapshot, unit=unit,
-                write=write, resume=resume,
+                write=write, resume=resume, annotate=annotate,
             )  # fmt: skip
         finally:
             metrics.close()
@@ -406,6 +420,7 @@ def _base_row(unit: str, u: int, env_steps_per_update: int) -> dict:
 def _loop(
     run_dir, state, start, run_fn, host, metrics, loggers, bar, channel, *,
     env_steps_per_update, num_seeds, batched, evaluate, snapshot, unit, write, resume,
+    annotate=None,
 ):  # fmt: skip
     total = host.num_updates
     every = host.eval_every
@@ -448,6 +463,8 @@ def _loop(
             for k, v in m.items():
                 if k != unit:
                     row[k] = _row_value(v, i, batched)
+            if annotate is not None:
+                row.update(annotate(row) or {})
             rows.append(row)
         notes: dict[int, dict] = {0: channel.take()}
         for idx, name, seed, value, extra in found:

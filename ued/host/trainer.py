@@ -1,12 +1,24 @@
-"""A run directory for any ``ued.make_train`` trainer, from Python (a notebook, a script).
+"""The one driver from a trainer to a run directory, for any trainer. Host only.
 
-``openued train`` builds its presets and calls the same pieces: :func:`seed_keys`,
-:func:`jit_trainer` and :func:`~ued.host.loop.run_training`. Host only.
+A *trainer* is any object with
+
+* ``init(key) -> state``: a fresh state for one seed (jittable);
+* ``run(state, n) -> (state, metrics)``: ``n`` (static) units in one compiled call, ``metrics``
+  a dict of arrays with a leading ``(n,)`` axis (jittable);
+* ``unit``: the name of one step, ``"update"`` (the default when absent) or ``"generation"``;
+* optionally ``env_steps_per_unit`` (for the ``env_steps`` column; a ``ued.Trainer`` derives it
+  from its config) and ``health`` (a ``HealthChecks`` of its metric names).
+
+``ued.make_train``'s ``Trainer`` is one (unit ``update``), and so is ``meta.es.es_trainer(loop)``
+(unit ``generation``). :func:`run_trainer` jits ``init`` and ``run`` (vmapped over a leading seed
+axis for several seeds) and hands them to the chunked host loop
+(:func:`~ued.host.loop.run_training`); ``openued`` runs every kind of run through it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +29,55 @@ from ued.host.loop import HostConfig, run_training
 from ued.host.snapshots import make_level_snapshot
 
 
-def seed_keys(seed: int, num_seeds: int) -> jax.Array:
+def seed_keys(seed: int, num_seeds: int, batched: bool | None = None) -> jax.Array:
     """Typed PRNG keys for seeds ``seed .. seed + num_seeds - 1``: one key (shape ``()``) for
-    one seed, else shape ``(num_seeds,)``. Seed ``s`` gets ``jax.random.key(s)`` either way, so a
-    seed trained alone or inside a batch starts from the same key."""
-    if num_seeds == 1:
+    one seed, else shape ``(num_seeds,)`` (also for one seed with ``batched=True``). Seed ``s``
+    gets ``jax.random.key(s)`` either way, so a seed trained alone or inside a batch starts from
+    the same key."""
+    if not (num_seeds > 1 if batched is None else batched):
         return jax.random.key(seed)
     return jax.vmap(jax.random.key)(jnp.arange(seed, seed + num_seeds))
 
 
-def jit_trainer(trainer: Any, num_seeds: int = 1) -> tuple[Callable, Callable]:
+def jit_trainer(
+    trainer: Any, num_seeds: int = 1, batched: bool | None = None
+) -> tuple[Callable, Callable]:
     """``(init(keys) -> state, run(state, n) -> (state, metrics))``, jitted; vmapped over a
-    leading seed axis when ``num_seeds > 1`` (``n`` static). ``trainer``: a ``ued.Trainer``."""
-    if num_seeds == 1:
+    leading seed axis when ``num_seeds > 1`` or ``batched`` (``n`` static). ``trainer``: any
+    trainer (see the module docstring)."""
+    if not (num_seeds > 1 if batched is None else batched):
         return jax.jit(trainer.init), jax.jit(trainer.run, static_argnums=1)
     init = jax.jit(jax.vmap(trainer.init))
     run = jax.jit(jax.vmap(trainer.run, in_axes=(0, None)), static_argnums=1)
     return init, run
+
+
+def trainer_unit(trainer: Any) -> str:
+    """The unit of one step of ``trainer`` (``"update"`` when it declares none)."""
+    return getattr(trainer, "unit", None) or "update"
+
+
+def env_steps_per_unit(trainer: Any) -> int:
+    """Env steps one unit of ``trainer`` takes: its ``env_steps_per_unit``, else ``num_envs x
+    num_steps`` of its ``config`` (a ``ued.Trainer``), else 0 (no ``env_steps`` column)."""
+    n = getattr(trainer, "env_steps_per_unit", None)
+    if n is not None:
+        return int(n)
+    cfg = getattr(trainer, "config", None)
+    if cfg is not None and hasattr(cfg, "num_envs") and hasattr(cfg, "num_steps"):
+        return int(cfg.num_envs) * int(cfg.num_steps)
+    return 0
+
+
+def default_config(trainer: Any, seed: int, num_seeds: int) -> dict:
+    """The ``config.json`` of a run written from Python: ``"kind": "python"``, the trainer's
+    static config (when it is a dataclass) and the seeds."""
+    out: dict[str, Any] = {"kind": "python", "unit": trainer_unit(trainer)}
+    cfg = getattr(trainer, "config", None)
+    if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
+        out["trainer"] = dataclasses.asdict(cfg)
+    out.update(seed=seed, num_seeds=num_seeds)
+    return out
 
 
 def run_trainer(
@@ -43,60 +87,86 @@ def run_trainer(
     *,
     seed: int = 0,
     num_seeds: int = 1,
+    keys: jax.Array | None = None,
     config: dict | None = None,
     curriculum: Any = None,
     space: Any = None,
     evaluate: Callable[[Any], dict] | None = None,
+    snapshot: Callable[[Any], dict] | None = None,
+    annotate: Callable[[dict], dict | None] | None = None,
     resume: bool = False,
+    may_change: Collection[str] | None = ("num_updates",),
     host: HostConfig | None = None,
     write: Callable[[str], None] | None = None,
+    programs: tuple[Callable, Callable] | None = None,
+    batched: bool | None = None,
 ) -> Any:
     """Train ``trainer`` into the run directory ``run_dir`` and return the final state.
 
-    The run gets everything ``openued train`` gives its presets: ``config.json``, provenance,
-    ``metrics.jsonl`` (one row per update; per-seed lists with ``num_seeds > 1``), checksummed
-    checkpoints, exact resume (``resume=True`` continues from the newest good checkpoint), a lock,
-    the NaN stop and, when ``curriculum`` (and optionally ``space``, for descriptors) is given and
-    holds levels, a snapshot of its levels at each evaluation.
+    The run gets everything ``openued train`` gives its runs: ``config.json`` (with the run
+    format), provenance, ``metrics.jsonl`` (one row per unit; per-seed lists with
+    ``num_seeds > 1``), checksummed checkpoints, exact resume (``resume=True`` continues from the
+    newest good checkpoint), a lock, the health checks and, when ``curriculum`` (and
+    optionally ``space``, for descriptors) is given and holds levels, a snapshot of its levels at
+    each evaluation.
 
     Args:
       run_dir: the run directory (must not hold a run unless ``resume``).
-      trainer: a ``ued.Trainer`` from ``ued.make_train``.
-      num_updates: total updates of the run.
+      trainer: any trainer (module docstring): a ``ued.Trainer``, ``meta.es.es_trainer(loop)``.
+      num_updates: total units of the run (updates or generations).
       seed: the first seed; seeds ``seed .. seed + num_seeds - 1`` train in one vmapped program.
-      config: a JSON object describing the run, stored as ``config.json`` with
-        ``num_updates`` added (default: the trainer config's fields and the seeds). A resume
-        must describe the same run; only ``num_updates`` may change.
-      curriculum, space: for level snapshots (optional).
+      keys: the initial keys instead of ``seed_keys(seed, num_seeds)`` (leading seed axis
+        when ``num_seeds > 1``).
+      config: a JSON object describing the run, stored as ``config.json`` (default: "kind"
+        ``python``, the trainer's config, the seeds and ``num_updates``). A resume must describe
+        the same run; only the keys in ``may_change`` may differ (``None``: not compared).
+      curriculum, space: for level snapshots (optional; ``snapshot`` replaces them).
       evaluate: ``state -> {name: value or per-seed list}`` logged under ``eval/``.
-      host: chunking, checkpoints, evaluation schedule, progress (default ``HostConfig``
-        with ``num_updates``); its ``num_updates`` is replaced by the argument.
+      snapshot: ``state -> dict of arrays`` written to ``RUN_DIR/levels/`` at each evaluation.
+      annotate: ``row -> dict`` of host-side fields merged into every metrics row.
+      host: chunking, checkpoints, evaluation schedule, progress, health checks (default
+        ``HostConfig`` with the trainer's ``health`` when it has one); its ``num_updates`` is
+        replaced by the argument.
+      programs: already jitted ``(init, run)`` of the trainer (e.g. cached between runs of one
+        process), instead of :func:`jit_trainer`'s.
+      batched: keep a leading seed axis even for one seed (default: ``num_seeds > 1``).
     """
-    import dataclasses
-
-    host = HostConfig(num_updates=num_updates) if host is None else dataclasses.replace(
-        host, num_updates=num_updates
-    )
-    cfg = trainer.config
+    batched = num_seeds > 1 if batched is None else bool(batched)
+    if host is None:
+        health = getattr(trainer, "health", None)
+        host = HostConfig(num_updates=num_updates, **({"health": health} if health else {}))
+    else:
+        host = dataclasses.replace(host, num_updates=num_updates)
     if config is None:
-        config = {"trainer": dataclasses.asdict(cfg), "seed": seed, "num_seeds": num_seeds}
-    config = {**config, "num_updates": num_updates}
-    init, run = jit_trainer(trainer, num_seeds)
-    keys = seed_keys(seed, num_seeds)
-    snapshot = None
-    if curriculum is not None:
-        snapshot = make_level_snapshot(curriculum, space, batched=num_seeds > 1)
+        config = {**default_config(trainer, seed, num_seeds), "num_updates": num_updates}
+    init, run = jit_trainer(trainer, num_seeds, batched) if programs is None else programs
+    keys = seed_keys(seed, num_seeds, batched) if keys is None else keys
+    if snapshot is None and curriculum is not None:
+        snapshot = make_level_snapshot(curriculum, space, batched=batched)
     return run_training(
         run_dir,
         lambda: init(keys),
         run,
         host,
         config=config,
-        env_steps_per_update=cfg.num_envs * cfg.num_steps,
+        env_steps_per_update=env_steps_per_unit(trainer),
         num_seeds=num_seeds,
         resume=resume,
-        may_change=("num_updates",),
+        may_change=may_change,
         evaluate=evaluate,
         snapshot=snapshot,
         write=write,
+        unit=trainer_unit(trainer),
+        annotate=annotate,
+        batched=batched,
     )
+
+
+__all__ = [
+    "default_config",
+    "env_steps_per_unit",
+    "jit_trainer",
+    "run_trainer",
+    "seed_keys",
+    "trainer_unit",
+]

@@ -1,4 +1,5 @@
-"""``openued synth``: meta-learn synthetic environments (SCB / synthetic MDP) and use them.
+"""The ``synth`` kind: meta-learn synthetic environments (SCB / synthetic MDP) with ES and use
+them, ``openued synth {train, eval, plot}``. Host only.
 
     openued synth train cartpole --out runs/scb --generations 200 --population 32
     openued synth eval runs/scb --learner dqn ppo --hidden 128 --activation relu --lr 0.01
@@ -7,13 +8,15 @@
 Options are the fields of :class:`TrainOptions`, ``EvalOptions`` and :class:`PlotOptions`,
 parsed by the one option parser (``experiments.options``; ``--help`` lists them).
 
-Run directory, kept by the run layer (``ued.host``): ``config.json`` (``"kind": "synth"``, the
-target, the resolved options and the resolved ``SynthMetaConfig`` under ``"config"``),
-``metrics.jsonl`` (one JSON object per generation plus a ``generation: 0`` record with the
-fitness of the initial mean), checksummed checkpoints of the ES state in ``checkpoints/`` (a
-directory that holds a run is resumed; only the run length and execution options may change:
-``MAY_CHANGE``), ``env.npz`` + ``env.json`` (the discovered environment = the ES mean, for
-other tools; data only, no pickle) and, after ``plot``, PNG figures.
+Run directory, kept by the one host loop (``ued.host.run_trainer``, unit ``generation``):
+``config.json`` (``"kind": "synth"``, the target, the resolved options, the synthetic env's
+kind as ``synth_kind`` (``--kind``) and the resolved ``SynthMetaConfig`` under ``"config"``),
+``metrics.jsonl`` (one JSON object per generation: the population's fitness, ``mean_fitness``
+of the mean it was sampled around, the horizon and the inner learner of that generation),
+checksummed checkpoints of the ES state (a directory that holds a run is continued only with
+``openued synth train --resume RUN_DIR``; only the run length and execution options may
+change: ``MAY_CHANGE``), ``env.npz`` + ``env.json`` (the discovered environment = the ES mean,
+for other tools; data only, no pickle; written at the end) and, after ``plot``, PNG figures.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from experiments import options as O
-from experiments.errors import group_overview, run_group
+from experiments.kinds import Built, Kind, host_config, register_kind
 
 
 def _targets():
@@ -66,15 +70,15 @@ class TrainOptions:
     of its ``learner``) the value goes to. The others are run settings."""
 
     out: str = _f(
-        "", O.STR, "run directory (a directory holding a run is resumed)",
+        "", O.STR, "run directory (a new one; continue a run with --resume RUN_DIR)",
         aliases={"-o": None}, default_text="runs/synth-ENV-KIND-sSEED",
     )  # fmt: skip
     generations: int = _f(200, O.int_(1), "ES generations of the run")
     population: int = _f(32, O.int_(2, 1 << 20), "ES population size", to="population")
     seed: int = _f(0, O.int_(0), "random seed")
-    kind: str | None = _f(
+    synth_kind: str | None = _f(
         None, O.optional(O.choice("scb", "mdp")), "synthetic env: contextual bandit or MDP",
-        to="kind", default_text="the target's",
+        to="kind", default_text="the target's", aliases={"--kind": None},
     )  # fmt: skip
     hidden: int = _f(32, O.int_(1, 4096), "hidden units of each synthetic head", to="hidden")
     learners: tuple[str, ...] | None = _f(
@@ -116,6 +120,14 @@ class TrainOptions:
     keep_checkpoints: int = _f(3, O.int_(1), "checkpoints kept")
     log: tuple[str, ...] = _f((), O.strs("tensorboard", "wandb"), "extra loggers")
     progress: bool = _f(True, O.BOOL, "progress bar", aliases={"--quiet": False})
+
+
+@dataclasses.dataclass(frozen=True)
+class SynthRunConfig(TrainOptions):
+    """A synthetic-environment run: its :class:`TrainOptions` (defaults resolved) and target."""
+
+    kind: str = _f("synth", O.choice("synth"), "what the run trains", cli=False)
+    target: str = _f("cartpole", O.choice(_targets), "the target env", cli=False)
 
 
 TRAIN_OPTIONS = O.Options(
@@ -163,62 +175,86 @@ def synth_config(target: str, opts: TrainOptions):
     return SynthMetaConfig(target=target, learner=LearnerConfig(**learner), **top)
 
 
-def _describe(name: str) -> str:
-    return "ENV" if name == "target" else TRAIN_OPTIONS.describe(name)
+def make_config(target: str, given: dict) -> SynthRunConfig:
+    """The run config of ``target``: the options with the defaults that depend on the target
+    resolved (its synthetic kind and inner learners), so a resume that spells them out or
+    leaves them out is the same run."""
+    from meta.synth import make_synth_meta
 
-
-def _train(argv: list[str]) -> int:
-    from meta.synth import make_synth_meta, run_synth_es, save_synth_env
-    from ued.host import check_resume, holds_run, read_config
-
-    pos, given = TRAIN_OPTIONS.parse(argv)
-    if not pos:
-        raise O.ConfigError(f"give ENV, one of: {', '.join(_targets())}")
-    target = pos[0]
+    if target not in _targets():
+        raise O.ConfigError(f"ENV: unknown target {target!r}; allowed: {', '.join(_targets())}")
     opts = TRAIN_OPTIONS.check(TrainOptions(**given))
     cfg = synth_config(target, opts)
-    meta = make_synth_meta(cfg)
-    # defaults resolved: a resume that spells them out (or leaves them out) is the same run
-    cfg = dataclasses.replace(cfg, kind=cfg.resolved_kind, learners=meta.learner_names)
-    opts = dataclasses.replace(opts, kind=cfg.kind, learners=tuple(cfg.learners))
-    out = opts.out or os.path.join("runs", f"synth-{target}-{cfg.kind}-s{opts.seed}")
-    run_cfg = {"kind": "synth", "target": target}
-    run_cfg.update({k: v for k, v in dataclasses.asdict(opts).items() if k != "out"})
-    run_cfg["config"] = cfg.to_json()
-    resume = holds_run(out)
-    if resume:
-        stored = {k: v for k, v in read_config(out).items() if k not in _DERIVED}
-        new = {k: v for k, v in run_cfg.items() if k not in _DERIVED}
-        check_resume(stored, new, MAY_CHANGE, describe=_describe)
-    loop = meta.loop
-    state = loop.init(jax.random.key(opts.seed))
-    t0 = time.time()
-    state, records = run_synth_es(
-        meta,
-        state,
-        opts.generations,
-        run_dir=out,
-        config=run_cfg,
-        resume=resume,
-        chunk_size=opts.chunk_size,
-        checkpoint_every=opts.checkpoint_every,
-        keep_checkpoints=opts.keep_checkpoints,
-        progress=opts.progress,
-        log_backends=opts.log,
+    kind = cfg.resolved_kind
+    learners = cfg.learners
+    if learners is None:
+        learners = make_synth_meta(dataclasses.replace(cfg, kind=kind)).learner_names
+    opts = dataclasses.replace(opts, synth_kind=kind, learners=tuple(learners))
+    return SynthRunConfig(**dataclasses.asdict(opts), target=target)
+
+
+def config_to_dict(cfg: SynthRunConfig) -> dict:
+    """``config.json``: kind, target, the resolved options, and the ``SynthMetaConfig``."""
+    d = {"kind": "synth", "target": cfg.target}
+    skip = ("out", "kind", "target")
+    d.update({k: v for k, v in dataclasses.asdict(cfg).items() if k not in skip})
+    d = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+    d["config"] = synth_config(cfg.target, cfg).to_json()
+    return d
+
+
+def migrate(d: dict) -> dict:
+    """A format-1 synthetic-env run's ``config.json`` (its env kind stored as ``kind``)."""
+    if d.get("kind") in ("scb", "mdp"):
+        d = {**d, "synth_kind": d["kind"], "kind": "synth"}
+    return d
+
+
+def config_from_dict(d: dict) -> SynthRunConfig:
+    """A run's config from its ``config.json`` (the derived ``config`` is recomputed)."""
+    d = {k: v for k, v in d.items() if k not in _DERIVED + ("format_version", "kind")}
+    target = d.pop("target", None)
+    if target not in _targets():
+        raise O.ConfigError(f"target: unknown {target!r}; allowed: {', '.join(_targets())}")
+    opts = TRAIN_OPTIONS.from_dict(TrainOptions, d)
+    return SynthRunConfig(**dataclasses.asdict(opts), target=target)
+
+
+def build(cfg: SynthRunConfig, run_dir: Path | None = None) -> Built:
+    """The run for the one driver: the ES loop as a trainer (unit ``generation``); every row
+    names its horizon and inner learner; the discovered env (the ES mean) is written to
+    ``RUN_DIR/env.npz`` at the end."""
+    from meta.es import ES_HEALTH
+    from meta.synth import make_synth_meta, save_synth_env
+
+    meta = make_synth_meta(synth_config(cfg.target, cfg))
+
+    def finish(state, run_dir) -> dict:
+        extra = {
+            "target": cfg.target,
+            "kind": meta.synth_config.kind,
+            "generation": int(state.generation),
+            "learners": list(meta.learner_names),
+        }
+        save_synth_env(os.path.join(run_dir, "env"), meta.synth_config,
+                       meta.loop.get_mean(state), extra)  # fmt: skip
+        return extra
+
+    host = host_config(
+        cfg, cfg.generations, checkpoint_every=cfg.checkpoint_every * cfg.chunk_size,
+        health=ES_HEALTH,
+    )  # fmt: skip
+    return Built(
+        trainer=meta.trainer,
+        num_units=cfg.generations,
+        seed=cfg.seed,
+        num_seeds=1,
+        batched=False,
+        host=host,
+        annotate=meta.annotate,
+        finish=finish,
+        experiment=meta,
     )
-    elapsed = time.time() - t0
-    mean = loop.get_mean(state)
-    extra = {
-        "target": cfg.target,
-        "kind": cfg.resolved_kind,
-        "generation": int(state.generation),
-        "learners": list(meta.learner_names),
-        "train_wall_seconds": elapsed,
-    }
-    save_synth_env(os.path.join(out, "env"), meta.synth_config, mean, extra)
-    last = records[-1] if records else {}
-    print(json.dumps({"run_dir": out, **extra, **{k: v for k, v in last.items()}}))
-    return 0
 
 
 def _load_run(run_dir: str):
@@ -298,18 +334,13 @@ PLOT_OPTIONS = O.Options(
 )
 
 
-def _run_dir_args(opts: O.Options, cls, argv: list[str]):
-    pos, given = opts.parse(argv)
-    if len(pos) != 1:
-        raise O.ConfigError(f"give one RUN_DIR (see {opts.prog} --help)")
-    return cls(run_dir=pos[0], **given)
-
-
-def _eval(argv: list[str]) -> int:
+def evaluate(path: Path, opts: dict) -> dict:
+    """``openued synth eval``: fresh agents trained on the discovered env (held-out settings)
+    and evaluated on the real env, beside an equal-time real-env baseline."""
     from meta.learners import evaluate_gymnax, learners_for, make_learner
     from meta.synthetic import SynthGymnaxEnv
 
-    args = _run_dir_args(EVAL_OPTIONS, EvalOptions, argv)
+    args = EvalOptions(run_dir=str(path), **opts)
     run_cfg, cfg, scfg, params, _, real = _load_run(args.run_dir)
     senv = SynthGymnaxEnv(scfg)
     names = args.learner or list(learners_for(real.discrete))
@@ -412,17 +443,18 @@ def _eval(argv: list[str]) -> int:
         "mean_return": mean_returns,
         "settings": results,
     }
-    print(json.dumps(out))
-    return 0
+    return out
 
 
-def _plot(argv: list[str]) -> int:
+def figures(path: Path, opts: dict) -> list[str]:
+    """``openued synth plot``: meta-training curves, the reward map over two state dimensions
+    and the initial states (``--out``, default the run directory)."""
     from experiments import figures as F
     from meta.synthetic import initial_obs, reward_fn
     from ued.host import ensure_dir, read_metrics
     from ued.rollout import PolicyStep, RolloutCarry, rollout
 
-    args = _run_dir_args(PLOT_OPTIONS, PlotOptions, argv)
+    args = PlotOptions(run_dir=str(path), **opts)
     if args.dims is not None and len(args.dims) != 2:
         raise O.ConfigError(f"--dims: give two state dimensions, got {len(args.dims)}")
     run_cfg, cfg, scfg, params, _, real = _load_run(args.run_dir)
@@ -501,31 +533,31 @@ def _plot(argv: list[str]) -> int:
     # 3. initial states against the real env's visited states
     fig = F.plot_synth_initial_states(real_states, init_states, dims=(i, j), target=cfg.target)
     written.append(str(F.save(fig, os.path.join(out_dir, "initial_states.png"))))
-    print(json.dumps({"figures": written}))
-    return 0
+    return written
 
 
-COMMANDS = {
-    "train": ("meta-learn a synthetic environment for ENV with ES (a run directory holding a "
-              "run resumes)", _train),
-    "eval": ("train fresh agents on the discovered env; last line: one JSON object", _eval),
-    "plot": ("meta-training curves, reward map, initial states", _plot),
-}  # fmt: skip
-
-
-def overview() -> str:
-    return group_overview(
-        "synth",
-        "Synthetic environments (SCB / synthetic MDP) meta-learned with ES.",
-        COMMANDS,
-        _targets(),
+KIND = register_kind(
+    Kind(
+        name="synth",
+        title="synthetic-environment targets (openued synth train ENV)",
+        length="generations",
+        unit="generation",
+        presets=lambda: {t: f"a synthetic environment for {t}" for t in _targets()},
+        train_options=lambda preset, argv: TRAIN_OPTIONS,
+        make_config=make_config,
+        from_dict=config_from_dict,
+        to_dict=config_to_dict,
+        validate=lambda cfg: TRAIN_OPTIONS.check(cfg),
+        resumable=MAY_CHANGE,
+        build=build,
+        evaluate=evaluate,
+        eval_options=EVAL_OPTIONS,
+        figures=figures,
+        plot_options=PLOT_OPTIONS,
+        migrate=migrate,
+        default_out=lambda cfg: os.path.join(
+            "runs", f"synth-{cfg.target}-{cfg.synth_kind}-s{cfg.seed}"
+        ),
+        group="synth",
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``openued synth`` (see :func:`experiments.errors.run_group`)."""
-    return run_group("synth", overview, COMMANDS, argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+)

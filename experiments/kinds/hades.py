@@ -1,16 +1,18 @@
-"""``openued hades {train, eval, plot}``: behaviour distillation from the command line.
+"""The ``hades`` kind: behaviour distillation (HaDES) with ES, ``openued hades {train, eval,
+plot}``. Host only.
 
 ``train ENV``: a preset per target (see ``PRESETS``); every field of :class:`TrainOptions` is
 an option (``--out``, ``--generations``, ``--population``, ``--dataset-size``, ``--seed``, ...;
-``openued hades train ENV --help`` lists them with that target's defaults), parsed by the one
-option parser (``experiments.options``). The run directory is kept by the run layer
-(``ued.host``): ``config.json`` (``"kind": "hades"``, the target, the resolved options and, for
-reading, the resolved ``hades`` and ``es`` configs), ``metrics.jsonl``, checksummed checkpoints
-in ``checkpoints/`` (a directory that holds a run is resumed; only the run length and
-execution-only options may change: ``MAY_CHANGE``), the best dataset so far (``dataset.npz`` +
-``dataset.json`` for other tools; chosen by evaluating the ES *mean* with fresh policies) and
-plots. ``eval RUN_DIR_OR_DATASET`` prints one JSON object as its last line. ``plot RUN_DIR``
-writes ``fitness.png`` and ``dataset.png``.
+``openued hades train ENV --help`` lists them with that target's defaults). The run trains
+through the one host loop (``ued.host.run_trainer``, unit ``generation``): ``config.json``
+(``"kind": "hades"``, the target, the resolved options and, for reading, the resolved ``hades``
+and ``es`` configs), ``metrics.jsonl``, checksummed checkpoints; a directory that holds a run
+is continued only with ``openued hades train --resume RUN_DIR`` (only the run length and
+execution-only options may change: ``MAY_CHANGE``). Every ``eval_every`` chunks (and at the
+end) the ES *mean* is evaluated with fresh policies (``eval/mean_return``,
+``eval/std_return``) and the best dataset so far is kept (``dataset.npz`` + ``dataset.json``
+for other tools). ``eval RUN_DIR_OR_DATASET`` prints one JSON object as its last line.
+``plot RUN_DIR`` writes ``fitness.png`` and ``dataset.png``.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ import json
 import math
 import os
 import sys
-import time
+from pathlib import Path
 
 import numpy as np
 
 from experiments import options as O
-from experiments.errors import group_overview, run_group
+from experiments.kinds import Built, Kind, host_config, register_kind
 
 PRESETS: dict[str, dict] = {
     # target: HaDES settings, ES settings, run settings
@@ -107,7 +109,7 @@ class TrainOptions:
     are run settings. ``None``: the target preset's value (``PRESETS``)."""
 
     out: str = _f(
-        "", O.STR, "run directory (a directory holding a run is resumed)",
+        "", O.STR, "run directory (a new one; continue a run with --resume RUN_DIR)",
         aliases={"-o": None}, default_text="runs/hades-ENV-sSEED",
     )  # fmt: skip
     generations: int | None = _f(
@@ -187,6 +189,15 @@ class TrainOptions:
     plot: bool = _f(True, O.BOOL, "write fitness.png and dataset.png at the end")
 
 
+@dataclasses.dataclass(frozen=True)
+class HadesRunConfig(TrainOptions):
+    """A HaDES run: its :class:`TrainOptions` (resolved: no ``None`` left but ``es_lr``) and
+    its target."""
+
+    kind: str = _f("hades", O.choice("hades"), "what the run trains", cli=False)
+    target: str = _f("cartpole", O.choice(lambda: tuple(PRESETS)), "the target env", cli=False)
+
+
 TRAIN_OPTIONS = O.Options(
     TrainOptions,
     "openued hades train",
@@ -244,19 +255,37 @@ def build_configs(target: str, opts: TrainOptions):
     )
 
 
-def _config_dict(target: str, opts: TrainOptions, hcfg, ecfg) -> dict:
+def make_config(target: str, given: dict) -> HadesRunConfig:
+    """The run config of ``target`` with the given options over its preset."""
+    opts = resolve(target, given)
+    return HadesRunConfig(**dataclasses.asdict(opts), target=target)
+
+
+def config_to_dict(cfg: HadesRunConfig) -> dict:
     """``config.json``: the kind, the target, the resolved options and (for reading) the
-    resolved configs."""
-    d = {"kind": "hades", "target": target}
-    d.update({k: v for k, v in dataclasses.asdict(opts).items() if k != "out"})
+    resolved ``hades`` and ``es`` configs."""
+    hcfg, ecfg = build_configs(cfg.target, cfg)
+    d = {"kind": "hades", "target": cfg.target}
+    d.update({k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("out", "kind", "target")})
+    d = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
     d["hades"] = dataclasses.asdict(hcfg)
     d["hades"]["policy"]["hidden"] = list(hcfg.policy.hidden)
     d["es"] = dataclasses.asdict(ecfg)
     return d
 
 
-def _describe(name: str) -> str:
-    return "ENV" if name == "target" else TRAIN_OPTIONS.describe(name)
+def config_from_dict(d: dict) -> HadesRunConfig:
+    """A run's config from its ``config.json`` (the derived ``hades``/``es`` sections are
+    recomputed, not read)."""
+    d = {k: v for k, v in d.items() if k not in _DERIVED + ("format_version",)}
+    target = d.pop("target", None)
+    if target not in PRESETS:
+        raise O.ConfigError(f"target: unknown {target!r}; allowed: {', '.join(PRESETS)}")
+    d.pop("kind", None)
+    cfg = TRAIN_OPTIONS.from_dict(TrainOptions, d)
+    if isinstance(cfg.hidden, list):
+        cfg = dataclasses.replace(cfg, hidden=tuple(cfg.hidden))
+    return HadesRunConfig(**dataclasses.asdict(cfg), target=target)
 
 
 def hades_config_from_dict(d: dict):
@@ -372,108 +401,74 @@ def _read_best(path: str) -> dict:
     return {"mean_return": -math.inf}
 
 
-def cmd_train(argv: list[str]) -> int:
+def build(cfg: HadesRunConfig, run_dir: Path | None = None) -> Built:
+    """The run for the one driver: the ES loop as a trainer (unit ``generation``) and, at each
+    evaluation (every ``eval_every`` chunks and at the end), the ES mean evaluated with fresh
+    policies; the best dataset so far is kept in ``RUN_DIR/dataset.npz``."""
     import jax
 
     from meta import (
+        ES_HEALTH,
         auto_eval_batch_size,
+        es_trainer,
         make_dataset_evaluator,
         make_es_from_config,
         make_es_loop,
         make_hades,
-        run_es,
     )
-    from ued.host import check_resume, holds_run, read_config
 
-    if ("-h" in argv or "--help" in argv) and argv[0] in PRESETS:
-        defaults = dataclasses.asdict(resolve(argv[0], {}))
-        raise O.ShowHelp(TRAIN_OPTIONS.help(defaults, title=f"options (defaults of {argv[0]})"))
-    pos, given = TRAIN_OPTIONS.parse(argv)
-    if not pos:
-        raise O.ConfigError(f"give ENV, one of: {', '.join(PRESETS)}")
-    target = pos[0]
-    rcfg = resolve(target, given)
-    hcfg, ecfg = build_configs(target, rcfg)
-    out = rcfg.out or os.path.join("runs", f"hades-{target}-s{rcfg.seed}")
-    cfg = _config_dict(target, rcfg, hcfg, ecfg)
-    resume = holds_run(out)
-    if resume:
-        stored = {k: v for k, v in read_config(out).items() if k not in _DERIVED}
-        new = {k: v for k, v in cfg.items() if k not in _DERIVED}
-        check_resume(stored, new, MAY_CHANGE, describe=_describe)
-
-    t0 = time.time()
+    hcfg, ecfg = build_configs(cfg.target, cfg)
     hades = make_hades(hcfg)
     es = make_es_from_config(ecfg, hades.template)
-    bs = rcfg.eval_batch_size or auto_eval_batch_size(ecfg.population_size)
+    bs = cfg.eval_batch_size or auto_eval_batch_size(ecfg.population_size)
     loop = make_es_loop(hades.problem, es, eval_batch_size=bs)
-    state = loop.init(jax.random.key(rcfg.seed))
-    best_path = os.path.join(out, "dataset.npz")
-    best = _read_best(os.path.join(out, "dataset.json")) if resume else {"mean_return": -math.inf}
-    evaluator = make_dataset_evaluator(hades, episodes=rcfg.eval_episodes)
+    evaluator = make_dataset_evaluator(hades, episodes=cfg.eval_episodes)
+    best_path = None if run_dir is None else os.path.join(run_dir, "dataset.npz")
+    # the best dataset so far survives a resume through its summary file
+    best = _read_best(os.path.join(run_dir, "dataset.json")) if run_dir else {}
+    best.setdefault("mean_return", -math.inf)
 
-    def callback(st, recs):
+    def evaluate(st) -> dict:
         gen = int(st.generation)
-        # chunks end on absolute multiples of chunk_size: a resumed run evaluates where an
-        # uninterrupted one does
-        if -(-gen // rcfg.chunk_size) % rcfg.eval_every and gen < rcfg.generations:
-            return None
         data = hades.materialise(loop.get_mean(st))
-        if rcfg.eval_policies == 0:  # no evaluation: the latest mean is the dataset
-            best.update(
-                target=hcfg.target,
-                generation=gen,
-                mean_return=None,
-                std_return=None,
-                num_policies=0,
-                dataset_size=hcfg.dataset_size,
-            )
+        if cfg.eval_policies == 0:  # no evaluation: the latest mean is the dataset
+            best.update(target=hcfg.target, generation=gen, mean_return=None, std_return=None,
+                        num_policies=0, dataset_size=hcfg.dataset_size)  # fmt: skip
             save_dataset(best_path, hades, data, best)
-            return None
-        key = jax.random.fold_in(jax.random.key(rcfg.seed + 1), gen)
-        r = np.asarray(evaluator(key, data, rcfg.eval_policies))
-        res = {"eval_mean_return": float(r.mean()), "eval_std_return": float(r.std())}
-        if best.get("mean_return") is None or res["eval_mean_return"] >= best["mean_return"]:
-            best.update(
-                target=hcfg.target,
-                generation=gen,
-                mean_return=res["eval_mean_return"],
-                std_return=res["eval_std_return"],
-                num_policies=rcfg.eval_policies,
-                dataset_size=hcfg.dataset_size,
-            )
+            return {}
+        key = jax.random.fold_in(jax.random.key(cfg.seed + 1), gen)
+        r = np.asarray(evaluator(key, data, cfg.eval_policies))
+        res = {"mean_return": float(r.mean()), "std_return": float(r.std())}
+        if best.get("mean_return") is None or res["mean_return"] >= best["mean_return"]:
+            best.update(target=hcfg.target, generation=gen, mean_return=res["mean_return"],
+                        std_return=res["std_return"], num_policies=cfg.eval_policies,
+                        dataset_size=hcfg.dataset_size)  # fmt: skip
             save_dataset(best_path, hades, data, best)
         return res
 
-    state, recs = run_es(
-        loop,
-        state,
-        rcfg.generations,
-        run_dir=out,
-        config=cfg,
-        resume=resume,
-        chunk_size=rcfg.chunk_size,
-        checkpoint_every=rcfg.checkpoint_every,
-        callback=callback,
-        progress=rcfg.progress,
-        keep_checkpoints=rcfg.keep_checkpoints,
-        log_backends=rcfg.log,
+    def finish(st, run_dir) -> dict:
+        return {
+            "best_eval_mean_return": best.get("mean_return"),
+            "best_generation": best.get("generation"),
+        }
+
+    host = host_config(
+        cfg, cfg.generations,
+        checkpoint_every=cfg.checkpoint_every * cfg.chunk_size,
+        eval_every=cfg.eval_every * cfg.chunk_size,
+        health=ES_HEALTH,
+    )  # fmt: skip
+    return Built(
+        trainer=es_trainer(loop),
+        num_units=cfg.generations,
+        seed=cfg.seed,
+        num_seeds=1,
+        batched=False,
+        host=host,
+        evaluate=evaluate if best_path is not None else None,
+        finish=finish,
+        experiment=hades,
     )
-    wall = time.time() - t0
-    if rcfg.plot:
-        try:
-            plot_run(out)
-        except Exception as e:  # plots are a convenience; never lose a run to them
-            print(f"warning: plotting failed: {str(e).splitlines()[0]}", file=sys.stderr)
-    summary = {
-        "run_dir": out,
-        "generation": int(state.generation),
-        "best_eval_mean_return": best.get("mean_return"),
-        "best_generation": best.get("generation"),
-        "wall_s": round(wall, 2),
-    }
-    print(json.dumps(summary))
-    return 0
 
 
 def _resolve_dataset(path: str) -> str:
@@ -514,20 +509,15 @@ PLOT_OPTIONS = O.Options(
 )
 
 
-def _one_path(opts: O.Options, argv: list[str], cls):
-    pos, given = opts.parse(argv)
-    if len(pos) != 1:
-        raise O.ConfigError(f"give {opts.positionals[0][0]} (see {opts.prog} --help)")
-    return pos[0], cls(**given)
-
-
-def cmd_eval(argv: list[str]) -> int:
+def evaluate(path: Path, opts: dict) -> dict:
+    """``openued hades eval``: fresh policies trained on the dataset of a run directory (or a
+    dataset ``.npz``), their mean return, and with ``transfer`` other architectures'."""
     import jax
 
     from meta import evaluate_transfer, make_dataset_evaluator
 
-    path, args = _one_path(EVAL_OPTIONS, argv, EvalOptions)
-    hades, data = load_dataset(_resolve_dataset(path))
+    args = EvalOptions(**opts)
+    hades, data = load_dataset(_resolve_dataset(str(path)))
     key = jax.random.key(args.seed)
     ev = make_dataset_evaluator(hades, episodes=args.episodes)
     r = np.asarray(ev(key, data, args.policies))
@@ -543,8 +533,7 @@ def cmd_eval(argv: list[str]) -> int:
         out["transfer"] = evaluate_transfer(
             jax.random.fold_in(key, 1), hades, data, args.policies, args.episodes
         )
-    print(json.dumps(out))
-    return 0
+    return out
 
 
 def plot_run(run_dir: str, out_dir: str | None = None) -> list[str]:
@@ -580,35 +569,34 @@ def plot_run(run_dir: str, out_dir: str | None = None) -> list[str]:
     return written
 
 
-def cmd_plot(argv: list[str]) -> int:
-    run_dir, opts = _one_path(PLOT_OPTIONS, argv, PlotOptions)
+def figures(run_dir: Path, opts: dict) -> list[str]:
+    """``openued hades plot``: ``fitness.png`` and ``dataset.png`` (``--out``, default the run
+    directory)."""
+    run_dir = str(run_dir)
     if not os.path.isdir(run_dir):
         raise CLIError(f"RUN_DIR: {run_dir} is not a directory")
-    print(json.dumps({"plots": plot_run(run_dir, opts.out or None)}))
-    return 0
+    return plot_run(run_dir, opts.get("out") or None)
 
 
-COMMANDS = {
-    "train": ("distil a dataset for ENV with its preset (a run directory holding a run resumes)",
-              cmd_train),
-    "eval": ("train fresh policies on a distilled dataset; last line: one JSON object", cmd_eval),
-    "plot": ("fitness curves and a picture of the dataset", cmd_plot),
-}  # fmt: skip
-
-
-def overview() -> str:
-    return group_overview(
-        "hades",
-        "Behaviour distillation (HaDES): ES over small datasets of state-action pairs.",
-        COMMANDS,
-        PRESETS,
+KIND = register_kind(
+    Kind(
+        name="hades",
+        title="HaDES targets (openued hades train ENV)",
+        length="generations",
+        unit="generation",
+        presets=lambda: {t: f"distil a dataset for {t}" for t in PRESETS},
+        train_options=lambda preset, argv: TRAIN_OPTIONS,
+        make_config=make_config,
+        from_dict=config_from_dict,
+        to_dict=config_to_dict,
+        validate=lambda cfg: TRAIN_OPTIONS.check(cfg),
+        resumable=MAY_CHANGE,
+        build=build,
+        evaluate=evaluate,
+        eval_options=EVAL_OPTIONS,
+        figures=figures,
+        plot_options=PLOT_OPTIONS,
+        default_out=lambda cfg: os.path.join("runs", f"hades-{cfg.target}-s{cfg.seed}"),
+        group="hades",
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``openued hades`` (see :func:`experiments.errors.run_group`)."""
-    return run_group("hades", overview, COMMANDS, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+)

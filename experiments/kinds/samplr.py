@@ -13,14 +13,16 @@ replay 0.8, staleness 0.3, min fill 0.5; robust PLR and SAMPLR score with MaxMC.
   corridor (``--lava-below false``), feed-forward student (flatten, Dense 64, heads 32), rank
   temperature 0.3, 1500 updates (3.07M env steps per seed).
 
-Commands: the presets are ``openued train`` presets (``openued train gamble-samplr
---num-updates N``; every :class:`SamplrConfig` field is an option), and ``openued eval RUN_DIR``
-(last stdout line: one JSON object, also stored as ``RUN_DIR/eval.json``, see
-:func:`samplr_eval`) and ``openued plot RUN_DIR`` work on their runs (the run's
-``config.json`` declares ``"kind": "samplr"``). Across runs::
+Commands: this is the ``samplr`` kind of run (:mod:`experiments.kinds`). The presets are
+``openued train`` presets (``openued train gamble-samplr --num-updates N``; every
+:class:`SamplrConfig` field is an option), and ``openued eval RUN_DIR`` (last stdout line: one
+JSON object, also stored as ``RUN_DIR/eval.json``, see :func:`samplr_eval`) and ``openued plot
+RUN_DIR`` work on their runs (the run's ``config.json`` declares ``"kind": "samplr"``). The
+curricula are the registered ones (``ued.registry.CURRICULA``: ``dr``, ``robust-plr``,
+``samplr``). Across runs::
 
-    python -m experiments.samplr plot RUN_DIR RUN_DIR ... --out DIR
-    python -m experiments.samplr table RUN_DIR|EVAL_JSON [...] [--out docs/samplr.md]
+    python -m experiments.kinds.samplr plot RUN_DIR RUN_DIR ... --out DIR
+    python -m experiments.kinds.samplr table RUN_DIR|EVAL_JSON [...] [--out docs/samplr.md]
 
 Evaluation (:func:`samplr_eval`, built on :mod:`envs.aleatoric.evaluation`): per seed, then
 the mean and a 95% t-interval over seeds, for the trained stochastic policy (``*_sampled``
@@ -40,7 +42,6 @@ keys; the acceptance checks read these) and the greedy one beside it.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import sys
 import time
@@ -49,13 +50,17 @@ from typing import Any
 
 import numpy as np
 
+from curricula.buffer import BufferOptions
 from experiments import options as O
+from experiments.kinds import Built, Kind, config_dict, from_stored, host_config, register_kind
 
 ENVS = ("gamble-maze", "lava-maze")
 METHODS = ("dr", "robust-plr", "samplr")
 
 
 _f = O.option
+# the level buffer's options that the presets leave at their registered defaults
+_BUFFER = O.option_fields(BufferOptions)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +103,14 @@ class SamplrConfig:
     staleness_coef: float = _f(0.3, O.float_(0.0, 1.0), "staleness mixing coefficient")
     temperature: float = _f(0.3, O.float_(0, None, True), "rank prioritisation temperature")
     min_fill: float = _f(0.5, O.float_(0.0, 1.0), "buffer fill share before replay may happen")
+    prioritization: str = dataclasses.field(
+        default="rank", metadata=_BUFFER["prioritization"].metadata
+    )
+    topk_k: int = dataclasses.field(default=4, metadata=_BUFFER["topk_k"].metadata)
+    duplicate_check: bool = dataclasses.field(
+        default=True, metadata=_BUFFER["duplicate_check"].metadata
+    )
+    parallel: bool = _f(False, O.BOOL, "parallel robust PLR (all branches in every update)")
     fictitious: str = _f(
         "all", O.choice("all", "replay"), "SAMPLR: fictitious transitions on all or replay updates"
     )
@@ -175,13 +188,11 @@ def config_from_dict(d: dict[str, Any]) -> SamplrConfig:
     """A run's stored config (``config.json``); an unknown key is an error naming it."""
     d = {k: v for k, v in d.items() if k != "experiment"}  # runs written before ``kind``
     d.setdefault("kind", "samplr")
-    return OPTIONS.from_dict(SamplrConfig, d, stored=("preset", "kind"))
+    return from_stored(OPTIONS, SamplrConfig, d, stored=("preset", "kind"))
 
 
 def config_to_dict(cfg: SamplrConfig) -> dict[str, Any]:
-    d = dataclasses.asdict(cfg)
-    d["log"] = list(cfg.log)
-    return d
+    return config_dict(cfg)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,14 +205,16 @@ class SamplrExperiment:
     trainer: Any
 
 
-def build(cfg: SamplrConfig) -> SamplrExperiment:
-    """Env, level space, curriculum (SAMPLR's carries its step hook), student (flatten, Dense 64,
-    ``cfg.core``, heads 32) and trainer."""
-    import curricula
-    from curricula.samplr import SAMPLRConfig, make_samplr, with_aleatoric_diagnostics
+def build_experiment(cfg: SamplrConfig) -> SamplrExperiment:
+    """Env, level space, curriculum (the registered one; SAMPLR's carries its step hook, DR's
+    and robust PLR's get the aleatoric diagnostics), student (flatten, Dense 64, ``cfg.core``,
+    heads 32) and trainer."""
+    import curricula  # noqa: F401 (registers the curricula)
+    from curricula.samplr import with_aleatoric_diagnostics
     from envs.aleatoric import make_aleatoric_maze
     from ued.networks import NetworkConfig, make_actor_critic
     from ued.ppo import PPOConfig, PPOParams
+    from ued.registry import CURRICULA, CurriculumContext
     from ued.train import TrainConfig, make_train
 
     env, space = make_aleatoric_maze(
@@ -210,37 +223,13 @@ def build(cfg: SamplrConfig) -> SamplrExperiment:
         min_exit_distance=cfg.min_exit_distance,
         lava_below=cfg.lava_below,
     )
-    b = cfg.num_envs
-    buf = curricula.LevelSamplerConfig(capacity=cfg.buffer_capacity)
-    bp = curricula.LevelSamplerParams(
-        replay_prob=cfg.replay_prob,
-        staleness_coef=cfg.staleness_coef,
-        temperature=cfg.temperature,
-        min_fill=cfg.min_fill,
-    )
-    if cfg.curriculum == "dr":
-        cur = with_aleatoric_diagnostics(curricula.make_dr(space, b), space)
-    elif cfg.curriculum == "robust-plr":
-        cur = curricula.make_plr(space, b, curricula.PLRConfig(buffer=buf, robust=True))
-        cur = with_aleatoric_diagnostics(cur._replace(default_params=bp), space)
-    else:
-        sc = SAMPLRConfig(buffer=buf, fictitious=cfg.fictitious)
-        cur = make_samplr(space, b, sc)._replace(default_params=bp)
     student = make_actor_critic(
         NetworkConfig(
             encoder="flat", torso=(64,), core=cfg.core, core_size=cfg.core_size, head_size=32
         ),
         env.action_space().n,
     )
-    tc = TrainConfig(
-        num_envs=b,
-        num_steps=cfg.num_steps,
-        num_updates=cfg.num_updates,
-        ppo=PPOConfig(
-            num_epochs=cfg.num_epochs,
-            num_minibatches=cfg.num_minibatches,
-        ),
-    )
+    ppo = PPOConfig(num_epochs=cfg.num_epochs, num_minibatches=cfg.num_minibatches)
     pp = PPOParams(
         gamma=cfg.gamma,
         gae_lambda=cfg.gae_lambda,
@@ -248,69 +237,32 @@ def build(cfg: SamplrConfig) -> SamplrExperiment:
         lr=cfg.lr,
         lr_anneal_updates=0,
     )
+    ctx = CurriculumContext(space, env, cfg.num_envs, cfg, student, ppo, pp)
+    cur = CURRICULA.get(cfg.curriculum).make(ctx)
+    if cfg.curriculum != "samplr":
+        cur = with_aleatoric_diagnostics(cur, space)
+    tc = TrainConfig(num_envs=cfg.num_envs, num_steps=cfg.num_steps, num_updates=cfg.num_updates,
+                     ppo=ppo)  # fmt: skip
     trainer = make_train(tc, env, space, cur, student, cfg.score, ppo_params=pp)
     return SamplrExperiment(cfg, env, space, cur, student, trainer)
 
 
-def _seed_keys(seed: int, k: int):
-    import jax
-    import jax.numpy as jnp
-
-    return jax.vmap(jax.random.key)(jnp.arange(seed, seed + k))
-
-
-def init_and_run_fns(exp: SamplrExperiment):
-    """``(init() -> state, run(state, n) -> (state, metrics))``, jitted and vmapped over seeds."""
-    import jax
-
-    cfg = exp.config
-    keys = _seed_keys(cfg.seed, cfg.num_seeds)
-    init_j = jax.jit(jax.vmap(exp.trainer.init))
-
-    @functools.lru_cache(maxsize=4)
-    def compiled(n: int):
-        return jax.jit(jax.vmap(lambda s: exp.trainer.run(s, n)))
-
-    return (lambda: init_j(keys)), (lambda s, n: compiled(n)(s))
-
-
-def train(
-    cfg: SamplrConfig,
-    write=None,
-    *,
-    resume: bool = False,
-    may_change=None,
-    run_dir: str | Path | None = None,
-) -> Path:
-    """Train ``cfg`` into a run directory (``ued.host`` format); returns its path. With
-    ``resume``, continue the run in ``run_dir`` (the run layer checks ``may_change``). Host."""
-    from ued.host import HostConfig, run_training
-
-    exp = build(cfg)
-    out = Path(run_dir or cfg.out or f"runs/{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}")
-    init_fn, run_fn = init_and_run_fns(exp)
-    host = HostConfig(
-        num_updates=cfg.num_updates,
-        chunk_size=cfg.chunk_size,
-        checkpoint_every=cfg.checkpoint_every or O.INT_MAX,  # 0: only the one at the end
-        keep_checkpoints=cfg.keep_checkpoints,
-        progress=cfg.progress,
-        log_backends=cfg.log,
-    )
-    run_training(
-        out,
-        init_fn,
-        run_fn,
-        host,
-        env_steps_per_update=cfg.num_envs * cfg.num_steps,
+def build(cfg: SamplrConfig, run_dir: Any = None) -> Built:
+    """The run of ``cfg`` for the one driver: every seed in one vmapped program (a leading seed
+    axis even for one seed, as the evaluation expects)."""
+    exp = build_experiment(cfg)
+    host = host_config(
+        cfg, cfg.num_updates, checkpoint_every=cfg.checkpoint_every or O.INT_MAX
+    )  # 0: only the checkpoint at the end
+    return Built(
+        trainer=exp.trainer,
+        num_units=cfg.num_updates,
+        seed=cfg.seed,
         num_seeds=cfg.num_seeds,
-        config=config_to_dict(cfg),
-        write=write,
-        batched=True,  # init_and_run_fns always vmaps over seeds, even for one
-        resume=resume,
-        may_change=may_change,
+        batched=True,
+        host=host,
+        experiment=exp,
     )
-    return out
 
 
 # ------------------------------------------------------------------------------ evaluation
@@ -322,12 +274,6 @@ def interval(values) -> dict[str, Any]:
     from envs.aleatoric.evaluation import seed_interval
 
     return seed_interval(values)
-
-
-def _seed_params(params, i: int):
-    import jax
-
-    return jax.tree.map(lambda x: x[i], params)
 
 
 def gamble_eval(
@@ -430,7 +376,7 @@ def samplr_eval(
         params = state.student.params
     else:
         r = load_run(run)
-        exp = build(config_from_dict(r.config))
+        exp = build_experiment(config_from_dict(r.config))
         params = jax.tree.map(np.asarray, r.params)  # runs always carry a leading seed axis
         metrics = r.metrics
     cfg = exp.config
@@ -703,20 +649,19 @@ def write_table(sources, path: str | Path = "docs/samplr.md", header: str = "") 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m experiments.samplr {train,eval,plot,table} ...``: ``train``, ``eval`` and a
-    one-run ``plot`` are ``openued train/eval/plot``; ``plot`` of several runs and ``table``
-    are this module's own (comparisons across runs)."""
-    from experiments import cli
-
+    """``python -m experiments.kinds.samplr {plot,table} RUN_DIR ...``: figures of several
+    SAMPLR runs together and the results table (one run: ``openued train/eval/plot``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    many = argv[:1] in (["table"], ["plot"]) and (
-        argv[0] == "table" or len([a for a in argv[1:] if not a.startswith("-")]) > 1
-    )
-    if not many:
-        return cli.main(argv)
+    if argv[:1] not in (["table"], ["plot"]):
+        print(
+            "usage: python -m experiments.kinds.samplr {plot,table} RUN_DIR ... [--out PATH] "
+            "(train, eval and plot one run with openued)",
+            file=sys.stderr,
+        )
+        return 2
     opts = O.Options(
         _RunsOptions,
-        f"python -m experiments.samplr {argv[0]}",
+        f"python -m experiments.kinds.samplr {argv[0]}",
         "Plots of several SAMPLR runs together."
         if argv[0] == "plot"
         else "Evaluate SAMPLR runs and write the results table.",
@@ -740,6 +685,72 @@ def main(argv: list[str] | None = None) -> int:
 @dataclasses.dataclass(frozen=True)
 class _RunsOptions:
     out: str = O.option("", O.STR, "output directory (plot) or file (table)")
+
+
+# ----------------------------------------------------------------------------- the kind
+
+
+def _train_options(preset: str | None, argv) -> O.Options:
+    return OPTIONS
+
+
+def _evaluate(run_dir: Path, opts: dict) -> dict:
+    opts = {**O.defaults_of(EvalOptions), **opts}
+    out = samplr_eval(run_dir, num_layouts=opts["layouts"])
+    out["run_dir"] = str(run_dir)
+    return out
+
+
+def _figures(run_dir: Path, opts: dict) -> list:
+    return plot_runs([run_dir], opts.get("out") or Path(run_dir) / "plots")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalOptions:
+    layouts: int = O.option(64, O.int_(1), "held-out gamble-maze layouts")
+
+
+@dataclasses.dataclass(frozen=True)
+class PlotOptions:
+    out: str = O.option("", O.STR, "output directory", default_text="RUN_DIR/plots")
+
+
+KIND = register_kind(
+    Kind(
+        name="samplr",
+        title="SAMPLR presets (aleatoric mazes; evaluated on the ground truth)",
+        length="num_updates",
+        unit="update",
+        presets=lambda: {
+            p: f"{v['env']} (aleatoric), "
+            + {"dr": "domain randomisation", "robust-plr": "robust PLR",
+               "samplr": "SAMPLR (fictitious transitions from the prior)"}[v["curriculum"]]
+            for p, v in PRESETS.items()
+        },  # fmt: skip
+        train_options=_train_options,
+        make_config=lambda preset, overrides: make_config(preset, **overrides),
+        from_dict=config_from_dict,
+        to_dict=config_to_dict,
+        validate=lambda cfg: SamplrConfig(**dataclasses.asdict(cfg)),
+        resumable=RESUMABLE,
+        build=build,
+        evaluate=_evaluate,
+        eval_options=O.Options(
+            EvalOptions,
+            "openued eval",
+            "Ground-truth evaluation of a SAMPLR run; the last stdout line is one JSON object.",
+            positionals=(("RUN_DIR", "a run directory written by openued train"),),
+        ),
+        figures=_figures,
+        plot_options=O.Options(
+            PlotOptions,
+            "openued plot",
+            "The aleatoric parameter of the buffer's levels against the prior, and the return.",
+            positionals=(("RUN_DIR", "a run directory written by openued train"),),
+        ),
+        default_out=lambda cfg: f"runs/{cfg.preset}-{time.strftime('%Y%m%d-%H%M%S')}",
+    )
+)
 
 
 if __name__ == "__main__":

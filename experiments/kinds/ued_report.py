@@ -1,0 +1,281 @@
+"""Evaluation and figures of ``ued`` runs (``openued eval`` / ``openued plot``). Host only.
+
+Evaluation rolls the student out on the level space's held-out levels (its registration's
+``eval_sets``: for the Maze the 8 standard mazes and the validation levels; ``--levels FILE``
+for a file the space reads) with ``ued.make_evaluator``. Figures are drawn by
+:mod:`experiments.figures` from the run directory's metrics, level snapshots and levels:
+
+* ``learning_curves.png``: training return, solve rate and episode length, evaluation solve
+  rates, PPO loss and entropy against env steps (mean over seeds with a 95% band);
+* ``per_maze_solve_rate.png``: solve rate per named evaluation level at the last evaluation;
+* ``curriculum.png``: the curriculum's diagnostics in named panels (its registration's
+  ``panels`` included);
+* ``top_levels.png`` / ``level_history.png``: the curriculum's stored levels;
+* PAIRED-style curricula (their diagnostics logged under plain names): ``paired_curves.png``
+  and the teacher's levels over training;
+* ``agent.gif`` (``--gif``): the agent's first episode on each of the first evaluation levels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from experiments import options as O
+
+_EVAL_CACHE: dict = {}
+
+
+def make_eval_fn(
+    exp: Any,
+    num_seeds: int,
+    attempts: int | None = None,
+    sets: dict | None = None,
+    greedy: bool | None = None,
+):
+    """``fn(key, student_params) -> {set: (names, EvalResult)}``; jitted, vmapped over seeds
+    (``None`` when there are no evaluation levels). ``exp``: a ``ued`` experiment."""
+    import jax
+    import jax.numpy as jnp
+
+    from ued.evaluation import make_evaluator
+
+    cfg = exp.config
+    sets = exp.eval_sets if sets is None else sets
+    if not sets:
+        return None
+    attempts = cfg.eval_attempts if attempts is None else attempts
+    greedy = cfg.eval_greedy if greedy is None else greedy
+    names = list(sets)
+    sizes = [len(sets[n][0]) for n in names]
+    limit = int(exp.space_build.episode_limit)
+    # the compiled evaluator depends only on these (experiments and their evaluation sets are
+    # cached objects per process)
+    cache_key = (id(exp.trainer), attempts, limit, greedy, num_seeds,
+                 tuple(id(sets[n][1]) for n in names))  # fmt: skip
+    fn = _EVAL_CACHE.get(cache_key)
+    if fn is None:
+        evaluator = make_evaluator(
+            exp.env, exp.student, num_attempts=attempts, max_steps=limit, greedy=greedy
+        )
+        levels = jax.tree.map(lambda *xs: jnp.concatenate(xs, 0), *[sets[n][1] for n in names])
+
+        def one(key, params):
+            return evaluator(key, params, levels)
+
+        fn = jax.jit(jax.vmap(one, in_axes=(None, 0)) if num_seeds > 1 else one)
+        if all(sets[n] is exp.eval_sets.get(n) for n in names):
+            _EVAL_CACHE[cache_key] = fn
+
+    def run(key, params):
+        res = jax.device_get(fn(key, params))
+        out, start = {}, 0
+        for n, size in zip(names, sizes, strict=True):
+            sl = jax.tree.map(lambda x, s=start, z=size: x[..., s : s + z], res)
+            out[n] = (sets[n][0], sl)
+            start += size
+        return out
+
+    return run
+
+
+def eval_summary(results: dict) -> dict:
+    """Metrics dict (per-seed lists when batched) from :func:`make_eval_fn` output: per set its
+    solve rate, return and length, and the solve rate of each prefab level."""
+    import numpy as np
+
+    out = {}
+    for set_name, (names, r) in results.items():
+        sr = np.asarray(r.solve_rate)
+        out[f"{set_name}_solve_rate"] = sr.mean(-1)
+        out[f"{set_name}_return"] = np.asarray(r.mean_return).mean(-1)
+        out[f"{set_name}_length"] = np.asarray(r.mean_length).mean(-1)
+        if set_name == "prefab":
+            for i, n in enumerate(names):
+                out[f"prefab/{n}"] = sr[..., i]
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalOptions:
+    levels: str = O.option(
+        "",
+        O.STR,
+        "a file of levels the space reads (maze: envs.maze.load_levels' ASCII format)",
+        default_text="the run's evaluation sets",
+    )
+    attempts: int | None = O.option(
+        None, O.optional(O.int_(1)), "episodes per level", default_text="the run's"
+    )
+    greedy: bool = O.option(False, O.BOOL, "argmax actions")
+    seed: int = O.option(0, O.int_(0), "evaluation key")
+
+
+EVAL_OPTIONS = O.Options(
+    EvalOptions,
+    "openued eval",
+    "Evaluate a run's newest checkpoint on the level space's held-out levels (solve rates, "
+    "returns, lengths per level and set). The last stdout line is one JSON object.",
+    positionals=(("RUN_DIR", "a run directory written by openued train"),),
+)
+
+
+def evaluate(run_dir: Path, opts: dict) -> dict:
+    """``openued eval`` of a ``ued`` run: per-level solve rate, return and length (mean over
+    seeds), per-set means, the per-seed mean solve rate with an IQM interval, and the report of
+    :func:`experiments.report.eval_report`."""
+    import jax
+    import numpy as np
+
+    from experiments.kinds import restore
+    from experiments.report import eval_report
+    from ued.evaluation import iqm_ci
+
+    opts = {**O.defaults_of(EvalOptions), **opts}
+    r = restore(run_dir)
+    exp, state, update = r.built.experiment, r.state, r.unit
+    cfg = r.config
+    if opts["levels"]:
+        load = exp.space_build.load_levels
+        if load is None:
+            raise O.ConfigError(f"--levels: level space {cfg.space!r} reads no level files")
+        try:
+            sets = {"levels": load(opts["levels"])}
+        except (OSError, ValueError) as e:
+            raise O.ConfigError(f"--levels {opts['levels']}: {e}") from e
+    else:
+        sets = exp.eval_sets
+        if not sets:
+            raise O.ConfigError(
+                f"no held-out evaluation levels for this {cfg.space} configuration; pass --levels"
+            )
+    k = cfg.num_seeds
+    ev = make_eval_fn(
+        exp, k, attempts=opts["attempts"], sets=sets, greedy=True if opts["greedy"] else None
+    )
+    res = ev(jax.random.key(opts["seed"]), state.student.params)
+    solve, ret, length, per_set = {}, {}, {}, {}
+    seed_means = []
+    for set_name, (names, rr) in res.items():
+        sr = np.asarray(rr.solve_rate).reshape(k, -1)
+        mr = np.asarray(rr.mean_return).reshape(k, -1)
+        ml = np.asarray(rr.mean_length).reshape(k, -1)
+        for i, n in enumerate(names):
+            solve[n] = float(sr[:, i].mean())
+            ret[n] = float(mr[:, i].mean())
+            length[n] = float(ml[:, i].mean())
+            print(f"{n:>24s}  solve {solve[n]:.3f}  return {ret[n]:.3f}  length {length[n]:.1f}")
+        per_set[set_name] = float(sr.mean())
+        seed_means.append(sr)
+    per_seed = np.concatenate(seed_means, axis=1).mean(1)
+    ci = iqm_ci(per_seed)
+    out = {
+        "mean_solve_rate": float(np.mean(list(solve.values()))),
+        "solve_rate": solve,
+        "mean_return": ret,
+        "episode_length": length,
+        "set_solve_rate": per_set,
+        "per_seed_mean_solve_rate": [float(x) for x in per_seed],
+        "iqm_solve_rate": {"iqm": ci.iqm, "low": ci.low, "high": ci.high, "num_seeds": ci.n},
+        "num_attempts": opts["attempts"] or cfg.eval_attempts,
+        "update": update,
+        "run_dir": str(run_dir),
+        # PAIRED runs: the trained student is the protagonist (the antagonists are not evaluated)
+        "student": exp.curriculum_entry.student_name,
+    }
+    # per-set means with intervals over seeds, the per-level table, and a headline that is the
+    # prefab mean rather than a mean over every level pooled (100 validation levels would
+    # outweigh the 8 prefabs)
+    out.update(eval_report(res))
+    return out
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+@dataclasses.dataclass(frozen=True)
+class PlotOptions:
+    gif: bool = O.option(False, O.BOOL, "also an animation of the agent")
+    out: str = O.option("", O.STR, "output directory", default_text="RUN_DIR/plots")
+
+
+PLOT_OPTIONS = O.Options(
+    PlotOptions,
+    "openued plot",
+    "Plots of a run: learning curves, evaluation, curriculum diagnostics, levels.",
+    positionals=(("RUN_DIR", "a run directory written by openued train"),),
+)
+
+
+def run_label(run: Any) -> str:
+    """``preset (dir name)`` of a loaded run (the dir name alone when they agree)."""
+    name = Path(run.run_dir).name
+    preset = run.config.get("preset") if isinstance(run.config, dict) else None
+    if preset and preset != name:
+        return f"{preset} ({name})"
+    return name
+
+
+def figures(run_dir: Path, opts: dict) -> list[Path]:
+    """Write the run's figures into ``--out`` (default ``RUN_DIR/plots``); returns the paths."""
+    from experiments import figures as F
+    from experiments.kinds import stored_run
+    from experiments.plots import plot_level_history, top_levels
+    from ued.host import ensure_dir, load_run
+    from ued.registry import CURRICULA
+
+    opts = {**O.defaults_of(PlotOptions), **opts}
+    _, cfg = stored_run(run_dir)
+    entry = CURRICULA.get(cfg.curriculum)
+    run = load_run(run_dir)
+    out = ensure_dir(Path(opts["out"]) if opts["out"] else Path(run_dir) / "plots")
+    m = run.metrics
+    written: list[Path] = []
+    if "env_steps" not in m or not len(m["env_steps"]):
+        return written
+    label = run_label(run)
+    written.append(F.save(F.plot_learning_curves(m, label=label), out / "learning_curves.png"))
+    names, _, _ = F.final_level_scores(m)
+    if names:
+        fig = F.plot_per_level_solve_rate(m, title=f"Solve rate per prefab maze: {label}")
+        written.append(F.save(fig, out / "per_maze_solve_rate.png"))
+    cm = m
+    if entry.plain_metrics:
+        # its own diagnostics have their own figure (paired_curves.png): not twice
+        drop = set(entry.plain_metrics) | {f"cur/{k}" for k in entry.plain_metrics}
+        cm = {k: v for k, v in m.items() if k not in drop}
+    fig = F.plot_curriculum(cm, label=label)
+    if fig is not None:
+        written.append(F.save(fig, out / "curriculum.png"))
+    if entry.plain_metrics:  # regret and path-length curves, the teacher's levels over training
+        from experiments.paired_plots import write_paired_plots
+
+        written += write_paired_plots(run, out, label=label)
+    if run.buffer_levels is not None:
+        p = top_levels(run, out / "top_levels.png")
+        if p is not None:
+            written.append(p)
+    history = run.level_history()
+    if history:
+        p = plot_level_history(history, out / "level_history.png", label=label)
+        if p is not None:
+            written.append(p)
+    if opts["gif"]:
+        from experiments.plots import make_gif
+
+        written.append(make_gif(run_dir, out / "agent.gif"))
+    return written
+
+
+__all__ = [
+    "EVAL_OPTIONS",
+    "EvalOptions",
+    "PLOT_OPTIONS",
+    "PlotOptions",
+    "eval_summary",
+    "evaluate",
+    "figures",
+    "make_eval_fn",
+    "run_label",
+]
