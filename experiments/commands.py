@@ -150,7 +150,9 @@ def cmd_train(argv: list[str], group: str = "") -> int:
         if pos:
             raise O.ConfigError(f"unexpected argument {pos[0]!r}: --resume RUN_DIR takes no preset")
         cfg = kind.validate(dataclasses.replace(old, **overrides))
-        check_resume(kind.to_dict(old), kind.to_dict(cfg), kind.resumable, describe=opts.describe)
+        stored = {k: v for k, v in kind.to_dict(old).items() if k not in kind.derived}
+        new = {k: v for k, v in kind.to_dict(cfg).items() if k not in kind.derived}
+        check_resume(stored, new, kind.resumable, describe=opts.describe)
         _check_resume_position(run_dir, cfg, kind)
     else:
         if preset is None:
@@ -211,6 +213,43 @@ def _run_path(argv: list[str], group: str) -> tuple[Path | None, Kind | None]:
     return None, None
 
 
+def _check_applies(argv: list[str], kind: Kind, which: str, run: Path | None) -> None:
+    """Refuse a flag that the run's kind does not take but another kind does, naming both."""
+    opts = getattr(kind, which)
+    for tok in argv:
+        if not tok.startswith("--") or tok in ("--help",):
+            continue
+        spelled = tok.split("=", 1)[0]
+        if spelled in opts._spellings:
+            continue
+        others = [k.name for k in kinds().values()
+                  if k is not kind and spelled in getattr(k, which)._spellings]  # fmt: skip
+        if others:
+            where = f"{run} is a {kind.name} run" if run else f"this is a {kind.name} command"
+            raise O.ConfigError(f"{spelled}: applies to {', '.join(others)} runs; {where}")
+
+
+def _per_kind(which: str) -> str:
+    lines = []
+    for k in kinds().values():
+        opts = getattr(k, which)
+        if opts.fields:
+            lines += ["", f"options of {k.name} runs:", *opts.option_lines()]
+    return "\n" + "\n".join(lines)
+
+
+def _any_options(which: str) -> O.Options:
+    """Every kind's options of one command together (to name a mistyped flag before the run
+    directory is known)."""
+    fields: dict[str, Any] = {}
+    for k in kinds().values():
+        for cls in getattr(k, which).classes:
+            for name, f in O.option_fields(cls).items():
+                fields.setdefault(name, (name, Any, dataclasses.field(default=None, metadata=f.metadata)))
+    cls = dataclasses.make_dataclass("AnyOptions", list(fields.values()), frozen=True)
+    return O.Options(cls, f"openued {which.split('_')[0]}", "", positionals=(("RUN_DIR", ""),))
+
+
 def emit(run_dir: Path | None, out: dict) -> None:
     """Print ``out`` as the last stdout line (one JSON object) and store the same line as
     ``RUN_DIR/eval.json`` when ``run_dir`` is a run directory."""
@@ -231,15 +270,17 @@ def cmd_eval(argv: list[str], group: str = "") -> int:
         if kind is None:
             raise O.ShowHelp(
                 "usage: openued eval RUN_DIR [--option VALUE ...]\n\nEvaluate a run's newest "
-                "checkpoint; its options depend on the run's kind (openued eval RUN_DIR --help)."
+                "checkpoint; the last stdout line is one JSON object (also RUN_DIR/eval.json). "
+                "The options depend on the run's kind:" + _per_kind("eval_options")
             )
         raise O.ShowHelp(kind.eval_options.help())
     run_dir, kind = _run_path(argv, group)
     if kind is None:
-        words = [a for a in argv if not a.startswith("-")]
+        words, _ = _any_options("eval_options").parse(argv)  # a mistyped flag first
         if words:
             read_config(words[0])  # one line saying why it is no run directory
         raise O.ConfigError("give one RUN_DIR (see openued eval --help)")
+    _check_applies(argv, kind, "eval_options", run_dir)
     pos, given = kind.eval_options.parse(argv)
     if len(pos) != 1:
         raise O.ConfigError(f"give one RUN_DIR (see {kind.eval_options.prog} --help)")
@@ -282,17 +323,18 @@ def cmd_plot(argv: list[str], group: str = "") -> int:
             raise O.ShowHelp(
                 "usage: openued plot RUN_DIR [--option VALUE ...]\n"
                 "       openued plot RUN_DIR RUN_DIR ... --compare --out DIR [--labels ...]\n\n"
-                "Plots of a run (its options depend on the run's kind: openued plot RUN_DIR "
-                "--help), or one figure and table comparing several runs.\n\n"
-                + "\n".join(COMPARE_OPTIONS.option_lines())
+                "Plots of a run (its options depend on the run's kind), or one figure and table "
+                "comparing several runs." + _per_kind("plot_options")
+                + "\n\noptions with --compare:\n" + "\n".join(COMPARE_OPTIONS.option_lines())
             )
         raise O.ShowHelp(kind.plot_options.help())
     run_dir, kind = _run_path(argv, group)
     if run_dir is None:
-        words = [a for a in argv if not a.startswith("-")]
+        words, _ = _any_options("plot_options").parse(argv)  # a mistyped flag first
         if words:
             stored_run(words[0])  # one line saying why it is no run directory
         raise O.ConfigError("give a RUN_DIR (see openued plot --help)")
+    _check_applies(argv, kind, "plot_options", run_dir)
     pos, given = kind.plot_options.parse(argv)
     if len(pos) != 1:
         raise O.ConfigError("give one RUN_DIR, or several with --compare")

@@ -11,8 +11,10 @@ import re
 
 import pytest
 
-from experiments import cli, hades_cli, synth_cli
+from experiments import cli
 from experiments import options as O
+from experiments.kinds import hades as hades_kind
+from experiments.kinds import synth as synth_kind
 
 COMMANDS = [
     ["train"],
@@ -69,7 +71,9 @@ def test_help_lists_every_flag_with_allowed_values_and_default(argv, capsys):
 def test_train_help_lists_every_preset_and_the_preset_defaults(capsys):
     assert cli.main(["train", "--help"]) == 0
     text = capsys.readouterr().out
-    for preset in cli.PRESET_KIND:
+    from experiments.kinds import kinds
+
+    for preset in [p for k in kinds().values() if not k.group for p in k.presets()]:
         assert re.search(rf"^  {re.escape(preset)} +\S", text, re.M), preset
     assert "--fictitious" in text and "--maze-size" in text  # both kinds' options
     assert cli.main(["train", "gamble-samplr", "--help"]) == 0
@@ -91,7 +95,7 @@ def test_train_help_lists_every_preset_and_the_preset_defaults(capsys):
          "unknown option --no-rael (did you mean --no-real?)"),
         (["train", "gamble-samplr", "--num-env", "4"],
          "unknown option --num-env (did you mean --num-envs,"),
-        (["eval", "run", "--atempts", "2"], "unknown option --atempts (did you mean --attempts?)"),
+        (["eval", "run", "--atempts", "2"], "unknown option --atempts (did you mean --attempts"),
         (["hades", "train", "cartpole", "--inner-lr", "0"],
          "--inner-lr: invalid value '0'; allowed: a number in (0, 10]"),
         (["hades", "train", "cartpole", "--activation", "soft"],
@@ -111,7 +115,7 @@ def test_train_help_lists_every_preset_and_the_preset_defaults(capsys):
         (["train", "lava-samplr", "--num-envs", "6", "--num-minibatches", "4"],
          "--num-minibatches 4 must divide --num-envs 6"),
         (["hades", "train", "cartpole", "--seed"], "--seed: expected a value"),
-        (["train", "maze-dr", "--parallel", "maybe"],
+        (["train", "maze-plr", "--parallel", "maybe"],
          "--parallel: invalid value 'maybe'; allowed: true or false"),
         (["train", "maze-dr", "stray"], "unexpected argument 'stray'"),
         (["hades", "frobnicate"], "unknown command 'hades frobnicate'; allowed: train, eval, plot"),
@@ -176,7 +180,7 @@ def test_samplr_preset_through_openued_train_eval_plot(samplr_run, capsys):
     assert set(res["gamble_rate"]) == {"no_cue", "favourable", "unfavourable"}
     # maze-only options are refused on a SAMPLR run, naming the option and the run's kind
     assert cli.main(["eval", str(samplr_run), "--levels", "x.txt"]) == 2
-    assert "--levels: applies to maze runs" in _one_error_line(capsys)
+    assert "--levels: applies to ued runs" in _one_error_line(capsys)
     assert cli.main(["plot", str(samplr_run)]) == 0
     assert (samplr_run / "plots" / "samplr_gamble-maze.png").stat().st_size > 1000
 
@@ -196,15 +200,17 @@ def test_a_run_of_another_command_is_named(tmp_path, capsys):
     d = tmp_path / "hades-run"
     d.mkdir()
     (d / "config.json").write_text(json.dumps({"kind": "hades", "target": "cartpole"}))
-    assert cli.main(["eval", str(d)]) == 2
-    assert f"is a hades run; use: openued hades eval {d}" in _one_error_line(capsys)
+    # eval and plot dispatch on the run's kind; train --resume names the group's command
+    assert cli.main(["train", "--resume", str(d)]) == 2
+    assert f"is a hades run; use: openued hades train --resume {d}" in _one_error_line(capsys)
+    assert cli.main(["synth", "plot", str(d)]) == 2
+    assert f"{d} is a hades run, not a synth run" in _one_error_line(capsys)
 
 
 def test_es_modules_share_the_parser():
-    assert isinstance(hades_cli.TRAIN_OPTIONS, O.Options)
-    assert isinstance(synth_cli.TRAIN_OPTIONS, O.Options)
-    assert not hasattr(hades_cli, "_FLAGS") and not hasattr(synth_cli, "_FLAGS")
-    assert not hasattr(cli, "_is_samplr")
+    assert isinstance(hades_kind.TRAIN_OPTIONS, O.Options)
+    assert isinstance(synth_kind.TRAIN_OPTIONS, O.Options)
+    assert not hasattr(hades_kind, "_FLAGS") and not hasattr(synth_kind, "_FLAGS")
 
 
 def test_es_runs_get_the_run_layers_loggers_and_nan_stop(tmp_path, monkeypatch):

@@ -10,8 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.hades_cli import PRESETS, main
+from experiments import cli
+from experiments.kinds.hades import PRESETS
 from ued.host import list_checkpoints, read_metrics, read_state_dict
+
+
+def main(argv):
+    return cli.main(["hades", *argv])
+
 
 TINY = [
     "--generations",
@@ -75,7 +81,7 @@ def test_tiny_train_every_target(target, tmp_path, capsys):
     assert [u for u, _ in list_checkpoints(out)] == [0, 1, 2]
     recs = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["generation"] for r in recs] == [1, 2]
-    assert "eval_mean_return" not in recs[-1]
+    assert "eval/mean_return" not in recs[-1]
     assert json.loads((out / "dataset.json").read_text())["generation"] == 2
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["es"]["population_size"] == 4 and cfg["hades"]["dataset_size"] == 2
@@ -86,14 +92,18 @@ def cartpole_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "cp"
     assert main(["train", "cartpole", "--out", str(out), *TINY]) == 0
     recs = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
-    assert "eval_mean_return" in recs[-1]
+    assert "eval/mean_return" in recs[-1]
     return out
 
 
 def test_resume_extends_run(cartpole_run, tmp_path, capsys):
-    # resuming a finished 2-generation run to 3 generations equals a straight 3-generation run
+    # a directory that holds a run is continued only with --resume, naming both ways out
     capsys.readouterr()
-    assert main(["train", "cartpole", "--out", str(cartpole_run), *TINY, "--generations", "3"]) == 0
+    assert main(["train", "cartpole", "--out", str(cartpole_run), *TINY, "--generations", "3"]) == 2
+    line = _one_error_line(capsys)
+    assert f"{cartpole_run} already holds a run" in line and "--resume" in line and "--out" in line
+    # resuming a finished 2-generation run to 3 generations equals a straight 3-generation run
+    assert main(["train", "--resume", str(cartpole_run), "--generations", "3"]) == 0
     straight = tmp_path / "straight"
     assert main(["train", "cartpole", "--out", str(straight), *TINY, "--generations", "3"]) == 0
     (ua, pa), (ub, pb) = list_checkpoints(cartpole_run)[-1], list_checkpoints(straight)[-1]
@@ -103,7 +113,7 @@ def test_resume_extends_run(cartpole_run, tmp_path, capsys):
     # another configuration in the same directory is refused, naming the flag; nothing written
     before = sorted((p.name, p.stat().st_mtime_ns) for p in cartpole_run.rglob("*"))
     capsys.readouterr()
-    assert main(["train", "cartpole", "--out", str(cartpole_run), *TINY, "--population", "6"]) == 2
+    assert main(["train", "--resume", str(cartpole_run), "--population", "6"]) == 2
     assert "cannot change --population when resuming" in _one_error_line(capsys)
     assert sorted((p.name, p.stat().st_mtime_ns) for p in cartpole_run.rglob("*")) == before
 
@@ -131,10 +141,7 @@ def test_crash_between_checkpoint_and_metrics(run_copy, capsys):
     newest[1].unlink()
     gens = [r["generation"] for r in read_metrics(run_copy)]
     capsys.readouterr()
-    assert (
-        main(["train", "cartpole", "--out", str(run_copy), *TINY, "--generations", str(newest[0])])
-        == 0
-    )
+    assert main(["train", "--resume", str(run_copy), "--generations", str(newest[0])]) == 0
     assert [r["generation"] for r in read_metrics(run_copy)] == gens
     assert _no_temp_files(run_copy)
 
@@ -143,16 +150,17 @@ def test_lost_checkpoints_and_bad_config(run_copy, capsys):
     for _, p in list_checkpoints(run_copy):
         p.write_bytes(p.read_bytes()[:-5])  # truncated
     capsys.readouterr()
-    assert main(["train", "cartpole", "--out", str(run_copy), *TINY, "--generations", "5"]) == 1
+    assert main(["train", "--resume", str(run_copy), "--generations", "5"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert "Traceback" not in "\n".join(err) and err[-1].startswith("openued: error: ")
     assert "no usable checkpoint" in err[-1] and "start it over" in err[-1]
     cfg = json.loads((run_copy / "config.json").read_text())
     (run_copy / "config.json").write_text(json.dumps({**cfg, "bogus": 1}))
-    assert main(["train", "cartpole", "--out", str(run_copy), *TINY, "--generations", "5"]) == 2
-    assert "cannot change bogus when resuming" in _one_error_line(capsys)
+    assert main(["train", "--resume", str(run_copy), "--generations", "5"]) == 2
+    line = _one_error_line(capsys)
+    assert "config.json" in line and "unknown option --bogus" in line, line
     (run_copy / "config.json").write_text("{oops")
-    assert main(["train", "cartpole", "--out", str(run_copy), *TINY]) == 2
+    assert main(["train", "--resume", str(run_copy)]) == 2
     line = _one_error_line(capsys)
     assert "config.json" in line and "not valid JSON" in line
     assert _no_temp_files(run_copy)
@@ -193,7 +201,7 @@ def test_eval_and_transfer(cartpole_run, capsys):
 
 def test_plot(cartpole_run, capsys):
     assert main(["plot", str(cartpole_run)]) == 0
-    plots = _last_json(capsys)["plots"]
+    plots = capsys.readouterr().out.strip().splitlines()
     assert all(os.path.getsize(p) > 1000 for p in plots) and len(plots) == 2
 
 
@@ -234,7 +242,7 @@ def test_malformed_dataset_errors(cartpole_run, tmp_path, capsys):
 
 def test_module_entry_point_help():
     out = subprocess.run(
-        [sys.executable, "-m", "experiments.hades_cli", "train", "--help"],
+        [sys.executable, "-m", "experiments.cli", "hades", "train", "--help"],
         capture_output=True,
         text=True,
         timeout=120,

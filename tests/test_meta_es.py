@@ -1,6 +1,7 @@
 """ES core: direction, determinism, no recompilation, scan == step loop, resume, sharding,
 the generation context of ``evaluate`` and the evaluation of the mean."""
 
+import json
 import os
 import subprocess
 import sys
@@ -16,11 +17,10 @@ from meta import (
     ESConfig,
     EvalContext,
     Problem,
-    check_es_resume,
+    es_trainer,
     eval_context,
     make_es,
     make_es_loop,
-    run_es,
 )
 from ued.host import (
     CheckpointError,
@@ -155,86 +155,91 @@ def _no_temp_files(run_dir):
     return [p for p in run_dir.rglob("*") if ".tmp" in p.name]
 
 
+def _run(loop, run_dir, n, *, resume=False, programs=None, chunk=2, every=2, **kw):
+    """An ES run through the one host loop (``ued.host.run_trainer``), quiet."""
+    from meta import ES_HEALTH
+    from ued.host import HostConfig, run_trainer
+
+    host = HostConfig(n, chunk_size=chunk, checkpoint_every=every, progress=False,
+                      health=ES_HEALTH)  # fmt: skip
+    kw.setdefault("write", lambda m: None)
+    return run_trainer(run_dir, es_trainer(loop), n, host=host, resume=resume,
+                       programs=programs, config=kw.pop("config", {"kind": "test"}), **kw)  # fmt: skip
+
+
 def test_resume_equals_uninterrupted(snes_loop, tmp_path):
-    loop, _, chunk = snes_loop
-    s0 = loop.init(jax.random.key(6))
-    kw = dict(chunk_size=2, progress=False, run_chunk=chunk, write=lambda m: None)
-    full, recs_full = run_es(loop, s0, 6, **kw)
+    from ued.host import jit_trainer
+
+    loop, _, _ = snes_loop
+    programs = jit_trainer(es_trainer(loop))
+    full = _run(loop, tmp_path / "full", 6, programs=programs)
     d = tmp_path / "run"
-    part, _ = run_es(loop, s0, 4, run_dir=d, config={"g": 4}, **kw)
+    part = _run(loop, d, 4, programs=programs)
+    s0 = programs[0](jax.random.key(0))
     unit, restored, _ = load_latest_checkpoint(d, s0)
-    compiled = chunk._cache_size()
+    compiled = programs[1]._cache_size()
     assert unit == 4
     _equal(restored, part)
-    resumed, recs = run_es(loop, s0, 6, run_dir=d, resume=True, **kw)
+    resumed = _run(loop, d, 6, resume=True, programs=programs)
     _equal(resumed, full)
-    assert [r["generation"] for r in recs] == [5, 6]
     assert _gens(d) == [1, 2, 3, 4, 5, 6]
-    assert read_metrics(d) == recs_full
-    assert chunk._cache_size() == compiled  # restored state has the same avals: no recompilation
+    assert (d / "metrics.jsonl").read_bytes() == (tmp_path / "full" / "metrics.jsonl").read_bytes()
+    assert programs[1]._cache_size() == compiled  # the restored state's avals: no recompilation
     assert [u for u, _ in list_checkpoints(d)] == [2, 4, 6]  # newest 3 kept
     assert _no_temp_files(d) == []
     # a fresh run into a directory that holds one is refused
     with pytest.raises(RunExists):
-        run_es(loop, s0, 6, run_dir=d, **kw)
+        _run(loop, d, 6, programs=programs)
 
 
 def test_crash_between_checkpoint_and_metrics_is_trimmed(snes_loop, tmp_path, monkeypatch):
-    import meta.es as es_mod
+    import ued.host.loop as loop_mod
 
-    loop, _, chunk = snes_loop
-    s0 = loop.init(jax.random.key(2))
-    kw = dict(chunk_size=1, progress=False, run_chunk=chunk, write=lambda m: None)
-    full, _ = run_es(loop, s0, 3, **kw)
+    loop, _, _ = snes_loop
+    full = _run(loop, tmp_path / "full", 3, chunk=1, every=1)
     d = tmp_path / "run"
-    real_save = es_mod.save_checkpoint
+    real_save = loop_mod.save_checkpoint
 
     def crash_at_2(run_dir, unit, state, keep):
         if unit == 2:  # the rows of generation 2 are written, its checkpoint is not
             raise KeyboardInterrupt
         return real_save(run_dir, unit, state, keep)
 
-    monkeypatch.setattr(es_mod, "save_checkpoint", crash_at_2)
+    monkeypatch.setattr(loop_mod, "save_checkpoint", crash_at_2)
     with pytest.raises(KeyboardInterrupt):
-        run_es(loop, s0, 3, run_dir=d, config={}, **kw)
-    monkeypatch.setattr(es_mod, "save_checkpoint", real_save)
+        _run(loop, d, 3, chunk=1, every=1)
+    monkeypatch.setattr(loop_mod, "save_checkpoint", real_save)
     assert _gens(d) == [1, 2]
     # a corrupted newest checkpoint is skipped too (falls back to generation 0)
-    (d / "checkpoints" / "ckpt_000000001.msgpack").write_bytes(b"OPENUED\x01" + b"\0" * 40)
+    (d / "checkpoints" / "ckpt_000000001.msgpack").write_bytes(b"OPENUED\x02" + b"\0" * 40)
     warnings = []
-    resumed, _ = run_es(loop, s0, 3, run_dir=d, resume=True, **dict(kw, write=warnings.append))
+    resumed = _run(loop, d, 3, chunk=1, every=1, resume=True, write=warnings.append)
     assert any("skipping checkpoint" in w and "ckpt_000000001" in w for w in warnings)
     assert _gens(d) == [1, 2, 3]  # no duplicated generation
     _equal(resumed, full)
 
 
 def test_resume_rule_and_lost_checkpoints(snes_loop, tmp_path):
-    loop, _, chunk = snes_loop
-    s0 = loop.init(jax.random.key(0))
+    loop, _, _ = snes_loop
     d = tmp_path / "run"
-    cfg = {"es": {"population_size": 8, "std_init": 0.3}, "run": {"generations": 2}}
-    kw = dict(chunk_size=2, progress=False, run_chunk=chunk, write=lambda m: None)
-    run_es(loop, s0, 2, run_dir=d, config=cfg, **kw)
-    before = (d / "config.json").read_text()
-    longer = {**cfg, "run": {"generations": 4}}
-    check_es_resume(d, longer, ("run.generations",))
-    with pytest.raises(ResumeError, match=r"cannot change --std-init when resuming"):
-        other = {**longer, "es": {"population_size": 8, "std_init": 0.5}}
-        check_es_resume(d, other, ("run.generations",), lambda f: "--std-init")
+    cfg = {"kind": "test", "population_size": 8, "std_init": 0.3, "generations": 2}
+    _run(loop, d, 2, config=cfg)
+    with pytest.raises(ResumeError, match=r"cannot change std_init when resuming"):
+        _run(loop, d, 4, config={**cfg, "generations": 4, "std_init": 0.5}, resume=True,
+             may_change=("generations",))  # fmt: skip
     with pytest.raises(ResumeError, match="at least 2 generations"):
-        run_es(loop, s0, 1, run_dir=d, resume=True, **kw)
-    run_es(loop, s0, 4, run_dir=d, resume=True, **kw)
-    assert (d / "config.json").read_text() == before  # never overwritten on resume
+        _run(loop, d, 1, config=cfg, resume=True, may_change=("generations",))
+    _run(loop, d, 4, config={**cfg, "generations": 4}, resume=True, may_change=("generations",))
+    assert json.loads((d / "config.json").read_text())["generations"] == 4
     for _, p in list_checkpoints(d):
         p.write_bytes(p.read_bytes()[:-3])  # truncated
     with pytest.raises(CheckpointError, match="no usable checkpoint.*start it over"):
-        run_es(loop, s0, 6, run_dir=d, resume=True, **kw)
+        _run(loop, d, 6, config=cfg, resume=True, may_change=("generations",))
 
 
 def test_checkpoint_rejects_other_config(snes_loop, tmp_path):
-    loop, _, chunk = snes_loop
-    s0 = loop.init(jax.random.key(0))
-    run_es(loop, s0, 1, run_dir=tmp_path, chunk_size=1, progress=False, run_chunk=chunk)
+    loop, _, _ = snes_loop
+    _run(loop, tmp_path, 1, chunk=1)
     other_tmpl = {"a": jnp.zeros((4,), jnp.float32), "b": jnp.zeros((2, 2), jnp.float32)}
     other_prob = Problem(other_tmpl, _sphere, maximize=True)
     other = make_es_loop(other_prob, make_es("snes", 8, other_tmpl, std_init=0.3))
@@ -394,31 +399,32 @@ def test_evaluate_mean_option(snes_loop, eval_batch_size, tmp_path):
     want = _sphere(k_eval, loop.get_mean(s0))
     np.testing.assert_allclose(float(n1.mean_fitness), float(want), rtol=1e-6)
     assert n1.mean_fitness.dtype == jnp.float32 and n1.mean_fitness.shape == ()
-    # run_es: a generation-0 record of the initial mean, then mean_fitness in every record
-    _, recs = run_es(with_mean, s0, 3, chunk_size=2, progress=False, run_dir=tmp_path / "m")
-    assert [r["generation"] for r in recs] == [0, 1, 2, 3]
-    assert read_metrics(tmp_path / "m") == recs
-    assert recs[0] == {"generation": 0, "mean_fitness": recs[1]["mean_fitness"]}
-    assert recs[1]["mean_fitness"] == float(n1.mean_fitness)
+    # the host loop's rows: mean_fitness in every row, generation g's the mean after g - 1
+    _run(with_mean, tmp_path / "m", 3, keys=jax.random.key(3))
+    recs = read_metrics(tmp_path / "m")
+    assert [r["generation"] for r in recs] == [1, 2, 3]
+    assert recs[0]["mean_fitness"] == float(n1.mean_fitness)
     assert all("mean_fitness" in r for r in recs)
-    # without the option: no mean_fitness, no generation-0 record
-    _, plain = run_es(loop, s0, 2, chunk_size=2, progress=False)
-    assert [r["generation"] for r in plain] == [1, 2]
-    assert not any("mean_fitness" in r for r in plain)
+    # without the option: no mean_fitness
+    _run(loop, tmp_path / "p", 2)
+    assert not any("mean_fitness" in r for r in read_metrics(tmp_path / "p"))
 
 
-def test_run_es_annotate_every_record(snes_loop):
-    loop, _, chunk = snes_loop
+def test_es_run_annotate_every_row_and_evaluate_at_evaluations(snes_loop, tmp_path):
+    from meta import ES_HEALTH
+    from ued.host import HostConfig, run_trainer
+
+    loop, _, _ = snes_loop
     seen = []
 
-    def annotate(rec):
-        seen.append(rec["generation"])
-        return {"double": 2 * rec["generation"]}
+    def annotate(row):
+        seen.append(row["generation"])
+        return {"double": 2 * row["generation"]}
 
-    _, recs = run_es(
-        loop, loop.init(jax.random.key(0)), 3, chunk_size=2, progress=False, run_chunk=chunk,
-        annotate=annotate, callback=lambda st, rs: {"last": int(st.generation)},
-    )  # fmt: skip
+    host = HostConfig(3, chunk_size=2, eval_every=2, progress=False, health=ES_HEALTH)
+    run_trainer(tmp_path / "a", es_trainer(loop), 3, host=host, annotate=annotate,
+                evaluate=lambda st: {"last": int(st.generation)}, write=lambda m: None)  # fmt: skip
+    recs = read_metrics(tmp_path / "a")
     assert seen == [1, 2, 3]
     assert [r["double"] for r in recs] == [2, 4, 6]
-    assert [r.get("last") for r in recs] == [None, 2, 3]
+    assert [r.get("eval/last") for r in recs] == [None, 2, 3]

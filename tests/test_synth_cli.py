@@ -10,8 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.synth_cli import main
+from experiments import cli
 from ued.host import list_checkpoints, read_metrics, read_state_dict
+
+
+def main(argv):
+    return cli.main(["synth", *argv])
+
 
 TINY = ["--population", "4", "--learners", "ppo", "--inner-steps", "128", "--inner-envs", "4",
         "--agent-hidden", "8", "--eval-envs", "2", "--chunk-size", "1", "--quiet"]  # fmt: skip
@@ -53,11 +58,13 @@ def test_train_writes_run_dir(run_dir, capsys):
     assert _no_temp_files(run_dir)
     with open(os.path.join(run_dir, "metrics.jsonl")) as f:
         recs = [json.loads(line) for line in f]
-    assert recs[0]["generation"] == 0 and np.isfinite(recs[0]["mean_fitness"])  # gen-0 fitness
-    assert recs[1]["mean_fitness"] == recs[0]["mean_fitness"]
-    assert recs[1]["learner"] == "ppo" and recs[1]["horizon"] == 500
-    assert [r["generation"] for r in recs[1:]] == [1, 2]
-    assert all(np.isfinite(r["fitness_mean"]) for r in recs[1:])
+    # generation g's row: the fitness of the mean it sampled around (the mean after g - 1)
+    assert np.isfinite(recs[0]["mean_fitness"])
+    assert recs[0]["learner"] == "ppo" and recs[0]["horizon"] == 500
+    assert [r["generation"] for r in recs] == [1, 2]
+    assert all(np.isfinite(r["fitness_mean"]) for r in recs)
+    cfg = json.loads(open(os.path.join(run_dir, "config.json")).read())
+    assert cfg["kind"] == "synth" and cfg["synth_kind"] == "scb"
     with np.load(os.path.join(run_dir, "env.npz"), allow_pickle=False) as z:
         # one array per leaf, named by its slash-separated path under the head
         assert any(f.startswith("reward/") for f in z.files)
@@ -89,7 +96,7 @@ def test_eval_last_line_is_json(run_dir, capsys):
 
 def test_plot_writes_figures(run_dir, capsys):
     assert main(["plot", run_dir]) == 0
-    figs = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["figures"]
+    figs = capsys.readouterr().out.strip().splitlines()
     assert len(figs) == 3 and all(os.path.getsize(f) > 1000 for f in figs)
 
 
@@ -99,13 +106,15 @@ def test_resume_equals_uninterrupted_run(run_dir, tmp_path, capsys):
     d = tmp_path / "crashed"
     shutil.copytree(run_dir, d)
     os.remove(d / "checkpoints" / "ckpt_000000002.msgpack")
-    config_before = (d / "config.json").read_text()
+    config_before = json.loads((d / "config.json").read_text())
     capsys.readouterr()
-    assert main(["train", "cartpole", "--out", str(d), "--generations", "3", *TINY]) == 0
+    assert main(["train", "cartpole", "--out", str(d), "--generations", "3", *TINY]) == 2
+    assert "already holds a run" in _one_error_line(capsys)
+    assert main(["train", "--resume", str(d), "--generations", "3"]) == 0
     assert "resuming" in capsys.readouterr().err
     straight = tmp_path / "straight"
     assert main(["train", "cartpole", "--out", str(straight), "--generations", "3", *TINY]) == 0
-    assert [r["generation"] for r in read_metrics(d)] == [0, 1, 2, 3]
+    assert [r["generation"] for r in read_metrics(d)] == [1, 2, 3]
     assert read_metrics(d) == read_metrics(straight)
     (ua, pa), (ub, pb) = list_checkpoints(d)[-1], list_checkpoints(straight)[-1]
     assert ua == ub == 3
@@ -114,14 +123,14 @@ def test_resume_equals_uninterrupted_run(run_dir, tmp_path, capsys):
     with np.load(d / "env.npz") as za, np.load(straight / "env.npz") as zb:
         for k in za.files:
             np.testing.assert_array_equal(za[k], zb[k])
-    assert (d / "config.json").read_text() == config_before  # not overwritten on resume
+    # on resume only the run length changed
+    assert json.loads((d / "config.json").read_text()) == {**config_before, "generations": 3}
     assert _no_temp_files(d)
 
 
 def test_resume_refuses_a_config_change(run_copy, capsys):
     before = sorted((p.name, p.stat().st_mtime_ns) for p in run_copy.rglob("*"))
-    rc = main(["train", "cartpole", "--out", str(run_copy), "--generations", "3",
-               *TINY, "--population", "6"])  # fmt: skip
+    rc = main(["train", "--resume", str(run_copy), "--generations", "3", "--population", "6"])
     assert rc == 2
     line = _one_error_line(capsys)
     assert "cannot change --population when resuming" in line and "--generations" in line
@@ -133,7 +142,7 @@ def test_lost_checkpoints_say_how_to_start_over(run_copy, capsys):
         data = bytearray(p.read_bytes())
         data[len(data) // 2] ^= 0x10  # one flipped bit
         p.write_bytes(bytes(data))
-    assert main(["train", "cartpole", "--out", str(run_copy), "--generations", "3", *TINY]) == 1
+    assert main(["train", "--resume", str(run_copy), "--generations", "3"]) == 1
     # each skipped checkpoint is a warning line; the failure is the one error line
     err = capsys.readouterr().err.strip().splitlines()
     assert "Traceback" not in "\n".join(err)
@@ -167,8 +176,8 @@ def test_bad_arguments_are_one_line(argv, needle, tmp_path, capsys):
     "content,needle",
     [
         ("{not json", "not valid JSON"),
-        ('{"seed": 0}', "missing key 'config'"),
-        ('{"config": {"learner": {}, "bogus": 1}}', "not a synth run's config"),
+        ('{"seed": 0}', "declares no kind of run"),
+        ('{"kind": "synth", "config": {"learner": {}, "bogus": 1}}', "target: unknown None"),
     ],
 )
 def test_bad_config_json(run_copy, capsys, content, needle):

@@ -91,6 +91,8 @@ class Kind:
         ``train_options``).
       help_lines: ``() -> [lines]`` of the options in ``openued train --help`` (default: the
         options of its first preset).
+      derived: keys of ``to_dict`` that are computed from the options (stored for other tools
+        to read), left out when a resume compares configurations.
     """
 
     name: str
@@ -114,6 +116,7 @@ class Kind:
     group: str = ""
     resume_options: Callable[[Any], O.Options] | None = None
     help_lines: Callable[[], list[str]] | None = None
+    derived: tuple[str, ...] = ()
 
     def options_to_resume(self, cfg: Any) -> O.Options:
         """The options ``--resume`` parses for the run of ``cfg``."""

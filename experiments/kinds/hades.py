@@ -596,6 +596,7 @@ KIND = register_kind(
         eval_options=EVAL_OPTIONS,
         figures=figures,
         plot_options=PLOT_OPTIONS,
+        derived=_DERIVED,
         default_out=lambda cfg: os.path.join("runs", f"hades-{cfg.target}-s{cfg.seed}"),
         group="hades",
     )

@@ -554,6 +554,7 @@ KIND = register_kind(
         eval_options=EVAL_OPTIONS,
         figures=figures,
         plot_options=PLOT_OPTIONS,
+        derived=_DERIVED,
         migrate=migrate,
         default_out=lambda cfg: os.path.join(
             "runs", f"synth-{cfg.target}-{cfg.synth_kind}-s{cfg.seed}"
