@@ -445,7 +445,8 @@ UNIT = "generation"  # the row key of metrics.jsonl and the unit of checkpoints
 # ES state is broken from there on
 ES_HEALTH = HealthChecks(
     nonfinite=None, loss="fitness_best", loss_limit=float("inf"), entropy=None, active=None,
-    replay_starved=None, embed_clipped=None,
+    replay_starved=None, embed_clipped=None, diverged="non-finite fitness_best",
+    advice="other ES settings or another seed",
 )  # fmt: skip
 
 

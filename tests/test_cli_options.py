@@ -214,28 +214,30 @@ def test_es_modules_share_the_parser():
 
 
 def test_es_runs_get_the_run_layers_loggers_and_nan_stop(tmp_path, monkeypatch):
-    """``meta.es.run_es`` (hades/synth train) sends every record to ``--log`` backends and stops
-    at a generation whose candidates all have a non-finite fitness, naming the newest
-    checkpoint (a fake chunk function: nothing compiles)."""
+    """An ES trainer (unit ``generation``) on the one host loop sends every row to ``--log``
+    backends and stops at a generation whose candidates all have a non-finite fitness, naming
+    the newest checkpoint (a fake chunk function: nothing but the loop runs)."""
     import sys
     import types
 
     import jax.numpy as jnp
     from flax import struct
 
-    from meta.es import GenerationMetrics, run_es
-    from ued.host import TrainingDiverged, read_metrics
+    from meta.es import ES_HEALTH
+    from ued.host import HostConfig, TrainingDiverged, read_metrics, run_trainer
 
     @struct.dataclass
     class State:
         generation: jnp.ndarray
 
-    def run_chunk(state, n):
+    def run(state, n):
         g = state.generation + 1 + jnp.arange(n)
         f = jnp.where(g >= 3, jnp.nan, 1.0).astype(jnp.float32)
-        m = GenerationMetrics(g, f, f * 0, f, f, f, f, None, jnp.zeros((n, 2)))
-        return State(state.generation + n), m
+        return State(state.generation + n), {"fitness_best": f, "fitness_mean": f}
 
+    trainer = types.SimpleNamespace(
+        init=lambda key: State(jnp.int32(0)), run=run, unit="generation", health=ES_HEALTH
+    )
     logged = []
 
     class Writer:
@@ -250,10 +252,10 @@ def test_es_runs_get_the_run_layers_loggers_and_nan_stop(tmp_path, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "tensorboardX", types.SimpleNamespace(SummaryWriter=Writer))
     d = tmp_path / "es"
+    host = HostConfig(5, chunk_size=1, checkpoint_every=1, progress=False,
+                      log_backends=("tensorboard",), health=ES_HEALTH)  # fmt: skip
     with pytest.raises(TrainingDiverged, match="non-finite fitness_best at generation 3") as e:
-        run_es(None, State(jnp.int32(0)), 5, run_dir=d, config={"kind": "test"}, chunk_size=1,
-               run_chunk=run_chunk, progress=False, log_backends=("tensorboard",),
-               write=lambda m: None)  # fmt: skip
+        run_trainer(d, trainer, 5, config={"kind": "test"}, host=host, write=lambda m: None)
     assert e.value.checkpoint_unit == 2 and "ckpt_000000002" in str(e.value)
     assert [r["generation"] for r in read_metrics(d)] == [1, 2, 3]
     assert (d / "error.txt").exists()

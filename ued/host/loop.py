@@ -64,6 +64,8 @@ class HealthChecks:
         ``cur/buffer/size`` and ``cur/buffer/min_size`` where the metrics hold them.
       embed_clipped: metric holding the share of integer observations outside the student's
         embedding (``ued.make_train``'s ``obs/embed_clipped``); nonzero is a warning.
+      diverged: what a stop reports (e.g. ``"non-finite loss"``).
+      advice: what a stopped run should try instead.
     """
 
     nonfinite: str | None = "nonfinite_loss"
@@ -74,6 +76,8 @@ class HealthChecks:
     active: str | None = "trained"
     replay_starved: str | None = "cur/replay_starved"
     embed_clipped: str | None = "obs/embed_clipped"
+    diverged: str = "non-finite loss"
+    advice: str = "a lower learning rate or another seed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -480,8 +484,9 @@ def _loop(
                 loggers.log(jsonable(row))
             u_bad = u + n_ok
             msg, cp, cu = diverged_message(
-                run_dir, unit, u_bad, f" (seed {bad_seed})" if batched else ""
-            )
+                run_dir, unit, u_bad, f" (seed {bad_seed})" if batched else "",
+                what=host.health.diverged, advice=host.health.advice,
+            )  # fmt: skip
             try:
                 atomic_write_text(run_dir / "error.txt", msg + "\n")
             except RunFileError:
