@@ -550,7 +550,7 @@ def _emit_eval(run_dir: Path, out: dict) -> None:
 def _plot_maze(run_dir: Path, cfg: P.ExperimentConfig, opts: dict) -> list:
     from experiments.plots import make_plots
 
-    return make_plots(run_dir, out_dir=opts["out"] or None, gif=opts["gif"])
+    return make_plots(run_dir, out_dir=opts["out"] or None, gif=opts["gif"], restore=restore)
 
 
 # ----------------------------------------------------------------------------- commands

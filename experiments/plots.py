@@ -22,16 +22,23 @@ runs (``openued plot RUN RUN ... --compare --out DIR``).
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from experiments import figures as F
 
 
-def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
-    """Write the run's plots; returns the paths written."""
+def make_plots(
+    run_dir,
+    out_dir=None,
+    gif: bool = False,
+    restore: Callable[[Any], tuple[Any, Any, int]] | None = None,
+) -> list[Path]:
+    """Write the run's plots; returns the paths written. ``gif=True`` also animates the agent
+    (:func:`make_gif`), which needs ``restore``."""
     from ued.host import ensure_dir, load_run
 
     run = load_run(run_dir)
@@ -74,7 +81,9 @@ def make_plots(run_dir, out_dir=None, gif: bool = False) -> list[Path]:
             written.append(p)
 
     if gif:
-        written.append(make_gif(run_dir, out / "agent.gif"))
+        if restore is None:
+            raise ValueError("make_plots: gif=True needs restore(run_dir) to load the agent")
+        written.append(make_gif(run_dir, out / "agent.gif", restore=restore))
     return written
 
 
@@ -123,25 +132,12 @@ def plot_level_history(history, path: Path, plt=None, label: str | None = None) 
     return F.save(fig, path)
 
 
-def _maze_levels(d, seed_axis: bool):
-    from flax import serialization
-
-    from envs.maze import MazeLevel
-
-    if not isinstance(d, dict):  # a level pytree (load_run with a curriculum)
-        d = serialization.to_state_dict(d)
-    arrs = {k: np.asarray(v) for k, v in d.items()}
-    if seed_axis:
-        arrs = {k: v[0] for k, v in arrs.items()}
-    return MazeLevel(**arrs)
-
-
 def _top_levels(run, path: Path, k: int = 16) -> Path | None:
-    from envs.maze import save_level_grid
-
     seed_axis = int(run.config.get("num_seeds", 1)) > 1
-    levels = _maze_levels(run.buffer_levels, seed_axis)
-    n = levels.wall_map.shape[0]
+    fields = F.level_fields(run.buffer_levels)
+    if seed_axis:
+        fields = {f: v[0] for f, v in fields.items()}
+    n = fields["wall_map"].shape[0]
     scores = run.buffer_scores
     if scores is None:
         scores = np.zeros(n)
@@ -152,96 +148,17 @@ def _top_levels(run, path: Path, k: int = 16) -> Path | None:
     if run.buffer_valid is not None:
         fl = np.asarray(run.buffer_valid, bool)
         filled &= fl[0] if seed_axis else fl
-    idx = [i for i in np.argsort(-np.where(filled, scores, -np.inf), kind="stable") if filled[i]]
-    idx = idx[:k]
+    idx = F.top_indices(scores, filled, k)
     if not idx:
         return None
-    sel = [
-        type(levels)(
-            **{
-                f: np.asarray(getattr(levels, f))[i]
-                for f in ("wall_map", "agent_pos", "agent_dir", "goal_pos", "width", "height")
-            }
-        )
-        for i in idx
-    ]
+    images = F.maze_renderer()({f: v[idx] for f, v in fields.items()})
     k_seeds = int(run.config.get("num_seeds", 1))
     what = ("The teacher's latest levels" if _is_paired(run) else "Stored levels") + \
         ", highest score first"
     seed = f" (seed 0 of {k_seeds})" if k_seeds > 1 else ""
-    save_level_grid(sel, path, titles=[f"slot {i}: score {scores[i]:.3g}" for i in idx],
-                    suptitle=f"{what}: {_run_label(run)}{seed}")  # fmt: skip
-    return path
-
-
-def gif_frames(
-    frames,
-    end_step,
-    solved,
-    names,
-    *,
-    max_steps: int,
-    scale: int = 2,
-    ncols: int = 4,
-    title: str = "",
-):
-    """Frames of the agent GIF, as PIL images. Host only.
-
-    ``frames``: uint8[T, n, H, W, 3] the mazes before each step; ``end_step``: int[n] the step
-    at which each first episode ended (``>= T``: it did not end within the rollout);
-    ``solved``: bool[n] whether it ended solved; ``names``: the n maze names. Frame ``t`` shows
-    every maze at step ``min(t, end)`` (a maze whose episode ended stays on its last picture
-    with a green "solved in N steps" or red "failed" banner and border), titled with its name,
-    under a header ``title - step t / max_steps`` and a count of the mazes solved so far. The
-    animation runs until every episode has ended (or ``T`` steps)."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    frames = np.asarray(frames)
-    t_total, n = frames.shape[0], frames.shape[1]
-    end = np.asarray(end_step, int).reshape(n)
-    solved = np.asarray(solved, bool).reshape(n)
-    t_used = int(min(t_total, end.max() + 1)) if n else 0
-    h, w = frames.shape[2] * scale, frames.shape[3] * scale
-    ncols = max(1, min(ncols, n))
-    nrows = math.ceil(n / ncols)
-    pad, label_h, banner_h, head_h = 6, 20, 18, 30
-    cell_w, cell_h = w + 2 * pad, h + label_h + banner_h + 2 * pad
-    width, height = ncols * cell_w, head_h + nrows * cell_h
-    try:
-        font = ImageFont.load_default(size=13)
-        big = ImageFont.load_default(size=15)
-    except TypeError:  # Pillow < 10.1: the bitmap font only
-        font = big = ImageFont.load_default()
-    green, red, grey = (40, 160, 60), (200, 50, 40), (120, 120, 120)
-    images = []
-    for t in range(t_used):
-        img = Image.new("RGB", (width, height), (255, 255, 255))
-        d = ImageDraw.Draw(img)
-        done_now = end <= t
-        n_solved = int(np.sum(done_now & solved))
-        head = f"{title} - step {t + 1} / {max_steps}   solved: {n_solved} / {n}".strip(" -")
-        d.text((pad, 7), head, fill=(0, 0, 0), font=big)
-        for i in range(n):
-            r, c = divmod(i, ncols)
-            x0, y0 = c * cell_w + pad, head_h + r * cell_h + pad
-            d.text((x0, y0), str(names[i])[:32], fill=(0, 0, 0), font=font)
-            tile = frames[min(t, end[i], t_total - 1), i]
-            tile = np.repeat(np.repeat(tile, scale, 0), scale, 1)
-            ty = y0 + label_h
-            if done_now[i]:
-                col = green if solved[i] else red
-                d.rectangle([x0 - 4, ty - 4, x0 + w + 3, ty + h + 3], fill=col)
-                msg = (
-                    f"solved in {end[i] + 1} steps"
-                    if solved[i]
-                    else f"not solved in {end[i] + 1} steps"
-                )
-                d.text((x0, ty + h + 3), msg, fill=col, font=font)
-            else:
-                d.rectangle([x0 - 2, ty - 2, x0 + w + 1, ty + h + 1], fill=grey)
-            img.paste(Image.fromarray(tile.astype(np.uint8)), (x0, ty))
-        images.append(img)
-    return images
+    fig = F.plot_level_grid(list(images), [f"slot {i}: score {scores[i]:.3g}" for i in idx],
+                            suptitle=f"{what}: {_run_label(run)}{seed}")  # fmt: skip
+    return F.save(fig, path, dpi=100, bbox_inches=None)
 
 
 def make_gif(
@@ -251,16 +168,19 @@ def make_gif(
     max_frames: int | None = None,
     scale: int = 2,
     frame_ms: int = 70,
+    *,
+    restore: Callable[[Any], tuple[Any, Any, int]],
 ) -> Path:
     """Animation of the agent (seed 0, sampled actions) on up to ``num_levels`` evaluation mazes
     (the prefab set when there is one), each named: the first episode on each, to the env's
     step limit (``max_frames`` caps it) or until every episode has ended, with a step counter
-    and a solved / failed marker (:func:`gif_frames`). The last frame is held for 2 s."""
+    and a solved / failed marker (:func:`experiments.figures.gif_frames`). The last frame is
+    held for 2 s. ``restore(run_dir) -> (experiment, state, update)`` loads the run's newest
+    checkpoint (``experiments.cli.restore``; the command that owns the run kind passes it)."""
     import jax
     import jax.numpy as jnp
 
     from envs.maze import render_state
-    from experiments.cli import restore
     from ued.rollout import rollout_levels
     from ued.wrappers import AutoReplay, EpisodeStats
 
@@ -305,12 +225,12 @@ def make_gif(
 
     frames, end, solved = jax.device_get(play(jax.random.key(0)))
     title = f"{Path(run_dir).name}, update {update}, {set_name} mazes"
-    imgs = gif_frames(frames, end, solved, list(names[:n]), max_steps=steps, scale=scale,
-                      title=title)  # fmt: skip
-    durations = [frame_ms] * (len(imgs) - 1) + [2000]
-    imgs[0].save(path, save_all=True, append_images=imgs[1:], duration=durations, loop=0,
-                 optimize=True)  # fmt: skip
-    return Path(path)
+    imgs = F.gif_frames(frames, end, solved, list(names[:n]), max_steps=steps, scale=scale,
+                        title=title)  # fmt: skip
+    return F.save(imgs, path, frame_ms=[frame_ms] * (len(imgs) - 1) + [2000])
 
+
+# drawn by the figures package now; importable from here as before
+gif_frames = F.gif_frames
 
 __all__ = ["compare_plots", "gif_frames", "make_gif", "make_plots", "plot_level_history"]
