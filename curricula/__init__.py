@@ -1,6 +1,6 @@
 """openued curricula: the level buffer and curricula as values (DR, PLR, robust PLR, ACCEL,
 their parallel modes, SFL, a MAP-Elites level archive, SAMPLR, PAIRED and its minimax /
-population variants), plus diagnostic plots.
+population variants).
 
 Every factory returns a ``ued.Curriculum`` (``init / propose / observe / diagnostics``)::
 
@@ -12,8 +12,9 @@ and every one goes to ``ued.make_train`` the same way; SAMPLR's fictitious trans
 inside its curriculum (``Curriculum.make_step_hook``), so ``make_samplr(space, B)`` needs no
 companion object.
 
-Plotting helpers live in ``curricula.plotting`` (host-side; imported lazily so importing this
-package does not pull in matplotlib).
+Pictures of what a curriculum stores (its top levels, buffer scores, MAP-Elites archive) are
+figures of ``experiments.figures`` (``plot_top_levels``, ``plot_score_histogram``,
+``plot_archive``).
 """
 
 from curricula.archive import (
@@ -91,11 +92,3 @@ __all__ = [
     "maze_archive_config",
 ]
 
-
-def __getattr__(name):
-    # lazy: plotting pulls in matplotlib
-    if name in ("plot_top_levels", "plot_score_histogram", "plot_archive"):
-        from curricula import plotting
-
-        return getattr(plotting, name)
-    raise AttributeError(f"module 'curricula' has no attribute {name!r}")

@@ -343,9 +343,26 @@ def cmd_plot(argv: list[str], group: str = "") -> int:
     return 0
 
 
-def _plot_compare(argv: list[str]) -> int:
-    from experiments.plots import compare_plots
+def compare_plots(run_dirs: list, out_dir, labels: list[str] | None = None) -> list[Path]:
+    """``compare.png`` (learning curves of every run overlaid, final IQM with 95%
+    stratified-bootstrap intervals), ``compare.md`` and ``compare.json`` in ``out_dir``; labels
+    default to ``preset (dir name)``, made unique. Returns the paths written."""
+    from experiments import figures as F
+    from experiments.kinds.ued_report import run_label
+    from ued.host import load_run
 
+    runs = [load_run(d) for d in run_dirs]
+    if labels is None:
+        labels, seen = [], {}
+        for r in runs:
+            lab = run_label(r)
+            seen[lab] = seen.get(lab, 0) + 1
+            labels.append(lab if seen[lab] == 1 else f"{lab} ({seen[lab]})")
+    metrics = {lab: r.metrics for lab, r in zip(labels, runs, strict=True)}
+    return F.write_comparison(metrics, out_dir)
+
+
+def _plot_compare(argv: list[str]) -> int:
     pos, opts = COMPARE_OPTIONS.parse(argv)
     opts = {**O.defaults_of(CompareOptions), **opts}
     run_dirs = [Path(p) for p in pos]
@@ -375,6 +392,7 @@ def resume_hint(run_dir: Path, unit: int) -> str:
 
 __all__ = [
     "COMPARE_OPTIONS",
+    "compare_plots",
     "cmd_eval",
     "cmd_plot",
     "cmd_train",

@@ -20,6 +20,9 @@ the per-set means.
 The interval of ``mean`` is a Student-t 95% interval over the K seed means (each seed mean is
 the mean over the set's levels); with one seed it is ``[null, null]``. ``iqm`` is the
 interquartile mean over seeds x levels with rliable's 95% stratified-bootstrap interval.
+
+:func:`paired_learning_check` is the learning check of a PAIRED run from its per-update
+metrics (trends of the teacher's levels, the protagonist's solve rate, t-intervals over seeds).
 """
 
 from __future__ import annotations
@@ -163,4 +166,90 @@ def report_markdown(report: Mapping) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["CI_METHOD", "eval_report", "report_markdown", "t_interval"]
+def paired_learning_check(metrics: Any, warmup: float = 0.5) -> dict:
+    """The learning check of a PAIRED run from its per-update metrics (a run directory, rows or
+    columns with a seed axis). Warm-up is the first ``warmup`` share of the updates; every
+    interval is a 95% Student-t interval over seeds (:func:`t_interval`).
+
+    * ``path_length_slope``: per seed, the least-squares slope (steps per 100 updates) of
+      ``level_path_length`` (mean BFS shortest path of the teacher's solvable levels of an
+      update) over the updates after warm-up; passes when the mean and the interval's lower end
+      are above 0.
+    * ``solvable``: per seed, the mean of ``level_solvable`` after warm-up; passes at >= 0.5.
+    * ``protagonist_solve_rate``: per seed, the mean over the updates after warm-up of the
+      protagonist's solve rate on the teacher's levels (``cur/level/solve_rate``: per level, the
+      share of its finished training episodes that were solved, averaged over the levels);
+      passes inside [0.1, 0.9].
+
+    Also the first and last tenth of the run's path length, solvable share and regret, to show
+    the trend. JSON-able. Host only."""
+    # the metric columns and PAIRED's names for them are the figures' (openued plot reads the
+    # same run); the figures package never imports this module
+    from experiments.figures import load_metrics, paired_columns
+
+    m = paired_columns(load_metrics(metrics))
+
+    def by_seed(key):  # (updates, K)
+        a = np.asarray(m[key], np.float64)
+        return a.reshape(a.shape[0], -1)
+
+    upd = by_seed("update")[:, 0]
+    n = len(upd)
+    if n < 4:
+        raise ValueError(f"a learning check needs at least 4 updates, got {n}")
+    after = upd > upd[0] + warmup * (upd[-1] - upd[0])
+
+    def per_seed(key):
+        return by_seed(key) if key in m else np.full((n, 1), np.nan)
+
+    def summary(v, passes):
+        v = np.asarray(v, float)
+        a, b = t_interval(v)
+        mean = float(np.nanmean(v))
+        return {"mean": mean, "ci95": [a, b], "per_seed": v.tolist(), "passes": passes(mean, a)}
+
+    path = per_seed("level_path_length")
+    slopes = []
+    for s in range(path.shape[1]):
+        ok = after & np.isfinite(path[:, s])
+        slopes.append(np.polyfit(upd[ok], path[ok, s], 1)[0] * 100 if ok.sum() > 2 else np.nan)
+    solv = np.nanmean(per_seed("level_solvable")[after], 0)
+    pro = np.nanmean(per_seed("cur/level/solve_rate")[after], 0)
+    tenth = max(1, n // 10)
+    def mean_or_none(a):  # None (JSON null) where a metric has no finite value, e.g. the
+        a = a[np.isfinite(a)]  # regret of a minimax run, which has no antagonist
+        return float(a.mean()) if a.size else None
+
+    trend = {
+        k: [mean_or_none(per_seed(k)[:tenth]), mean_or_none(per_seed(k)[-tenth:])]
+        for k in ("level_path_length", "level_solvable", "level_walls", "regret",
+                  "protagonist_return", "cur/level/solve_rate")
+    }  # fmt: skip
+    res = {
+        "updates": int(upd[-1]),
+        "seeds": int(path.shape[1]),
+        "env_steps_per_student": int(by_seed("env_steps")[-1, 0]) if "env_steps" in m else None,
+        "warmup_updates": int(upd[~after][-1]),
+        # the slope's mean and the lower end of its interval above 0; the shares: their means
+        "path_length_slope_per_100_updates": summary(slopes, lambda m, lo: m > 0 and lo > 0),
+        "solvable_after_warmup": summary(solv, lambda m, lo: m >= 0.5),
+        "protagonist_solve_rate_after_warmup": summary(pro, lambda m, lo: 0.1 <= m <= 0.9),
+        "first_vs_last_tenth": trend,
+    }
+    return res
+
+
+__all__ = ["CI_METHOD", "eval_report", "paired_learning_check", "report_markdown", "t_interval"]
+
+
+if __name__ == "__main__":  # python -m experiments.report paired-check RUN_DIR [OUT.json]
+    import json
+    import sys
+    from pathlib import Path
+
+    if len(sys.argv) not in (3, 4) or sys.argv[1] != "paired-check":
+        sys.exit("usage: python -m experiments.report paired-check RUN_DIR [OUT.json]")
+    text = json.dumps(paired_learning_check(sys.argv[2]), indent=1)
+    if len(sys.argv) == 4:
+        Path(sys.argv[3]).write_text(text + "\n")
+    print(text)

@@ -39,7 +39,7 @@ if SMALL:
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402, F401  (turns on Jupyter's inline figures)
 import numpy as np  # noqa: E402
 from flax import struct  # noqa: E402
 
@@ -250,9 +250,11 @@ fig
 # descriptors (number of gaps, longest gap run; a run of 2 or more is unsolvable).
 
 # %%
+from experiments.figures import plot_archive, plot_top_levels  # noqa: E402
+
 seed0 = lambda tree: jax.tree.map(lambda x: x[0], tree)  # noqa: E731
 plr_state = seed0(runs["robust PLR"][0].curriculum)
-curricula.plot_top_levels(space, plr_state.buffer, k=12, path=f"{FIG_DIR}/01_plr_buffer.png")
-curricula.plot_archive(space, seed0(runs["MAP-Elites"][0].curriculum), archive_config,
+top = plot_top_levels(space, plr_state.buffer, k=12, path=f"{FIG_DIR}/01_plr_buffer.png")
+archive = plot_archive(space, seed0(runs["MAP-Elites"][0].curriculum), archive_config,
                        path=f"{FIG_DIR}/01_archive.png")
-plt.show()
+display(top, archive)  # noqa: F821  (Jupyter's display: the figures are not pyplot's)

@@ -40,8 +40,8 @@ import json  # noqa: E402
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from experiments import cli  # noqa: E402
 from experiments import figures as F  # noqa: E402
+from experiments import openued  # noqa: E402
 
 PRESETS = ["maze-dr", "maze-robust-plr", "maze-accel"]
 # 256 steps per rollout, as published: longer than the 250-step episode limit, so every
@@ -69,8 +69,8 @@ for preset in PRESETS:
         argv = ["train", preset, *SIZE, "--num-updates", str(UPDATES), "--num-seeds", "3",
                 "--eval-every", str(max(UPDATES // 4, 1)), "--buffer-capacity", "1000",
                 "--no-progress", "--out", str(out)]  # fmt: skip
-        assert cli.main(argv) == 0, preset
-        assert cli.main(["eval", str(out)]) == 0, preset  # writes RUN_DIR/eval.json
+        assert openued(*argv) == 0, preset
+        assert openued("eval", out) == 0, preset  # writes RUN_DIR/eval.json
     runs[preset] = out
 
 # %% [markdown]

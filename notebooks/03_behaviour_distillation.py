@@ -46,9 +46,8 @@ from pathlib import Path  # noqa: E402
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments import cli  # noqa: E402
+import experiments  # noqa: E402
 from experiments import figures as F  # noqa: E402
-from experiments.hades_cli import load_dataset  # noqa: E402
 from meta import visited_states  # noqa: E402
 from ued.host import read_metrics  # noqa: E402
 
@@ -61,7 +60,7 @@ def openued(*argv):
     """Run one ``openued`` command in this process; returns its last stdout line as JSON."""
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        rc = cli.main([str(a) for a in argv])
+        rc = experiments.openued(*argv)
     assert rc == 0, (argv, rc)
     lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
     return json.loads(lines[-1]) if lines and lines[-1].startswith("{") else None
@@ -90,7 +89,7 @@ F.save(F.plot_hades_fitness(rows, title="HaDES on CartPole: meta-training"),
 # action it labels, beside the states a policy trained on it visits on the real CartPole.
 
 # %%
-hades, data = load_dataset(str(hades_dir / "dataset.npz"))
+hades, data = experiments.load_dataset(str(hades_dir / "dataset.npz"))
 visited = visited_states(jax.random.key(0), hades, data)
 fig = F.plot_hades_dataset(np.asarray(data.states), np.asarray(data.targets), discrete=True,
                            visited=visited, target="cartpole")  # fmt: skip

@@ -427,7 +427,7 @@ def test_config_validation():
 
 
 def test_plots(runs, tmp_path):
-    from curricula.plotting import plot_archive, plot_score_histogram, plot_top_levels
+    from experiments.figures import plot_archive, plot_score_histogram, plot_top_levels
 
     _, _, (st, _) = runs["plr"]
     plot_top_levels(SPACE, st.buffer, k=4, path=tmp_path / "top.png")

@@ -5,7 +5,9 @@ intervals are rliable's; golden numbers of the evaluation report."""
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import matplotlib.image as mpimg
 import numpy as np
@@ -14,6 +16,8 @@ from matplotlib.figure import Figure
 
 from experiments import figures as F
 from experiments.report import eval_report, report_markdown, t_interval
+
+FIGURES = Path(F.__file__).parent
 
 PREFABS = ["SixteenRooms", "Labyrinth", "StandardMaze"]
 
@@ -199,9 +203,7 @@ def test_level_evolution(tmp_path):
 
 
 def test_plot_level_history_writes(tmp_path):
-    from experiments.plots import plot_level_history
-
-    p = plot_level_history(_history(k=1), tmp_path / "lh.png")
+    p = F.save(F.plot_level_evolution(_history(k=1)), tmp_path / "lh.png")
     assert p is not None and p.stat().st_size > 1000
 
 
@@ -291,9 +293,10 @@ def test_synth_figures(tmp_path):
     assert fig.axes[0].get_xlabel() == "cart position"
 
 
-def test_gif_frames():
-    from experiments.plots import gif_frames
+def test_gif_frames(tmp_path):
+    from PIL import Image
 
+    gif_frames = F.gif_frames
     t, n = 6, 3
     frames = np.zeros((t, n, 8, 8, 3), np.uint8)
     frames[:, :, 2:4, 2:4] = 200
@@ -306,6 +309,11 @@ def test_gif_frames():
     assert len(imgs) == 4  # stops once every episode has ended
     a, b = np.asarray(imgs[0]), np.asarray(imgs[-1])
     assert not np.array_equal(a, b)  # markers and the step counter change the picture
+    # an animation goes through the same atomic save as the figures
+    path = F.save(imgs, tmp_path / "agent.gif", frame_ms=[70] * 3 + [2000])
+    with Image.open(path) as gif:
+        assert gif.n_frames == 4
+    assert [p.name for p in tmp_path.iterdir()] == ["agent.gif"]  # no temporary file left
 
 
 def _results(k=2):
@@ -370,6 +378,8 @@ def test_compare_single_evaluations_stay_visible(tmp_path):
 
 
 def test_curriculum_draws_each_series_once():
+    from experiments.figures.curriculum import _merge_identical
+
     x = np.arange(1, 11, dtype=float)
     walls = np.stack([x, x + 1], 1)
     m = {"update": x, "env_steps": 100 * x, "level/walls": walls, "cur/level/walls": walls,
@@ -380,6 +390,83 @@ def test_curriculum_draws_each_series_once():
     assert by_title["Levels: wall count"] == ["levels trained on = proposed levels"]
     assert len(by_title["Levels: shortest path to the goal"]) == 2
     # a panel whose only series is drawn in a panel with more series is left out
-    dup = F._merge_identical([("A", "y", [("a", walls)], False),
+    dup = _merge_identical([("A", "y", [("a", walls)], False),
                               ("B", "y", [("b", walls), ("c", walls * 2)], False)])  # fmt: skip
     assert [t for t, *_ in dup] == ["B"]
+
+
+def test_level_grid_and_top_levels(tmp_path):
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (24, 24, 3), dtype=np.uint8) for _ in range(5)]
+    fig = F.plot_level_grid(images, [f"level {i}" for i in range(5)], ncols=3,
+                            suptitle="five levels")  # fmt: skip
+    assert len(fig.axes) == 6 and sum(bool(ax.images) for ax in fig.axes) == 5
+    assert fig._suptitle.get_text() == "five levels"
+    empty = F.plot_level_grid([], empty="empty buffer")
+    assert [t.get_text() for t in empty.axes[0].texts] == ["empty buffer"]
+    with pytest.raises(ValueError, match="titles"):
+        F.plot_level_grid(images, ["one title"])
+    p = F.save(fig, tmp_path / "grid.png", dpi=60, bbox_inches=None)
+    assert p.stat().st_size > 1000 and [q.name for q in tmp_path.iterdir()] == ["grid.png"]
+    # highest score first, empty slots never, ties in slot order
+    scores = np.array([0.5, 0.9, np.nan, 0.9, 0.1])
+    filled = np.array([True, True, False, True, False])
+    assert F.top_indices(scores, filled, 2) == [1, 3]
+    assert F.top_indices(scores, filled, 10) == [1, 3, 0]
+
+
+@pytest.mark.parametrize("env", ["gamble-maze", "lava-maze"])
+def test_samplr_figure(tmp_path, env):
+    rng = np.random.default_rng(0)
+    x = np.arange(1, 31) * 512.0
+    field = (rng.uniform(size=(3, 40)) < 0.3).astype(float) if env == "gamble-maze" else rng.beta(
+        2, 8, size=(3, 40))  # fmt: skip
+    runs = [
+        {"method": "dr", "x": x, "returns": rng.normal(size=(30, 3))},
+        {"method": "robust-plr", "x": x, "returns": rng.normal(size=(30, 3)),
+         "buffer_values": field, "buffer_filled": rng.uniform(size=(3, 40)) < 0.8},
+        {"method": "samplr", "x": x, "returns": rng.normal(size=(30, 3)),
+         "buffer_values": field[::-1], "buffer_filled": np.ones((3, 40), bool)},
+    ]  # fmt: skip
+    fig = F.plot_samplr_runs(env, runs)
+    _check(fig, tmp_path)
+    assert fig._suptitle.get_text().startswith(f"{env}: 3 seeds per method")
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["dr", "robust-plr", "samplr"]
+    assert right.get_legend() is not None and "prior" in " ".join(
+        t.get_text() for t in right.get_legend().get_texts())  # fmt: skip
+
+
+def _imports(path: Path) -> set[str]:
+    """Modules ``path`` imports anywhere (function bodies included), relative imports
+    resolved against the figures package."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(["experiments", "figures"][: 3 - node.level] + [base]).strip(".")
+            out.add(base)
+            out |= {f"{base}.{a.name}" for a in node.names}
+    return out
+
+
+def test_figures_package_is_small_modules_that_import_no_command():
+    """One module per subject, each under 500 lines; no module of the package imports a command
+    or an orchestration module (they import the package: a cycle), at top level or inside a
+    function."""
+    files = sorted(FIGURES.glob("*.py"))
+    assert {f.stem for f in files} >= {"style", "curves", "curriculum", "levels", "compare",
+                                       "hades", "synth", "paired", "samplr"}  # fmt: skip
+    for f in files:
+        n = len(f.read_text().splitlines())
+        assert n < 500, f"{f.name}: {n} lines"
+    commands = ("experiments.cli", "experiments.commands", "experiments.kinds",
+                "experiments.report", "experiments.gallery")  # fmt: skip
+    for f in files:
+        for mod in _imports(f):
+            bad = mod in commands or mod.startswith(tuple(c + "." for c in commands))
+            bad |= mod.startswith("experiments.") and mod.split(".")[1].endswith("_cli")
+            assert not bad, f"experiments/figures/{f.name} imports {mod}"

@@ -92,7 +92,7 @@ def test_plot_writes_the_paired_figures(paired_run, capsys):
 
 
 def test_paired_figures_from_data(paired_run):
-    from experiments.paired_plots import plot_paired_curves, plot_teacher_levels
+    from experiments.figures import plot_paired_curves, plot_teacher_levels
     from ued.host import load_run
 
     run = load_run(paired_run)
@@ -227,7 +227,7 @@ def _check_rows(n=20, k=3):
 
 
 def test_paired_learning_check_golden():
-    from experiments.paired_plots import paired_learning_check
+    from experiments.report import paired_learning_check
 
     r = paired_learning_check(_check_rows())
     assert r["updates"] == 20 and r["seeds"] == 3 and r["warmup_updates"] == 10
@@ -260,10 +260,10 @@ def test_learning_check_maze_paired(tmp_path):
     an hour on 2 cores); ``OPENUED_PAIRED_PRESET`` picks another preset (``maze-minimax``, whose
     levels are expected to become unsolvable). The numbers are written to
     ``OPENUED_LEARNING_REPORT`` when set, and the three checks of
-    :func:`experiments.paired_plots.paired_learning_check` must pass."""
+    :func:`experiments.report.paired_learning_check` must pass."""
     import os
 
-    from experiments.paired_plots import paired_learning_check
+    from experiments.report import paired_learning_check
 
     preset = os.environ.get("OPENUED_PAIRED_PRESET", "maze-paired")
     updates = os.environ.get("OPENUED_PAIRED_UPDATES", "160")
@@ -282,7 +282,7 @@ def test_learning_check_maze_paired(tmp_path):
 
 
 def test_paired_curves_name_the_teachers_reward():
-    from experiments.paired_plots import plot_paired_curves
+    from experiments.figures import plot_paired_curves
 
     rows = _check_rows()
     paired = [{**r, "teacher_reward": r["regret"]} for r in rows]

@@ -415,12 +415,9 @@ _CLASSES = ("no_cue", "favourable", "unfavourable")
 
 
 def plot_runs(run_dirs, out_dir: str | Path) -> list[str]:
-    """Aleatoric parameter in the PLR/SAMPLR buffer vs the prior, and return curves. Host."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Aleatoric parameter in the PLR/SAMPLR buffer vs the prior, and return curves: one
+    ``samplr_<env>.png`` per environment (:func:`experiments.figures.plot_samplr_runs`). Host."""
+    from experiments import figures as F
     from ued.host import load_latest_checkpoint, load_run
 
     out_dir = Path(out_dir)
@@ -431,67 +428,22 @@ def plot_runs(run_dirs, out_dir: str | Path) -> list[str]:
     for r in runs:
         by_env.setdefault(r.config["env"], []).append(r)
     for env, rs in by_env.items():
-        from experiments import figures as F
-
-        fig, ax = plt.subplots(1, 2, figsize=(11, 4.0))
-        seeds, bars = set(), []
-        for i, r in enumerate(rs):
+        data = []
+        for r in rs:
             m = r.metrics
             x = np.asarray(m.get("env_steps", m.get("update")), np.float64)
             x = x if x.ndim == 1 else np.nanmean(x.reshape(x.shape[0], -1), 1)
-            y = np.asarray(m.get("rollout/return"), np.float64)
-            y = y.reshape(y.shape[0], -1)
-            seeds.add(y.shape[1])
-            F.draw_series(ax[0], x, y, label=r.config["curriculum"], color=f"C{i}")
+            run = {"method": r.config["curriculum"], "x": x,
+                   "returns": np.asarray(m.get("rollout/return"), np.float64)}  # fmt: skip
             _, sd, _ = load_latest_checkpoint(r.run_dir, None, warn=lambda s: None)
             buf = sd.get("curriculum", {}).get("buffer") if isinstance(sd, dict) else None
-            if buf is None:
-                continue  # DR keeps no buffer
-            field = "coin" if env == "gamble-maze" else "theta"
-            vals = np.asarray(buf["levels"][field], np.float64)
-            filled = np.asarray(buf["filled"], bool)
-            vals, filled = vals.reshape(-1, vals.shape[-1]), filled.reshape(-1, filled.shape[-1])
-            name = r.config["curriculum"]
-            if field == "coin":
-                # a two-valued parameter: the share of stored levels that pay, pooled over
-                # seeds (bar) and per seed (dots)
-                per_seed = [v[f].mean() for v, f in zip(vals, filled, strict=True) if f.any()]
-                nb = len(bars)
-                ax[1].bar(nb, vals[filled].mean(), width=0.6, color=f"C{i}", alpha=0.75)
-                ax[1].plot(np.full(len(per_seed), nb), per_seed, "o", color="k", ms=4,
-                           label="one seed" if nb == 0 else None)  # fmt: skip
-                bars.append(f"{name} buffer")
-            else:
-                ax[1].hist(vals[filled], bins=np.linspace(0, 1, 26), density=True,
-                           histtype="step", color=f"C{i}", lw=1.8, label=f"{name} buffer")  # fmt: skip
-        if env == "gamble-maze":
-            ax[1].axhline(0.25, ls="--", color="0.3", label="ground-truth prior P(pay) = 0.25")
-            ax[1].set_xticks(range(len(bars)), bars)
-            ax[1].set_xlim(-0.6, max(len(bars), 2) - 0.4)
-            ax[1].set_ylim(0, 1)
-            ax[1].set_ylabel("share of stored levels whose coin pays")
-            ax[1].set_xlabel("level buffer")
-        else:
-            from scipy import stats
-
-            t = np.linspace(0, 1, 200)
-            ax[1].plot(t, stats.beta.pdf(t, 2, 8), "--", color="0.4", label="prior Beta(2, 8)")
-            ax[1].set_xlabel("theta (slip probability)")
-            ax[1].set_ylabel("density over the stored levels")
-        F.style_axes(ax[0], "Training return", "env steps", "mean episode return")
-        for a in ax:
-            if a.get_legend_handles_labels()[0]:
-                a.legend(fontsize=8)
-            elif a is ax[0]:
-                F._note(a, "no finished training episode recorded")
-        ax[1].set_title("Aleatoric parameter of the buffer's levels vs the prior")
-        k = "/".join(str(n) for n in sorted(seeds))
-        fig.suptitle(f"{env}: {k} seeds per method (curves: mean over seeds, 95% band; "
-                     "buffer: newest checkpoint)", fontsize=10)  # fmt: skip
-        fig.tight_layout()
+            if buf is not None:  # DR keeps no buffer
+                field = "coin" if env == "gamble-maze" else "theta"
+                run["buffer_values"] = buf["levels"][field]
+                run["buffer_filled"] = buf["filled"]
+            data.append(run)
         p = out_dir / f"samplr_{env}.png"
-        fig.savefig(p, dpi=100)
-        plt.close(fig)
+        F.save(F.plot_samplr_runs(env, data), p, dpi=100, bbox_inches=None)
         written.append(str(p))
     return written
 

@@ -217,17 +217,116 @@ def run_label(run: Any) -> str:
     return name
 
 
+def _entry(cfg: Any):
+    import curricula  # noqa: F401 (registers the built-in curricula)
+    from ued.registry import CURRICULA
+
+    return CURRICULA.get(cfg.curriculum)
+
+
+def top_levels(run: Any, path: Path, teacher: bool = False, k: int = 16) -> Path | None:
+    """``top_levels.png``: the curriculum's ``k`` highest-scoring stored levels (seed 0)."""
+    import numpy as np
+
+    from experiments import figures as F
+
+    k_seeds = int(run.config.get("num_seeds", 1))
+    fields = F.level_fields(run.buffer_levels)
+    if k_seeds > 1:
+        fields = {f: v[0] for f, v in fields.items()}
+    n = fields["wall_map"].shape[0]
+    scores = run.buffer_scores
+    scores = np.zeros(n) if scores is None else np.asarray(scores, float)
+    if k_seeds > 1:
+        scores = scores[0]
+    filled = np.isfinite(scores)
+    if run.buffer_valid is not None:
+        fl = np.asarray(run.buffer_valid, bool)
+        filled &= fl[0] if k_seeds > 1 else fl
+    idx = F.top_indices(scores, filled, k)
+    if not idx:
+        return None
+    images = F.maze_renderer()({f: v[idx] for f, v in fields.items()})
+    what = ("The teacher's latest levels" if teacher else "Stored levels") + ", highest score first"
+    seed = f" (seed 0 of {k_seeds})" if k_seeds > 1 else ""
+    fig = F.plot_level_grid(list(images), [f"slot {i}: score {scores[i]:.3g}" for i in idx],
+                            suptitle=f"{what}: {run_label(run)}{seed}")  # fmt: skip
+    return F.save(fig, path, dpi=100, bbox_inches=None)
+
+
+def make_gif(
+    run_dir: Path,
+    path: Path,
+    num_levels: int = 8,
+    max_frames: int | None = None,
+    scale: int = 2,
+    frame_ms: int = 70,
+) -> Path:
+    """Animation of the agent (seed 0, sampled actions) on up to ``num_levels`` evaluation
+    levels (the prefab set when there is one), each named: the first episode on each, to the
+    env's step limit (``max_frames`` caps it) or until every episode has ended, with a step
+    counter and a solved / failed marker (:func:`experiments.figures.gif_frames`). The last
+    frame is held for 2 s. Maze runs (the frames are the maze's own rendering)."""
+    import jax
+    import jax.numpy as jnp
+
+    from envs.maze import render_state
+    from envs.maze.registration import maze_config
+    from experiments import figures as F
+    from experiments.kinds import restore
+    from ued.rollout import rollout_levels
+    from ued.wrappers import AutoReplay, EpisodeStats
+
+    r = restore(run_dir)
+    exp, state, update = r.built.experiment, r.state, r.unit
+    if exp.config.space != "maze":
+        raise O.ConfigError(f"--gif: draws maze runs; {run_dir} trains on {exp.config.space!r}")
+    params = state.student.params
+    if exp.config.num_seeds > 1:
+        params = jax.tree.map(lambda x: x[0], params)
+    sets = exp.eval_sets
+    if not sets:
+        raise ValueError("no evaluation mazes to animate")
+    set_name = "prefab" if "prefab" in sets else next(iter(sets))
+    names, levels = sets[set_name]
+    n = min(num_levels, len(names))
+    levels = jax.tree.map(lambda x: x[:n], levels)
+    env = EpisodeStats(AutoReplay(exp.env))
+    steps = int(exp.space_build.episode_limit)
+    if max_frames is not None:
+        steps = min(steps, int(max_frames))
+    mcfg = maze_config(exp.config)
+
+    @jax.jit
+    def play(key):
+        res = rollout_levels(
+            key, env, levels, params, exp.env.default_params, net=exp.student, num_steps=steps,
+            record_state=env.base_state,  # the maze's own state, before each action
+        )  # fmt: skip
+        frames = jax.vmap(jax.vmap(lambda s: render_state(s, config=mcfg)))(res.states)
+        done = jnp.logical_or(res.traj.terminated, res.traj.truncated)  # (T, n)
+        end = jnp.where(done.any(0), jnp.argmax(done, axis=0), steps)
+        solved = jnp.take_along_axis(
+            jnp.asarray(res.traj.solved, bool), jnp.minimum(end, steps - 1)[None], axis=0
+        )[0] & (end < steps)
+        return frames, end, solved
+
+    frames, end, solved = jax.device_get(play(jax.random.key(0)))
+    title = f"{Path(run_dir).name}, update {update}, {set_name} mazes"
+    imgs = F.gif_frames(frames, end, solved, list(names[:n]), max_steps=steps, scale=scale,
+                        title=title)  # fmt: skip
+    return F.save(imgs, path, frame_ms=[frame_ms] * (len(imgs) - 1) + [2000])
+
+
 def figures(run_dir: Path, opts: dict) -> list[Path]:
     """Write the run's figures into ``--out`` (default ``RUN_DIR/plots``); returns the paths."""
     from experiments import figures as F
     from experiments.kinds import stored_run
-    from experiments.plots import plot_level_history, top_levels
     from ued.host import ensure_dir, load_run
-    from ued.registry import CURRICULA
 
     opts = {**O.defaults_of(PlotOptions), **opts}
     _, cfg = stored_run(run_dir)
-    entry = CURRICULA.get(cfg.curriculum)
+    entry = _entry(cfg)
     run = load_run(run_dir)
     out = ensure_dir(Path(opts["out"]) if opts["out"] else Path(run_dir) / "plots")
     m = run.metrics
@@ -248,22 +347,21 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
     fig = F.plot_curriculum(cm, label=label)
     if fig is not None:
         written.append(F.save(fig, out / "curriculum.png"))
-    if entry.plain_metrics:  # regret and path-length curves, the teacher's levels over training
-        from experiments.paired_plots import write_paired_plots
-
-        written += write_paired_plots(run, out, label=label)
-    if run.buffer_levels is not None:
-        p = top_levels(run, out / "top_levels.png")
-        if p is not None:
-            written.append(p)
     history = run.level_history()
-    if history:
-        p = plot_level_history(history, out / "level_history.png", label=label)
+    if entry.plain_metrics:  # regret and path-length curves, the teacher's levels over training
+        fig = F.plot_paired_curves(run.metrics, label=label)
+        written.append(F.save(fig, out / "paired_curves.png"))
+        fig = F.plot_teacher_levels(history, label=label)
+        if fig is not None:
+            written.append(F.save(fig, out / "teacher_levels.png"))
+    if run.buffer_levels is not None:
+        p = top_levels(run, out / "top_levels.png", teacher=bool(entry.plain_metrics))
         if p is not None:
             written.append(p)
+    fig = F.plot_level_evolution(history, label=label) if history else None
+    if fig is not None:
+        written.append(F.save(fig, out / "level_history.png"))
     if opts["gif"]:
-        from experiments.plots import make_gif
-
         written.append(make_gif(run_dir, out / "agent.gif"))
     return written
 
@@ -277,5 +375,7 @@ __all__ = [
     "evaluate",
     "figures",
     "make_eval_fn",
+    "make_gif",
     "run_label",
+    "top_levels",
 ]

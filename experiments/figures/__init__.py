@@ -1,0 +1,175 @@
+"""Figures a researcher can put in a paper, drawn from data. Host only; nothing is jittable.
+
+Every figure function takes data (metric columns as from ``ued.host.metrics_to_arrays``,
+metric rows as from ``ued.host.read_metrics``, a run directory, level snapshots, arrays) and
+returns a ``matplotlib.figure.Figure`` built without pyplot (no global state, nothing to
+close); :func:`save` writes it atomically. The same functions back ``openued plot`` and can be
+called from a notebook.
+
+Conventions of every figure: a title, axis labels with units, no offset notation on the axes,
+curves smoothed (a centred exponential moving average) with the unsmoothed curve faint behind,
+and, when the metrics carry a seed axis ``(rows, K)``, the mean over seeds with a band of its
+95% percentile-bootstrap interval (:func:`seed_band`). Series with one point are drawn as
+markers with a note, never as a line; empty or constant data is said so in the panel.
+
+One module per subject:
+
+* ``names``: human names of metrics, level descriptors, state dimensions and actions;
+* ``style``: reading metrics, smoothing, seed bands, axes style, notes, :func:`draw_series`
+  and :func:`save`;
+* ``curves``: :func:`plot_learning_curves`, :func:`plot_per_level_solve_rate`;
+* ``curriculum``: :func:`plot_curriculum` (diagnostics in named panels),
+  :func:`plot_score_histogram` and :func:`plot_archive` (what a curriculum stores);
+* ``levels``: :func:`plot_level_grid`, :func:`plot_top_levels`, :func:`plot_level_evolution`,
+  :func:`gif_frames`;
+* ``compare``: :func:`compare_runs`, :func:`comparison_table`, :func:`comparison_markdown`,
+  :func:`write_comparison`;
+* ``hades``: :func:`plot_hades_fitness`, :func:`plot_hades_dataset`;
+* ``synth``: :func:`plot_synth_meta_training`, :func:`plot_synth_reward_map`,
+  :func:`plot_synth_initial_states`;
+* ``paired``: :func:`plot_paired_curves`, :func:`plot_teacher_levels`;
+* ``samplr``: :func:`plot_samplr_runs`.
+
+Reading run directories and deciding which figures a run gets is not done here but by each
+experiment kind (``experiments.kinds``: ``figures`` of its ``Kind``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from matplotlib.figure import Figure
+
+from experiments.figures.compare import (
+    compare_runs,
+    comparison_markdown,
+    comparison_table,
+    final_scores,
+    write_comparison,
+)
+from experiments.figures.curriculum import (
+    CURRICULUM_PANELS,
+    DUPLICATE_KEYS,
+    block_mean,
+    curriculum_panels,
+    plot_archive,
+    plot_curriculum,
+    plot_score_histogram,
+)
+from experiments.figures.curves import (
+    LEARNING_PANELS,
+    final_level_scores,
+    plot_learning_curves,
+    plot_per_level_solve_rate,
+)
+from experiments.figures.hades import plot_hades_dataset, plot_hades_fitness
+from experiments.figures.levels import (
+    gif_frames,
+    level_fields,
+    maze_renderer,
+    plot_level_evolution,
+    plot_level_grid,
+    plot_top_levels,
+    top_indices,
+)
+from experiments.figures.names import (
+    ACTION_NAMES,
+    BRANCH_NAMES,
+    BRANCHES,
+    DESCRIPTOR_NAMES,
+    METRIC_NAMES,
+    STATE_NAMES,
+    action_names,
+    clean_name,
+    descriptor_label,
+    metric_label,
+    state_names,
+)
+from experiments.figures.paired import (
+    PAIRED_PANELS,
+    paired_columns,
+    plot_paired_curves,
+    plot_teacher_levels,
+)
+from experiments.figures.samplr import plot_samplr_runs
+
+# the underscored helpers stay reachable as ``F._note`` and so on, as before the package split
+from experiments.figures.style import (  # noqa: F401
+    _caption,
+    _label_of,
+    _note,
+    _seeds,
+    _wrap,
+    auto_smoothing,
+    draw_series,
+    ema,
+    load_metrics,
+    num_seeds,
+    save,
+    seed_band,
+    style_axes,
+)
+from experiments.figures.synth import (
+    plot_synth_initial_states,
+    plot_synth_meta_training,
+    plot_synth_reward_map,
+)
+from ued.evaluation import iqm_interval
+
+FigureFn = Callable[..., Figure]
+
+__all__ = [
+    "ACTION_NAMES",
+    "BRANCHES",
+    "BRANCH_NAMES",
+    "CURRICULUM_PANELS",
+    "DESCRIPTOR_NAMES",
+    "DUPLICATE_KEYS",
+    "LEARNING_PANELS",
+    "METRIC_NAMES",
+    "PAIRED_PANELS",
+    "STATE_NAMES",
+    "action_names",
+    "auto_smoothing",
+    "block_mean",
+    "clean_name",
+    "compare_runs",
+    "comparison_markdown",
+    "comparison_table",
+    "curriculum_panels",
+    "descriptor_label",
+    "draw_series",
+    "ema",
+    "final_level_scores",
+    "final_scores",
+    "gif_frames",
+    "iqm_interval",
+    "level_fields",
+    "load_metrics",
+    "maze_renderer",
+    "metric_label",
+    "num_seeds",
+    "paired_columns",
+    "plot_archive",
+    "plot_curriculum",
+    "plot_hades_dataset",
+    "plot_hades_fitness",
+    "plot_learning_curves",
+    "plot_level_evolution",
+    "plot_level_grid",
+    "plot_paired_curves",
+    "plot_per_level_solve_rate",
+    "plot_samplr_runs",
+    "plot_score_histogram",
+    "plot_synth_initial_states",
+    "plot_synth_meta_training",
+    "plot_synth_reward_map",
+    "plot_teacher_levels",
+    "plot_top_levels",
+    "save",
+    "seed_band",
+    "state_names",
+    "style_axes",
+    "top_indices",
+    "write_comparison",
+]

@@ -1,0 +1,216 @@
+"""Several runs (or curricula) side by side: their learning curves overlaid and a table of final
+evaluation scores (IQM over seeds x levels with 95% stratified-bootstrap intervals from
+rliable). Host only; nothing is jittable.
+
+* :func:`compare_runs`: the figure and the table (:func:`comparison_table`);
+* :func:`comparison_markdown`: the table as Markdown;
+* :func:`write_comparison`: ``compare.png``, ``compare.md`` and ``compare.json`` in a directory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from experiments.figures.curves import _draw_panels, final_level_scores
+from experiments.figures.style import (
+    _note,
+    _runs,
+    _seeds,
+    _si,
+    load_metrics,
+    num_seeds,
+    save,
+    style_axes,
+)
+from ued.evaluation import iqm_interval
+
+
+def final_scores(metrics: Any, set_name: str) -> tuple[np.ndarray, float | None]:
+    """Final evaluation scores of one run for rliable: ``(K seeds, L tasks)``, from the last
+    evaluation row. ``prefab``: one task per prefab maze (``eval/prefab/<name>``), else the
+    set's mean (``eval/<set>_solve_rate``) as one task. ``(empty (0, 0), None)`` when the run
+    never evaluated that set."""
+    m = load_metrics(metrics)
+    if set_name == "prefab":
+        names, vals, unit = final_level_scores(m)
+        if names and np.isfinite(vals).any():
+            return vals, unit
+    key = f"eval/{set_name}_solve_rate"
+    if key not in m:
+        return np.zeros((0, 0)), None
+    v = _seeds(m[key])
+    ok = np.nonzero(~np.all(np.isnan(v), 1))[0]
+    if not len(ok):
+        return np.zeros((0, 0)), None
+    unit = float(np.nanmax(_seeds(m["update"])[ok[-1]])) if "update" in m else None
+    return v[ok[-1]][:, None], unit
+
+
+def comparison_table(
+    runs: Any, labels: Sequence[str] | None = None, *, reps: int = 2000, seed: int = 0
+) -> dict:
+    """Final evaluation scores of several runs: per run and evaluation set (``prefab``,
+    ``validation``) the IQM over seeds x levels with its 95% stratified-bootstrap interval
+    (:func:`iqm_interval`, rliable), the plain mean, seeds, tasks and the per-seed means.
+    JSON-able."""
+    rs = _runs(runs, labels)
+    out = {
+        "interval": f"95% stratified bootstrap over seeds (rliable, percentile, {reps} reps, "
+        f"seed {seed})",
+        "aggregate": "IQM over seeds x levels (rliable.metrics.aggregate_iqm)",
+        "runs": [],
+    }
+    for lab, m in rs:
+        row: dict[str, Any] = {"label": lab, "seeds": num_seeds(m)}
+        if "env_steps" in m and len(m["env_steps"]):
+            row["env_steps"] = float(np.nanmax(m["env_steps"]))
+        for set_name in ("prefab", "validation"):
+            sc, unit = final_scores(m, set_name)
+            if not sc.size:
+                continue
+            sc = np.where(np.isfinite(sc), sc, np.nan)
+            sc = sc[~np.all(np.isnan(sc), 1)]
+            sc = np.nan_to_num(sc, nan=float(np.nanmean(sc)))
+            iqm, lo, hi = iqm_interval({lab: sc}, reps=reps, seed=seed)[lab]
+            row[set_name] = {
+                "iqm": iqm,
+                "ci95": [lo, hi],
+                "mean": float(sc.mean()),
+                "seeds": int(sc.shape[0]),
+                "tasks": int(sc.shape[1]),
+                "per_seed": [float(x) for x in sc.mean(1)],
+                "update": unit,
+            }
+        out["runs"].append(row)
+    return out
+
+
+def comparison_markdown(table: Mapping) -> str:
+    """The :func:`comparison_table` as a Markdown table (one row per run)."""
+    sets = [s for s in ("prefab", "validation") if any(s in r for r in table["runs"])]
+    head = ["run", "seeds", "env steps"] + [
+        f"{s} {c}" for s in sets for c in ("IQM [95% CI]", "mean")
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in table["runs"]:
+        cells = [str(r["label"]), str(r["seeds"]), _si(r["env_steps"]) if "env_steps" in r else ""]
+        for s in sets:
+            e = r.get(s)
+            if e is None:
+                cells += ["n/a", "n/a"]
+            else:
+                cells += [f"{e['iqm']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}]",
+                          f"{e['mean']:.3f}"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(f"Solve rate at each run's last evaluation. {table['aggregate']}; "
+                 f"interval: {table['interval']}.")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def compare_runs(
+    runs: Any,
+    labels: Sequence[str] | None = None,
+    *,
+    smoothing: float | None = None,
+    reps: int = 2000,
+    seed: int = 0,
+    title: str | None = None,
+) -> tuple[Figure, dict]:
+    """Several runs (or curricula) overlaid: training return, training and evaluation solve
+    rates against env steps (mean over seeds with 95% bootstrap bands), and the final
+    evaluation IQM per run with its 95% stratified-bootstrap interval (rliable). ``runs``: a
+    list of run directories / metric rows / metric columns, or ``{label: run}``; ``labels``
+    default to the directory names. Returns ``(figure, table)`` with the table of
+    :func:`comparison_table` (render it with :func:`comparison_markdown`)."""
+    rs = _runs(runs, labels)
+    table = comparison_table({lab: m for lab, m in rs}, reps=reps, seed=seed)
+    panels = [
+        ("Training episodes: return", "mean episode return", [("rollout/return", "return")], False),
+        ("Training episodes: solve rate", "solve rate", [("rollout/solve_rate", "solve")], True),
+        ("Evaluation: prefab mazes", "solve rate", [("eval/prefab_solve_rate", "prefab")], True),
+        (
+            "Evaluation: validation levels",
+            "solve rate",
+            [("eval/validation_solve_rate", "validation")],
+            True,
+        ),  # fmt: skip
+    ]
+    panels = [p for p in panels if any(k in m for _, m in rs for k, _ in p[2])]
+    ncols = 2 if len(panels) > 1 else 1
+    nrows = max(1, math.ceil(len(panels) / ncols))
+    fig = Figure(figsize=(4.3 * (ncols + 1) + 1.4, 3.3 * nrows + 0.7), layout="constrained")
+    gs = fig.add_gridspec(nrows, ncols + 1)
+    axes = [fig.add_subplot(gs[i // ncols, i % ncols]) for i in range(len(panels))]
+    axes.append(fig.add_subplot(gs[:, ncols]))
+    _draw_panels(list(zip(axes[:-1], panels, strict=True)), rs, panels, smoothing)
+    for ax in axes[:-1]:
+        leg = ax.get_legend()
+        if leg is not None:
+            leg.remove()
+    ax = axes[-1]
+    sets = [s for s in ("prefab", "validation") if any(s in r for r in table["runs"])]
+    width = 0.8 / max(len(sets), 1)
+    for si, s in enumerate(sets):
+        for ri, r in enumerate(table["runs"]):
+            e = r.get(s)
+            if e is None:
+                continue
+            y = ri + (si - (len(sets) - 1) / 2) * width
+            ax.errorbar(e["iqm"], y, xerr=[[e["iqm"] - e["ci95"][0]], [e["ci95"][1] - e["iqm"]]],
+                        fmt="o", color=f"C{ri % 10}", mfc="white" if si else None, capsize=3,
+                        label=s if ri == 0 else None)  # fmt: skip
+    style_axes(ax, "Final evaluation: IQM, 95% CI", "solve rate", "run")
+    ax.set_yticks(range(len(rs)), [lab for lab, _ in rs], fontsize=8)
+    ax.set_ylim(len(rs) - 0.5, -0.5)
+    ax.set_xlim(-0.03, 1.03)
+    if len(sets) > 1:
+        ax.legend(fontsize=7, loc="lower right", title="filled: prefab\nopen: validation",
+                  title_fontsize=7)  # fmt: skip
+        ax.get_legend().remove()
+        _note(ax, "filled: prefab\nopen: validation", loc="lower right")
+    if not sets:
+        _note(ax, "no evaluation recorded")
+    handles = [axes[0].plot([], [], color=f"C{i % 10}", lw=2)[0] for i in range(len(rs))]
+    fig.legend(handles, [lab for lab, _ in rs], loc="outside right center", fontsize=8,
+               title="run", title_fontsize=8)  # fmt: skip
+    fig.suptitle(title or f"Comparison of {len(rs)} runs", fontsize=12)
+    ks = sorted({num_seeds(m) for _, m in rs})
+    fig.supxlabel(f"curves: mean over seeds ({'/'.join(map(str, ks))}), band: 95% "
+             "bootstrap interval of the mean; right: IQM over seeds x levels with 95% stratified-bootstrap interval "
+             "(rliable)", ha="center", va="bottom", fontsize=7.5, color="0.35")  # fmt: skip
+    return fig, table
+
+
+def write_comparison(
+    runs: Any,
+    out_dir: str | os.PathLike,
+    labels: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[Path]:
+    """``compare_runs`` written to ``OUT_DIR/compare.png``, ``compare.md`` and ``compare.json``
+    (atomically); returns the paths (``openued plot RUN RUN ... --compare --out DIR``)."""
+    from ued.host import atomic_write_text, ensure_dir, write_json
+
+    out = ensure_dir(out_dir)
+    fig, table = compare_runs(runs, labels, **kwargs)
+    paths = [save(fig, out / "compare.png")]
+    paths.append(atomic_write_text(out / "compare.md", comparison_markdown(table)))
+    paths.append(write_json(out / "compare.json", table))
+    return paths
+
+
+__all__ = [
+    "compare_runs",
+    "comparison_markdown",
+    "comparison_table",
+    "final_scores",
+    "write_comparison",
+]

@@ -1,0 +1,240 @@
+"""Learning curves of one run against env steps, the panel drawer that learning curves,
+comparisons and PAIRED's curves share, and the solve rate per evaluation level. Host only;
+nothing is jittable.
+
+* :func:`plot_learning_curves`: training return and solve rate, evaluation solve rates, PPO loss
+  and entropy, episode length (:data:`LEARNING_PANELS`), or any panels given;
+* :func:`plot_per_level_solve_rate`: solve rate per evaluation level at the last evaluation
+  (:func:`final_level_scores`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from experiments.figures.style import (
+    _caption,
+    _flat_limits,
+    _new_figure,
+    _note,
+    _runs,
+    _same,
+    _seed_note,
+    _seeds,
+    _si,
+    _x_axis,
+    draw_series,
+    load_metrics,
+    num_seeds,
+    style_axes,
+)
+
+# (panel title, y label, [(metric key, series label)], y in [0, 1])
+LEARNING_PANELS: list[tuple[str, str, list[tuple[str, str]], bool]] = [
+    ("Training episodes: return", "mean episode return", [("rollout/return", "return")], False),
+    ("Training episodes: solve rate", "solve rate", [("rollout/solve_rate", "solve rate")], True),
+    (
+        "Evaluation: solve rate",
+        "solve rate",
+        [("eval/prefab_solve_rate", "prefab mazes"), ("eval/validation_solve_rate", "validation")],
+        True,
+    ),
+    (
+        "Training episodes: length",
+        "steps per episode",
+        [("rollout/episode_length", "length")],
+        False,
+    ),  # fmt: skip
+    ("PPO loss", "loss", [("ppo/loss", "total loss")], False),
+    ("Policy entropy", "entropy (nats)", [("ppo/entropy", "entropy")], False),
+]
+
+
+def _trained_only(m: Mapping[str, np.ndarray], key: str) -> np.ndarray:
+    v = _seeds(m[key])
+    if key.startswith("ppo/") and "trained" in m:
+        t = _seeds(m["trained"])
+        if t.shape == v.shape or t.shape[1] == 1:
+            v = np.where(t > 0, v, np.nan)  # updates that skipped the gradient step have no loss
+    return v
+
+
+def _draw_panels(
+    fig_axes,
+    runs: list[tuple[str, dict]],
+    panels: Sequence[tuple[str, str, list[tuple[str, str]], bool]],
+    smoothing: float | None,
+) -> None:
+    multi = len(runs) > 1
+    colors = [f"C{i % 10}" for i in range(len(runs))]
+    for ax, (title, ylabel, series, unit) in fig_axes:
+        drawn, singles, vals, single_x = 0, [], [], set()
+        xlabel = None
+        styles = ["-", "--", ":", "-."]
+        for ri, (rlab, m) in enumerate(runs):
+            x, xlabel = _x_axis(m)
+            seen: list[tuple[np.ndarray, Any]] = []  # this run's drawn series and their lines
+            for si, (key, slab) in enumerate(series):
+                if key not in m:
+                    continue
+                lab = f"{rlab}: {slab}" if multi and len(series) > 1 else rlab if multi else slab
+                y = _trained_only(m, key)
+                twin = next((ln for v, ln in seen if _same(_seeds(y), v)), None)
+                if twin is not None:  # the same numbers under another name: one line, both names
+                    twin.set_label(f"{twin.get_label()} = {slab}")
+                    continue
+                color = colors[ri] if multi else f"C{si}"
+                info = draw_series(ax, x, y, label=lab, color=color,
+                                   smoothing=smoothing, dodge=ri - (len(runs) - 1) / 2)  # fmt: skip
+                if info["points"] == 0:
+                    continue
+                seen.append((_seeds(y), info["line"]))
+                if multi and len(series) > 1 and info["line"] is not None:
+                    info["line"].set_linestyle(styles[si % len(styles)])
+                drawn += 1
+                vals.append(info["values"])
+                if info["points"] == 1:
+                    single_x.add(float(info["x"][0]))
+                    single = f"one evaluation, at {_si(float(info['x'][0]))}"
+                    if single not in singles:  # several runs evaluated at the same step
+                        singles.append(single)
+        if singles and xlabel:
+            # below the axis, where no point can hide it; points of several runs are dodged
+            xlabel = f"{xlabel} ({'; '.join(singles)})"
+        style_axes(ax, title, xlabel, ylabel)
+        if drawn and len(single_x) == 1 and all(len(v) <= 1 for v in vals):
+            # every series is one point at the same step: one tick there, the dodged points
+            # around it (their offsets are not steps)
+            (x0,) = single_x
+            half = (len(runs) / 2 + 0.5) * 0.01 * max(abs(x0), 1.0)
+            ax.set_xlim(x0 - half, x0 + half)
+            ax.set_xticks([x0], [_si(x0)])
+        if not drawn:
+            _note(ax, "not recorded in this run")
+            ax.set_yticks([])
+            continue
+        allv = np.concatenate(vals) if vals else np.zeros(0)
+        note = _flat_limits(ax, allv, unit)
+        if unit and note is None:
+            ax.set_ylim(-0.03, 1.03)
+        if note:
+            _note(ax, note, loc="lower right" if unit else "upper left")
+        if drawn > 1 or len(series) > 1:  # a panel of several series names even a lone one
+            ax.legend(fontsize=7.5, loc="best", framealpha=0.85)
+
+
+def plot_learning_curves(
+    metrics: Any,
+    *,
+    label: str | None = None,
+    title: str | None = None,
+    smoothing: float | None = None,
+    panels: Sequence[tuple[str, str, list[tuple[str, str]], bool]] | None = None,
+) -> Figure:
+    """Learning curves of one run against env steps: training return, solve rate and episode
+    length, evaluation solve rate (prefab and validation), PPO loss (updates that trained
+    only) and policy entropy. ``metrics``: a run directory, metric rows or columns.
+    ``smoothing``: EMA weight in [0, 1) (``None``: by the number of points; 0: none).
+    Panels whose metrics the run does not have say so. Returns the Figure."""
+    runs = _runs(metrics, [label] if label else None)
+    panels = list(LEARNING_PANELS if panels is None else panels)
+    fig, axes = _new_figure(len(panels), 3)
+    _draw_panels(list(zip(axes, panels, strict=True)), runs, panels, smoothing)
+    lab, m = runs[0]
+    fig.suptitle(title or f"Learning curves: {lab}", fontsize=12)
+    _caption(fig, _seed_note(num_seeds(m)), ha="center", va="bottom", fontsize=8,
+             color="0.35")  # fmt: skip
+    return fig
+
+
+# ----------------------------------------------------------------------------- per level
+
+
+def final_level_scores(
+    metrics: Any, prefix: str = "eval/prefab/"
+) -> tuple[list[str], np.ndarray, float | None]:
+    """``(level names, solve rates (K, L), unit)`` at the last row where the per-level
+    evaluation columns ``<prefix><name>`` have a value; ``([], (K, 0), None)`` without them."""
+    m = load_metrics(metrics)
+    keys = [k for k in m if k.startswith(prefix)]
+    if not keys:
+        return [], np.zeros((1, 0)), None
+    stack = np.stack([_seeds(m[k]) for k in keys], axis=-1)  # (T, K, L)
+    ok = np.nonzero(~np.all(np.isnan(stack), axis=(1, 2)))[0]
+    if not len(ok):
+        return [k[len(prefix) :] for k in keys], np.full(stack.shape[1:], np.nan), None
+    r = ok[-1]
+    unit = None
+    for uk in ("update", "generation"):
+        if uk in m:
+            unit = float(np.nanmax(_seeds(m[uk])[r]))
+            break
+    return [k[len(prefix) :] for k in keys], stack[r], unit
+
+
+def plot_per_level_solve_rate(
+    metrics: Any = None,
+    *,
+    names: Sequence[str] | None = None,
+    values: Any = None,
+    title: str | None = None,
+    unit: float | None = None,
+    set_name: str = "prefab mazes",
+) -> Figure:
+    """Bars of the solve rate per evaluation level at the last evaluation (mean over seeds,
+    one dot per seed, the value printed on each bar, a dashed line at the mean over levels).
+    Either ``metrics`` (columns ``eval/prefab/<name>``) or ``names`` and ``values`` (L,) or
+    (K, L). When every value is 0 the panel says "all 0" (an empty-looking chart is not a
+    bug). Returns the Figure."""
+    if values is None:
+        names, vals, unit = final_level_scores(metrics)
+    else:
+        vals = np.asarray(values, float)
+        vals = vals[None] if vals.ndim == 1 else vals
+        names = list(names) if names is not None else [f"level {i}" for i in range(vals.shape[1])]
+    k, n = vals.shape[0], len(names)
+    fig = Figure(figsize=(max(6.0, 0.85 * n + 2), 4.0), layout="constrained")
+    ax = fig.subplots()
+    at = f" at update {int(unit)}" if unit is not None else ""
+    seeds = f"mean over {k} seeds, dots: seeds" if k > 1 else "1 seed"
+    fig.suptitle(title or f"Solve rate per level, {set_name}{at}", fontsize=12)
+    style_axes(ax, seeds, "evaluation level", "solve rate")
+    ax.set_ylim(0, 1.12)
+    if n == 0:
+        _note(ax, "no per-level evaluation recorded")
+        ax.set_xticks([])
+        return fig
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(vals, 0) if np.isfinite(vals).any() else np.full(n, np.nan)
+    xs = np.arange(n)
+    ax.bar(xs, np.nan_to_num(mean), color="C0", alpha=0.8, width=0.7)
+    if k > 1:
+        for s in range(k):
+            jitter = (s - (k - 1) / 2) * min(0.5 / k, 0.12)
+            ax.plot(xs + jitter, vals[s], "o", ms=3.5, color="black", alpha=0.6, zorder=3)
+    for xi, v in zip(xs, mean, strict=True):
+        ax.text(xi, (0 if not np.isfinite(v) else v) + 0.02, f"{v:.2f}" if np.isfinite(v) else "n/a",
+                ha="center", va="bottom", fontsize=8)  # fmt: skip
+    fin = mean[np.isfinite(mean)]
+    if fin.size:
+        mu = float(fin.mean())
+        ax.axhline(mu, ls="--", lw=1, color="C3", label=f"mean over levels: {mu:.3f}")
+        ax.legend(fontsize=8, loc="upper right")
+    if fin.size and np.all(fin == 0):
+        _note(ax, f"all 0: no level solved in any attempt{at}", loc="upper left")
+    elif fin.size and np.all(fin == 1):
+        _note(ax, f"all 1: every level solved in every attempt{at}", loc="upper left")
+    ax.set_xticks(xs, names, rotation=30, ha="right", fontsize=8)
+    return fig
+
+
+__all__ = [
+    "LEARNING_PANELS",
+    "final_level_scores",
+    "plot_learning_curves",
+    "plot_per_level_solve_rate",
+]
