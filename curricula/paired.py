@@ -652,6 +652,15 @@ def _paired_entry(name: str, variant: str, description: str, order: int) -> Curr
         return make_paired(ctx.env, ctx.space, ctx.num_envs, ctx.student, cfg, params=params)
 
     def validate(o: Any) -> None:
+        n = o.num_students
+        if variant == "paired" and not o.true_regret and n not in (None, 2):
+            raise ConfigError(
+                f"--num-students: --curriculum paired (estimated regret) needs 2 (the "
+                f"protagonist and one antagonist), got {n}; use --curriculum population-paired "
+                "for more"
+            )
+        if variant == "population" and n is not None and n < 2:
+            raise ConfigError(f"--num-students: --curriculum {name} needs >= 2, got {n}")
         _paired_config(variant, o, PPOConfig())
 
     return CurriculumEntry(

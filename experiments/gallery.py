@@ -21,7 +21,8 @@ from experiments import options as O
 
 # the README's demo sizes: a 7x7 maze a 2-core CPU learns in a few minutes
 DEMO = ("--maze-size", "7", "--n-walls", "6", "--max-episode-steps", "64", "--num-steps", "64",
-        "--buffer-capacity", "256", "--lr", "3e-4", "--network", "small-lstm")  # fmt: skip
+        "--lr", "3e-4", "--network", "small-lstm")  # fmt: skip
+BUFFER = ("--buffer-capacity", "256")  # the curricula with a level buffer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,10 +44,20 @@ GALLERY_OPTIONS = O.Options(
 
 
 def _openued(*argv) -> None:
-    from experiments import cli
+    """One ``openued`` command (train, eval, plot; ``hades``/``synth`` ones) in this process."""
+    import functools
 
+    from experiments import commands as C
+    from experiments.errors import run_command
+
+    argv = [str(a) for a in argv]
+    fns = {"train": C.cmd_train, "eval": C.cmd_eval, "plot": C.cmd_plot}
+    if argv[0] in ("hades", "synth"):
+        fn, rest = functools.partial(fns[argv[1]], group=argv[0]), argv[2:]
+    else:
+        fn, rest = fns[argv[0]], argv[1:]
     with contextlib.redirect_stdout(io.StringIO()):
-        rc = cli.main([str(a) for a in argv])
+        rc = run_command(fn, rest)
     if rc != 0:
         raise RuntimeError(f"openued {' '.join(map(str, argv))} exited with {rc}")
 
@@ -67,7 +78,8 @@ def cmd_gallery(argv: list[str]) -> int:
     for preset in ("maze-dr", "maze-robust-plr", "maze-accel"):
         d = runs / preset
         if not (d / "eval.json").exists():
-            _openued("train", preset, *DEMO, *tiny, "--num-updates", updates, "--eval-every",
+            buf = BUFFER if preset != "maze-dr" else ()
+            _openued("train", preset, *DEMO, *buf, *tiny, "--num-updates", updates, "--eval-every",
                      max(updates // 6, 1), "--eval-at-start", "--num-seeds", opts["seeds"],
                      "--no-progress", "--no-plot", "--out", d)  # fmt: skip
             _openued("eval", d)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiments import cli, gallery
+from experiments import gallery
+from experiments.kinds import kinds
 
 
 @pytest.mark.parametrize("small", [True, False], ids=["small", "full"])
@@ -20,8 +21,8 @@ def test_gallery_train_commands_are_valid(monkeypatch, tmp_path, small):
         issued.append(argv)
         if argv[0] == "train":
             preset, rest = argv[1], argv[1:]
-            kind = cli._preset_kind(preset)
-            _, overrides = kind.options.parse(rest)
+            kind = next(k for k in kinds().values() if preset in k.presets() and not k.group)
+            _, overrides = kind.train_options(preset, rest).parse(rest)
             kind.make_config(preset, overrides)  # raises ConfigError on a bad value
 
     monkeypatch.setattr(gallery, "_openued", check)

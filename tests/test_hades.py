@@ -297,7 +297,7 @@ def _train(cfg, es_name, pop, std, gens, seed=0, lr=None):
 
 @pytest.mark.slow
 def test_cartpole_preset_learns_fast_and_transfers():
-    from experiments.hades_cli import PRESETS
+    from experiments.kinds.hades import PRESETS
 
     p = PRESETS["cartpole"]
     cfg = HadesConfig(target="cartpole", policy=PolicyConfig(**p["policy"]), **p["hades"])

@@ -14,8 +14,9 @@ import shutil
 import numpy as np
 import pytest
 
+from curricula.paired import PAIRED_METRICS
 from experiments import cli
-from experiments import presets as P
+from experiments.kinds import ued as U
 
 TINY = [
     "--num-envs", "4", "--num-steps", "8", "--maze-size", "7", "--n-walls", "5",
@@ -108,7 +109,7 @@ def test_paired_figures_from_data(paired_run):
     assert rows == ["update 2", "update 4"]
     assert plot_teacher_levels([]) is None
     # runs of make_train log the prefixed names: the curves read those too
-    prefixed = {(f"cur/{k}" if k in P.PAIRED_METRICS else k): v for k, v in run.metrics.items()}
+    prefixed = {(f"cur/{k}" if k in PAIRED_METRICS else k): v for k, v in run.metrics.items()}
     fig = plot_paired_curves(prefixed, label="prefixed")
     ax = next(a for a in fig.axes if a.get_title() == "Teacher's levels: solvable")
     assert ax.get_lines()
@@ -161,6 +162,14 @@ def test_variants_train(tmp_path, preset, extra, curriculum):
         assert all(np.isfinite(r["regret"]) for r in rows)
 
 
+def paired_config(cfg):
+    """The PAIRED curriculum's static config a run of ``cfg`` builds."""
+    from curricula.paired import _paired_config
+
+    variant = {"paired": "paired", "minimax": "minimax", "population-paired": "population"}
+    return _paired_config(variant[cfg.curriculum], cfg, U._ppo(cfg)[0])
+
+
 def test_presets_have_published_settings():
     from curricula.paired import TEACHER_NETWORK
 
@@ -169,18 +178,23 @@ def test_presets_have_published_settings():
         ("maze-minimax", "minimax"),
         ("maze-population-paired", "population"),
     ):
-        cfg = P.make_config(preset)
+        cfg = U.make_config(preset)
         assert (cfg.lr, cfg.teacher_lr, cfg.gamma) == (1e-4, 1e-4, 0.995)
         assert (cfg.num_envs, cfg.num_steps, cfg.maze_size, cfg.n_walls) == (32, 256, 13, 25)
         assert (cfg.teacher_steps, cfg.noise_dim, cfg.teacher_max_walls) == (50, 50, None)
-        pc = P.paired_config(cfg)
+        pc = paired_config(cfg)
         assert pc.variant == variant and pc.teacher_network == TEACHER_NETWORK
         assert pc.noise_dim == 50 and pc.num_steps == 256
-    assert P.paired_config(P.make_config("maze-paired")).students == 2
-    assert P.paired_config(P.make_config("maze-minimax")).students == 1
-    assert P.paired_config(P.make_config("maze-population-paired")).students == 3
-    assert P.paired_config(P.make_config("maze-paired", {"true_regret": "true"})).students == 1
-    assert P.is_paired(P.make_config("maze-minimax")) and not P.is_paired({"curriculum": "dr"})
+    assert paired_config(U.make_config("maze-paired")).students == 2
+    assert paired_config(U.make_config("maze-minimax")).students == 1
+    assert paired_config(U.make_config("maze-population-paired")).students == 3
+    assert paired_config(U.make_config("maze-paired", {"true_regret": "true"})).students == 1
+    # the registration says its student is the protagonist and where its levels come from
+    from ued.registry import CURRICULA
+
+    assert CURRICULA.get("minimax").student_name == "protagonist"
+    assert CURRICULA.get("minimax").requires == ("editable",)
+    assert CURRICULA.get("dr").student_name == "student"
 
 
 def test_help_lists_the_paired_presets_and_options(capsys):
@@ -196,7 +210,7 @@ def test_help_lists_the_paired_presets_and_options(capsys):
 @pytest.mark.parametrize(
     "argv,needle",
     [
-        (["maze-minimax", "--true-regret"], "--true-regret: applies to --curriculum paired"),
+        (["maze-minimax", "--true-regret"], "--true-regret: does not apply to --curriculum minimax"),
         (["maze-paired", "--num-students", "3"], "--num-students: --curriculum paired"),
         (["maze-population-paired", "--num-students", "1"], "needs >= 2"),
         (["maze-paired", "--num-students", "0"], "--num-students: invalid value '0'"),

@@ -297,7 +297,7 @@ _ALL = (
 
 
 def _tiny(preset, tmp_path):
-    from experiments.samplr import make_config, plot_runs, samplr_eval, train
+    from experiments.kinds.samplr import make_config, plot_runs, samplr_eval, train
 
     cfg = make_config(
         preset,
@@ -342,7 +342,7 @@ def test_tiny_end_to_end_other_presets(preset, tmp_path):
 
 
 def test_presets_registry():
-    from experiments.samplr import PRESETS, make_config
+    from experiments.kinds.samplr import PRESETS, make_config
 
     assert set(PRESETS) == set(_ALL)
     c = make_config("lava-robust-plr")
@@ -353,7 +353,8 @@ def test_presets_registry():
 
 
 def test_gamble_presets_follow_the_pilot_design():
-    from experiments.samplr import build, make_config
+    from experiments.kinds.samplr import build_experiment as build
+    from experiments.kinds.samplr import make_config
 
     for m in ("dr", "robust-plr", "samplr"):
         c = make_config(f"gamble-{m}")
@@ -402,7 +403,7 @@ def _fake_result(env, method, **means):
 
 
 def test_results_table_and_acceptance_checks(tmp_path):
-    from experiments.samplr import TABLE_BEGIN, TABLE_END, acceptance_checks, write_table
+    from experiments.kinds.samplr import TABLE_BEGIN, TABLE_END, acceptance_checks, write_table
 
     res = [
         _fake_result("gamble-maze", "samplr", exit=0.95, gamble=0.0, gt=0.4),
@@ -434,7 +435,7 @@ def test_results_table_and_acceptance_checks(tmp_path):
 def test_slow_learning_samplr_vs_robust_plr(env_name, tmp_path):
     """Full presets (3M steps x 5 seeds each). The criterion was fixed in advance; never retuned.
     It is checked on the trained (sampled) policy; the greedy figures are printed as well."""
-    from experiments.samplr import make_config, samplr_eval, train
+    from experiments.kinds.samplr import make_config, samplr_eval, train
 
     res = {}
     for m in ("robust-plr", "samplr"):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from meta.es import ES_HEALTH
 from meta.learners import (
     LearnerConfig,
     default_hparams,
@@ -22,7 +22,6 @@ from meta.synth import (
     load_synth_env,
     make_real_env,
     make_synth_meta,
-    run_synth_es,
     save_synth_env,
 )
 from meta.synthetic import (
@@ -34,6 +33,7 @@ from meta.synthetic import (
     make_latent_level_space,
     num_params,
 )
+from ued.host import HostConfig, jit_trainer, read_metrics, run_trainer
 from ued.testing import check_env, check_level_space
 
 CARTPOLE = SynthConfig(obs_dim=4, discrete=True, num_actions=2, kind="scb")
@@ -246,18 +246,23 @@ def test_es_loop_sees_generation_horizon_and_learner(tmp_path):
     )  # fmt: skip
     meta = make_synth_meta(cfg)
     assert meta.loop.problem.uses_context
-    st0 = meta.loop.init(jax.random.key(0))
-    metrics_path = tmp_path / "metrics.jsonl"
-    st, recs = run_synth_es(meta, st0, 2, chunk_size=2, progress=False, metrics_path=metrics_path)
-    assert [r["generation"] for r in recs] == [0, 1, 2]
-    assert [r["horizon"] for r in recs] == [1, 1, 40]
-    assert [r["learner"] for r in recs] == ["ppo", "ppo", "dqn"]
-    assert recs[0]["mean_fitness"] == recs[1]["mean_fitness"] == 1.0
-    assert recs[1]["fitness_best"] == recs[1]["fitness_worst"] == 1.0
-    assert recs[2]["fitness_best"] > 1.0 and recs[2]["mean_fitness"] > 1.0
-    assert [json.loads(line) for line in metrics_path.read_text().splitlines()] == recs
+    programs = jit_trainer(meta.trainer)
+
+    def run(d):
+        host = HostConfig(2, chunk_size=2, progress=False, health=ES_HEALTH)
+        st = run_trainer(d, meta.trainer, 2, host=host, annotate=meta.annotate,
+                         programs=programs, write=lambda m: None)  # fmt: skip
+        return st, read_metrics(d)
+
+    st, recs = run(tmp_path / "a")
+    assert [r["generation"] for r in recs] == [1, 2]
+    assert [r["horizon"] for r in recs] == [1, 40]
+    assert [r["learner"] for r in recs] == ["ppo", "dqn"]
+    assert recs[0]["mean_fitness"] == 1.0
+    assert recs[0]["fitness_best"] == recs[0]["fitness_worst"] == 1.0
+    assert recs[1]["fitness_best"] > 1.0 and recs[1]["mean_fitness"] > 1.0
     # bitwise determinism of the meta-training generations
-    st2, recs2 = run_synth_es(meta, st0, 2, chunk_size=2, progress=False)
+    st2, recs2 = run(tmp_path / "b")
     assert recs2 == recs and _equal(st2.es_state, st.es_state)
     assert _equal(jax.random.key_data(st2.key), jax.random.key_data(st.key))
 
@@ -337,7 +342,7 @@ def _meta_train_and_eval(target, generations, population, settings, threshold):
     cfg = SynthMetaConfig(target=target, population=population, learners=("ppo",), eval_envs=16)
     meta = make_synth_meta(cfg)
     st = meta.loop.init(jax.random.key(0))
-    st, _ = run_synth_es(meta, st, generations, chunk_size=10, progress=False)
+    st, _ = jax.jit(meta.loop.run_chunk, static_argnums=1)(st, generations)
     mean = meta.loop.get_mean(st)
     for name, hidden, act, ranges in settings:
         lcfg = dataclasses.replace(cfg.learner, hidden=hidden, activation=act, ranges=ranges)

@@ -443,27 +443,27 @@ def test_learning_robust_plr_and_dr_on_the_maze():
     """
     import time
 
-    from experiments import cli
-    from experiments import presets as P
+    from experiments.kinds import ued as U
+    from experiments.kinds.ued_report import eval_summary, make_eval_fn
 
     updates = int(os.environ.get("OPENUED_LEARNING_UPDATES", "400"))
     presets = os.environ.get("OPENUED_LEARNING_PRESETS", "maze-robust-plr,maze-dr").split(",")
     report = {"updates_per_seed": updates, "seeds": 3}
     for preset in presets:
         t0 = time.time()
-        cfg = P.make_config(preset, dict(num_seeds=3, num_updates=updates, eval_attempts=4))
-        exp = P.build(cfg)
+        cfg = U.make_config(preset, dict(num_seeds=3, num_updates=updates, eval_attempts=4))
+        exp = U.build_experiment(cfg)
         keys = jnp.stack([jax.random.key(i) for i in range(3)])
         init = jax.jit(jax.vmap(exp.trainer.init))
         run = jax.jit(jax.vmap(exp.trainer.run, in_axes=(0, None)), static_argnums=1)
-        ev = cli.make_eval_fn(exp, 3)
+        ev = make_eval_fn(exp, 3)
         ek = jax.random.key(123)
         st = init(keys)
         chunk = max(1, updates // 8)
         points, val, pre, steps = [0], [], [], []
 
         def record(st):
-            s = cli.eval_summary(ev(ek, st.student.params))
+            s = eval_summary(ev(ek, st.student.params))
             val.append(np.asarray(s["validation_solve_rate"]).tolist())
             pre.append(np.asarray(s["prefab_solve_rate"]).tolist())
 

@@ -257,6 +257,9 @@ class SpaceEntry:
         ``{"maze-dr": {"curriculum": "dr"}}``; each is listed by ``openued train --help``.
       validate: ``validate(options)`` raising ``ued.options.ConfigError`` for option
         combinations the space refuses.
+      check_editor: ``check_editor(options, editor)`` raising ``ued.options.ConfigError`` for
+        editor settings (a curriculum's ``editor(options)``) the space refuses, before anything
+        is built (e.g. a wall budget beyond the grid).
       describe_presets: one line per alias preset, ``{preset: text}`` (default: generated).
     """
 
@@ -269,6 +272,7 @@ class SpaceEntry:
     presets: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     validate: Callable[[Any], None] | None = None
     describe_presets: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    check_editor: Callable[[Any, dict], None] | None = None
 
 
 CURRICULA: Registry[CurriculumEntry] = Registry("curriculum")

@@ -76,6 +76,16 @@ def _validate(o: Any) -> None:
         )
 
 
+def check_editor(options: Any, editor: dict) -> None:
+    """A teacher's wall budget must fit the grid (two cells hold the agent and the goal)."""
+    cells = options.maze_size**2
+    max_walls = editor.get("max_walls")
+    if max_walls is not None and max_walls > cells - 2:
+        raise ConfigError(
+            f"--teacher-max-walls: must be <= maze_size^2 - 2 = {cells - 2}, got {max_walls}"
+        )
+
+
 def build(options: Any, editor: dict | None = None) -> SpaceBuild:
     """The Maze of a run's options; ``editor``: the teacher's ``num_edits`` and wall budget
     ``max_walls`` (PAIRED)."""
@@ -84,12 +94,10 @@ def build(options: Any, editor: dict | None = None) -> SpaceBuild:
     if editor is None:
         space = make_maze_space(mcfg)
     else:
-        max_walls = editor.get("max_walls")
-        if max_walls is not None and max_walls > cells - 2:
-            raise ConfigError(
-                f"--teacher-max-walls: must be <= maze_size^2 - 2 = {cells - 2}, got {max_walls}"
-            )
-        space = make_maze_space(mcfg, num_edits=editor["num_edits"], max_walls=max_walls)
+        check_editor(options, editor)
+        space = make_maze_space(
+            mcfg, num_edits=editor["num_edits"], max_walls=editor.get("max_walls")
+        )
     empty = make_maze_space(dataclasses.replace(mcfg, n_walls=0)).sample
 
     def load(path: str) -> tuple[tuple[str, ...], Any]:
@@ -139,6 +147,7 @@ ENTRY = LEVEL_SPACES.register(
         curriculum="robust-plr",
         presets=PRESETS,
         validate=_validate,
+        check_editor=check_editor,
         describe_presets={
             "maze-demo": "7x7 maze, robust PLR, sized to learn visibly in a few CPU minutes"
         },

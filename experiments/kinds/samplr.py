@@ -265,6 +265,16 @@ def build(cfg: SamplrConfig, run_dir: Any = None) -> Built:
     )
 
 
+def train(cfg: SamplrConfig, write=None, run_dir: str | Path | None = None) -> Path:
+    """Train ``cfg`` into a new run directory (``run_dir``, else ``cfg.out``, else
+    ``runs/<preset>-<time>``) through the one driver; returns its path. Host."""
+    from experiments.kinds import train_run
+
+    out = Path(run_dir or cfg.out or KIND.default_out(cfg))
+    train_run(KIND, cfg, out, False, write=write)
+    return out
+
+
 # ------------------------------------------------------------------------------ evaluation
 
 

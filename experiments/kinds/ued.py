@@ -306,6 +306,8 @@ def validate(cfg: Any) -> Any:
     for check in (s.validate, c.validate):
         if check is not None:
             check(cfg)
+    if "editable" in c.requires and c.editor is not None and s.check_editor is not None:
+        s.check_editor(cfg, c.editor(cfg))
     return cfg
 
 
