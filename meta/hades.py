@@ -23,7 +23,10 @@ episode seeds. Evaluate the ES *mean* (:func:`evaluate_dataset`), not the best m
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 import math
+import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -34,6 +37,7 @@ from flax import struct
 
 from meta.es import Problem
 from meta.targets import TARGETS, Target, make_target
+from ued.host.files import atomic_write_bytes, write_json
 from ued.networks import ACTIVATIONS, MLP
 from ued.optim import apply_step, make_adam
 from ued.rollout import (
@@ -380,3 +384,94 @@ def visited_states(key: jax.Array, hades: Hades, data: Dataset) -> np.ndarray:
     rollout = make_rollout(hades.target, hades.policy, hades.num_steps, record=True)
     _, states, alive = jax.jit(rollout)(k2, params)
     return np.asarray(states)[np.asarray(alive)]
+
+
+# ----------------------------------------------------------------------------- dataset files
+
+
+class DatasetFileError(ValueError):
+    """A distilled dataset's ``.npz`` is missing, damaged or does not fit its configuration;
+    the message (one line) names the file and what is wrong."""
+
+
+def hades_config_from_dict(d: dict):
+    """``HadesConfig`` from its JSON form (as in ``config.json`` / ``dataset.npz``)."""
+    d = dict(d)
+    pol = dict(d.pop("policy"))
+    pol["hidden"] = tuple(pol["hidden"])
+    return HadesConfig(policy=PolicyConfig(**pol), **d)
+
+
+# ----------------------------------------------------------------------------- datasets
+
+
+def save_dataset(path: str, hades, dataset, summary: dict) -> None:
+    """Write the full dataset (labels materialised) as ``.npz`` plus a JSON summary next to
+    it (``<stem>.json``). Atomic, data only."""
+    hcfg = hades.config
+    cfg = dataclasses.asdict(hcfg)
+    cfg["policy"]["hidden"] = list(hcfg.policy.hidden)
+    arrays = {
+        "states": np.asarray(dataset.states, np.float32),
+        "targets": np.asarray(dataset.targets, np.float32),
+        "target": np.asarray(hcfg.target),
+        "hades_config": np.asarray(json.dumps(cfg)),
+    }
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+    write_json(os.path.splitext(path)[0] + ".json", summary)
+
+
+def load_dataset(path: str):
+    """Read a dataset ``.npz`` written by ``save_dataset``; returns ``(hades, Dataset)``.
+
+    Raises :class:`DatasetFileError` naming what is wrong (not a file / not an npz, missing arrays,
+    unknown target, wrong shapes or non-finite values)."""
+    if not os.path.isfile(path):
+        raise DatasetFileError(f"dataset: {path} is not a file")
+    try:
+        z = np.load(path, allow_pickle=False)
+        files = set(z.files)
+    except Exception as e:
+        raise DatasetFileError(f"dataset {path}: not a readable .npz file ({e})") from None
+    with z:
+        missing = [k for k in ("states", "targets", "target", "hades_config") if k not in files]
+        if missing:
+            raise DatasetFileError(
+                f"dataset {path}: missing array(s) {', '.join(missing)} (has: "
+                f"{', '.join(sorted(files)) or 'nothing'}); expected states float32[N, *obs], "
+                "targets float32[N, A], target (name), hades_config (JSON)"
+            )
+        try:
+            hcfg = hades_config_from_dict(json.loads(str(z["hades_config"])))
+        except Exception as e:
+            raise DatasetFileError(
+                f"dataset {path}: hades_config is not a valid HaDES config: {e}"
+            ) from None
+        try:
+            states = np.asarray(z["states"])
+            targets = np.asarray(z["targets"])
+        except Exception as e:  # zipfile / numpy errors of a truncated or altered file
+            raise DatasetFileError(
+                f"dataset {path}: damaged, not a readable .npz file ({type(e).__name__}: {e})"
+            ) from None
+    hades = make_hades(hcfg)
+    n = hcfg.dataset_size
+    t = hades.target
+    want_s = (n, *t.obs_shape)
+    want_t = (n, t.action_dim)
+    if states.shape != want_s:
+        raise DatasetFileError(
+            f"dataset {path}: states has shape {states.shape}, expected {want_s} "
+            f"(N={n} states of the {t.name} observation shape {t.obs_shape})"
+        )
+    if targets.shape != want_t:
+        raise DatasetFileError(
+            f"dataset {path}: targets has shape {targets.shape}, expected {want_t} "
+            f"(N={n} x {t.action_dim} actions of {t.name})"
+        )
+    for name, arr in (("states", states), ("targets", targets)):
+        if not np.issubdtype(arr.dtype, np.floating) or not np.all(np.isfinite(arr)):
+            raise DatasetFileError(f"dataset {path}: {name} must be finite floats (dtype {arr.dtype})")
+    return hades, Dataset(jnp.asarray(states, jnp.float32), jnp.asarray(targets, jnp.float32))
