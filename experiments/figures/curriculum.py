@@ -14,14 +14,14 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from experiments.figures.levels import _render_many
-from experiments.figures.names import BRANCH_NAMES, BRANCHES, clean_name, descriptor_label
+from experiments.figures.names import BRANCH_NAMES, BRANCHES, clean_name, descriptor_label  # noqa: F401
 from experiments.figures.style import (
     _caption,
     _flat_limits,
@@ -99,13 +99,24 @@ _NOT_CURRICULUM = ("rollout/", "ppo/", "eval/", "obs/")
 _BOOKKEEPING = {"update", "env_steps", "generation", "trained", "nonfinite_loss", "train/share"}
 
 
+def branch_names(m: Mapping[str, Any]) -> list[str]:
+    """The branches a run logged, in its own order: the ``X`` of its ``branch/X`` metrics
+    (each curriculum names its own, ``ued.Curriculum.branches``), else of ``cur/branch/X``."""
+    for prefix in ("branch/", "cur/branch/"):
+        names = [k[len(prefix) :] for k in m if k.startswith(prefix)]
+        if names:
+            return names
+    return []
+
+
 def _branch_shares(m: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    counts = {b: _seeds(m[f"branch/{b}"]) for b in BRANCHES if f"branch/{b}" in m}
+    names = branch_names(m)
+    counts = {b: _seeds(m[f"branch/{b}"]) for b in names if f"branch/{b}" in m}
     if counts:
         tot = sum(np.nan_to_num(c) for c in counts.values())
         with np.errstate(invalid="ignore", divide="ignore"):
             return {b: np.where(tot > 0, c / tot, np.nan) for b, c in counts.items()}
-    return {b: _seeds(m[f"cur/branch/{b}"]) for b in BRANCHES if f"cur/branch/{b}" in m}
+    return {b: _seeds(m[f"cur/branch/{b}"]) for b in names if f"cur/branch/{b}" in m}
 
 
 def _is_constant(v: np.ndarray) -> float | None:
@@ -115,17 +126,21 @@ def _is_constant(v: np.ndarray) -> float | None:
     return None
 
 
-def curriculum_panels(metrics: Any) -> tuple[list[tuple[str, str, list, bool]], list[str]]:
+def curriculum_panels(
+    metrics: Any, extra: Sequence[Any] = ()
+) -> tuple[list[tuple[str, str, list, bool]], list[str]]:
     """The curriculum figure's panels ``(title, y label, [(series label, values)], unit)``
     with data, and footnotes (branches never used, constant metrics, duplicates left out).
-    Series without a finite value are dropped; a panel whose series are all constant becomes
-    a footnote; keys this module does not know get a panel each, titled with
-    :func:`clean_name`."""
+    ``extra``: the curriculum's own panels (``ued.registry.Panel``: title, metric keys, y
+    label), drawn after the branch panels. Series without a finite value are dropped; a panel
+    whose series are all constant becomes a footnote; keys this module does not know get a
+    panel each, titled with :func:`clean_name`."""
     m = load_metrics(metrics)
     used: set[str] = set()
     panels, notes, constant = [], [], []
     shares = _branch_shares(m)
-    used |= {f"branch/{b}" for b in BRANCHES} | {f"cur/branch/{b}" for b in BRANCHES}
+    names = branch_names(m)
+    used |= {f"branch/{b}" for b in names} | {f"cur/branch/{b}" for b in names}
     active = [b for b, v in shares.items() if np.nanmax(np.nan_to_num(v), initial=0) > 0]
     never = [b for b in shares if b not in active]
     if never:
@@ -136,8 +151,12 @@ def curriculum_panels(metrics: Any) -> tuple[list[tuple[str, str, list, bool]], 
         name, unitn = descriptor_label(d)
         series = [(f"level/{d}", "levels trained on"), (f"cur/level/{d}", "proposed levels")]
         level_panels.append((f"Levels: {name}", unitn or name, series, False))
-    specs = list(CURRICULUM_PANELS[:-1]) + level_panels + [CURRICULUM_PANELS[-1]]
+    own = [(p.title, p.ylabel, [(k, clean_name(k)) for k in p.keys], False) for p in extra]
+    specs = list(CURRICULUM_PANELS[:2]) + own + list(CURRICULUM_PANELS[2:-1]) + level_panels
+    specs.append(CURRICULUM_PANELS[-1])
     for title, ylabel, series, unit in specs:
+        if title == "Scores of proposed levels":  # one mean per branch the run logged
+            series = [("score/max", "max")] + [(f"cur/score/{b}", f"mean, {b}") for b in names]
         if title == "Proposals by branch":
             data = [(BRANCH_NAMES.get(b, b), shares[b]) for b in active]
         else:
@@ -146,6 +165,8 @@ def curriculum_panels(metrics: Any) -> tuple[list[tuple[str, str, list, bool]], 
                 used.add(key)
                 if key in m and np.isfinite(m[key]).any():
                     data.append((lab, _seeds(m[key]), key))
+            if len(data) == 1 and any(title == p.title for p in extra):
+                data = [("", data[0][1], data[0][2])]  # one series: the panel names it
             if title == "Scores of proposed levels":
                 per_branch = [d for d in data if d[2].startswith("cur/score/")]
                 if len(per_branch) <= 1:  # one branch: its mean is the overall mean score
@@ -220,13 +241,17 @@ def plot_curriculum(
     label: str | None = None,
     title: str | None = None,
     smoothing: float | None = None,
+    panels: Sequence[Any] = (),
 ) -> Figure | None:
     """Curriculum diagnostics against env steps, grouped into named panels (branch shares,
     scores, estimated vs true regret, the buffer, level descriptors of the levels trained on
-    vs proposed; see :func:`curriculum_panels`). Returns ``None`` when the run has none."""
+    vs proposed; see :func:`curriculum_panels`), with the curriculum's own ``panels``
+    (``ued.registry.Panel``; a panel's ``reference`` is drawn as a dashed line). Returns
+    ``None`` when the run has none."""
     runs = _runs(metrics, [label] if label else None)
     lab, m = runs[0]
-    panels, notes = curriculum_panels(m)
+    refs = {p.title: p.reference for p in panels if getattr(p, "reference", None)}
+    panels, notes = curriculum_panels(m, panels)
     if not panels:
         return None
     x, xlabel = _x_axis(m)
@@ -242,12 +267,16 @@ def plot_curriculum(
             info = draw_series(ax, x, v, label=slab or None, color=f"C{i}", smoothing=smoothing)
             vals.append(info["values"])
         style_axes(ax, ptitle, xlabel, ylabel)
+        if ptitle in refs:
+            value, text = refs[ptitle]
+            ax.axhline(value, ls="--", color="0.4", lw=1, label=text)
+            vals.append(np.asarray([value], float))
         note = _flat_limits(ax, np.concatenate(vals), unit)
         if unit and note is None:
             ax.set_ylim(-0.03, 1.03)
         if note:
             _note(ax, note)
-        if len(data) > 1 or " = " in data[0][0]:  # several series, or one that stands for two
+        if len(data) > 1 or " = " in data[0][0] or ptitle in refs:  # several, or one for two
             ax.legend(fontsize=7, loc="best", framealpha=0.85)
     fig.suptitle(title or f"Curriculum diagnostics: {lab}", fontsize=12)
     foot = [_seed_note(num_seeds(m))] + notes

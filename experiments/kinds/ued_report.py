@@ -224,8 +224,27 @@ def _entry(cfg: Any):
     return CURRICULA.get(cfg.curriculum)
 
 
-def top_levels(run: Any, path: Path, teacher: bool = False, k: int = 16) -> Path | None:
-    """``top_levels.png``: the curriculum's ``k`` highest-scoring stored levels (seed 0)."""
+def space_renderer(space: Any):
+    """``render(fields) -> uint8[n, H, W, 3]`` of a batch of ``space``'s levels given as
+    ``{field: array (n, ...)}`` (as stored in snapshots), with ``space.render`` (``None`` when
+    the space draws nothing)."""
+    import jax
+    import numpy as np
+    from flax import serialization
+
+    if space.render is None:
+        return None
+    fn = jax.jit(jax.vmap(space.render))
+
+    def render(fields):
+        return np.asarray(fn(serialization.from_state_dict(space.placeholder, fields)))
+
+    return render
+
+
+def top_levels(run: Any, path: Path, render, teacher: bool = False, k: int = 16) -> Path | None:
+    """``top_levels.png``: the curriculum's ``k`` highest-scoring stored levels (seed 0),
+    drawn by ``render`` (:func:`space_renderer`)."""
     import numpy as np
 
     from experiments import figures as F
@@ -234,7 +253,7 @@ def top_levels(run: Any, path: Path, teacher: bool = False, k: int = 16) -> Path
     fields = F.level_fields(run.buffer_levels)
     if k_seeds > 1:
         fields = {f: v[0] for f, v in fields.items()}
-    n = fields["wall_map"].shape[0]
+    n = next(iter(fields.values())).shape[0]
     scores = run.buffer_scores
     scores = np.zeros(n) if scores is None else np.asarray(scores, float)
     if k_seeds > 1:
@@ -246,7 +265,7 @@ def top_levels(run: Any, path: Path, teacher: bool = False, k: int = 16) -> Path
     idx = F.top_indices(scores, filled, k)
     if not idx:
         return None
-    images = F.maze_renderer()({f: v[idx] for f, v in fields.items()})
+    images = render({f: v[idx] for f, v in fields.items()})
     what = ("The teacher's latest levels" if teacher else "Stored levels") + ", highest score first"
     seed = f" (seed 0 of {k_seeds})" if k_seeds > 1 else ""
     fig = F.plot_level_grid(list(images), [f"slot {i}: score {scores[i]:.3g}" for i in idx],
@@ -325,7 +344,7 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
     from ued.host import ensure_dir, load_run
 
     opts = {**O.defaults_of(PlotOptions), **opts}
-    _, cfg = stored_run(run_dir)
+    kind, cfg = stored_run(run_dir)
     entry = _entry(cfg)
     run = load_run(run_dir)
     out = ensure_dir(Path(opts["out"]) if opts["out"] else Path(run_dir) / "plots")
@@ -344,7 +363,7 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
         # its own diagnostics have their own figure (paired_curves.png): not twice
         drop = set(entry.plain_metrics) | {f"cur/{k}" for k in entry.plain_metrics}
         cm = {k: v for k, v in m.items() if k not in drop}
-    fig = F.plot_curriculum(cm, label=label)
+    fig = F.plot_curriculum(cm, label=label, panels=entry.panels)
     if fig is not None:
         written.append(F.save(fig, out / "curriculum.png"))
     history = run.level_history()
@@ -354,8 +373,11 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
         fig = F.plot_teacher_levels(history, label=label)
         if fig is not None:
             written.append(F.save(fig, out / "teacher_levels.png"))
+    render = None
     if run.buffer_levels is not None:
-        p = top_levels(run, out / "top_levels.png", teacher=bool(entry.plain_metrics))
+        render = space_renderer(kind.build(cfg, None).experiment.space)
+    if render is not None:
+        p = top_levels(run, out / "top_levels.png", render, teacher=bool(entry.plain_metrics))
         if p is not None:
             written.append(p)
     fig = F.plot_level_evolution(history, label=label) if history else None
@@ -377,5 +399,6 @@ __all__ = [
     "make_eval_fn",
     "make_gif",
     "run_label",
+    "space_renderer",
     "top_levels",
 ]
