@@ -119,7 +119,7 @@ def test_the_runtime_never_imports_the_test_kit():
 
 
 def test_no_source_module_over_its_size_limit():
-    for name, path in _modules().items():
+    for path in _modules().values():
         rel = str(path.relative_to(ROOT))
         n = len(path.read_text().splitlines())
         if rel in SIZE_EXCEPTIONS:
@@ -130,7 +130,7 @@ def test_no_source_module_over_its_size_limit():
 
 def test_gae_and_ppo_batches_are_built_in_one_place():
     call = re.compile(r"(?<![\w.])(?:ppo\.)?(gae|make_batch)\(")
-    for name, path in _modules().items():
+    for path in _modules().values():
         rel = str(path.relative_to(ROOT))
         if rel == "ued/ppo.py":
             continue
