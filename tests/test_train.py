@@ -330,7 +330,7 @@ def test_host_loop_resume_checkpoints_and_load_run(setup, trained, tmp_path):
     np.testing.assert_allclose([r["ppo/loss"] for r in rows], trained[1]["ppo/loss"], rtol=1e-6)
     assert [u for u, _ in list_checkpoints(run_dir)] == [3, 6]
     run = load_run(run_dir, curriculum=cur)
-    assert run.config == {"name": "corridor"} and run.update == 6
+    assert run.config == {"format_version": 2, "name": "corridor"} and run.update == 6
     assert run.levels_source == "curriculum"
     np.testing.assert_array_equal(run.metrics["update"], np.arange(1, 7))
     np.testing.assert_array_equal(run.metrics["branch/replay"], [0, B] * 3)
@@ -385,7 +385,7 @@ def test_corrupted_checkpoint_rejected_and_previous_used(setup, trained, tmp_pat
     with pytest.raises(CheckpointError, match="ckpt_000000001"):
         restore_state({"a": jnp.zeros(3)}, read_state_dict(path), path)
     # no pickle anywhere: the payload is msgpack behind a fixed magic header
-    assert path.read_bytes()[:8] == b"OPENUED\x01"
+    assert path.read_bytes()[:8] == b"OPENUED\x02"  # the run format 2 header
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):

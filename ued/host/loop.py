@@ -359,7 +359,8 @@ def run_training(
     metrics = MetricsFile(run_dir)
     loggers = None
     bar = None
-    with RunLock(run_dir, warn=channel):
+    # a lock taken over from a dead process is news for the terminal, not part of the run
+    with RunLock(run_dir, warn=lambda m: write(f"warning: {m}")):
         try:
             if resume:
                 stored = read_config(run_dir)
