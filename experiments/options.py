@@ -280,6 +280,19 @@ class Options:
         return lines
 
 
+def routed(obj: Any) -> dict[str, dict[str, Any]]:
+    """The values of ``obj``'s option fields that name a destination (``to="section.key"``),
+    as ``{section: {key: value}}``; a ``to`` without a dot goes to section ``""``. The one way
+    flat command-line options reach a command's nested configs."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in dataclasses.fields(obj):
+        to = f.metadata.get("to")
+        if to:
+            section, _, key = to.rpartition(".")
+            out.setdefault(section, {})[key] = getattr(obj, f.name)
+    return out
+
+
 def _show(v: Any) -> str:
     if v is None:
         return "none"
@@ -316,5 +329,6 @@ __all__ = [
     "ints",
     "option",
     "optional",
+    "routed",
     "strs",
 ]

@@ -248,12 +248,7 @@ def build_configs(target: str, opts: TrainOptions):
     """``(HadesConfig, ESConfig)`` of resolved options."""
     from meta import ESConfig, HadesConfig, PolicyConfig
 
-    parts: dict[str, dict] = {"hades": {}, "policy": {}, "es": {}}
-    for f in dataclasses.fields(TrainOptions):
-        to = f.metadata.get("to")
-        if to:
-            section, _, key = to.partition(".")
-            parts[section][key] = getattr(opts, f.name)
+    parts = O.routed(opts)
     return (
         HadesConfig(target=target, policy=PolicyConfig(**parts["policy"]), **parts["hades"]),
         ESConfig(**parts["es"]),

@@ -164,13 +164,8 @@ def synth_config(target: str, opts: TrainOptions):
 
     if target not in _targets():
         raise O.ConfigError(f"ENV: unknown target {target!r}; allowed: {', '.join(_targets())}")
-    top: dict = {}
-    learner: dict = {}
-    for f in dataclasses.fields(TrainOptions):
-        to = f.metadata.get("to")
-        if to:
-            section, _, key = to.rpartition(".")
-            (learner if section else top)[key] = getattr(opts, f.name)
+    parts = O.routed(opts)
+    top, learner = parts[""], parts["learner"]
     learner["ranges"] = _ranges(learner["ranges"])
     return SynthMetaConfig(target=target, learner=LearnerConfig(**learner), **top)
 
