@@ -250,6 +250,27 @@ def _any_options(which: str) -> O.Options:
     return O.Options(cls, f"openued {which.split('_')[0]}", "", positionals=(("RUN_DIR", ""),))
 
 
+def _run_and_options(argv: list[str], group: str, which: str) -> tuple[Kind, Path, dict]:
+    """``(kind, the one path, its options)`` of ``eval``/``plot`` arguments (``which``: the
+    kind's ``eval_options`` or ``plot_options``); a mistyped flag, a flag of another kind, a
+    missing or extra path are one error each."""
+    from ued.host import read_config
+
+    run_dir, kind = _run_path(argv, group)
+    command = which.split("_")[0]
+    if kind is None:
+        words, _ = _any_options(which).parse(argv)  # a mistyped flag first
+        if words:
+            read_config(words[0])  # one line saying why it is no run directory
+        raise O.ConfigError(f"give one RUN_DIR (see openued {command} --help)")
+    _check_applies(argv, kind, which, run_dir)
+    pos, given = getattr(kind, which).parse(argv)
+    if len(pos) != 1:
+        more = ", or several with --compare" if command == "plot" else ""
+        raise O.ConfigError(f"give one RUN_DIR{more} (see openued {command} --help)")
+    return kind, Path(pos[0]), given
+
+
 def emit(run_dir: Path | None, out: dict) -> None:
     """Print ``out`` as the last stdout line (one JSON object) and store the same line as
     ``RUN_DIR/eval.json`` when ``run_dir`` is a run directory."""
@@ -263,7 +284,7 @@ def emit(run_dir: Path | None, out: dict) -> None:
 
 def cmd_eval(argv: list[str], group: str = "") -> int:
     """``openued [GROUP] eval RUN_DIR [options]``: the kind's evaluation; one JSON object."""
-    from ued.host import CONFIG_FILE, read_config
+    from ued.host import CONFIG_FILE
 
     if "-h" in argv or "--help" in argv:
         run_dir, kind = _run_path([a for a in argv if a not in ("-h", "--help")], group)
@@ -274,17 +295,7 @@ def cmd_eval(argv: list[str], group: str = "") -> int:
                 "The options depend on the run's kind:" + _per_kind("eval_options")
             )
         raise O.ShowHelp(kind.eval_options.help())
-    run_dir, kind = _run_path(argv, group)
-    if kind is None:
-        words, _ = _any_options("eval_options").parse(argv)  # a mistyped flag first
-        if words:
-            read_config(words[0])  # one line saying why it is no run directory
-        raise O.ConfigError("give one RUN_DIR (see openued eval --help)")
-    _check_applies(argv, kind, "eval_options", run_dir)
-    pos, given = kind.eval_options.parse(argv)
-    if len(pos) != 1:
-        raise O.ConfigError(f"give one RUN_DIR (see {kind.eval_options.prog} --help)")
-    path = Path(pos[0])
+    kind, path, given = _run_and_options(argv, group, "eval_options")
     out = kind.evaluate(path, given)
     emit(path if (path / CONFIG_FILE).is_file() else None, out)
     return 0
@@ -328,16 +339,7 @@ def cmd_plot(argv: list[str], group: str = "") -> int:
                 + "\n\noptions with --compare:\n" + "\n".join(COMPARE_OPTIONS.option_lines())
             )
         raise O.ShowHelp(kind.plot_options.help())
-    run_dir, kind = _run_path(argv, group)
-    if run_dir is None:
-        words, _ = _any_options("plot_options").parse(argv)  # a mistyped flag first
-        if words:
-            stored_run(words[0])  # one line saying why it is no run directory
-        raise O.ConfigError("give a RUN_DIR (see openued plot --help)")
-    _check_applies(argv, kind, "plot_options", run_dir)
-    pos, given = kind.plot_options.parse(argv)
-    if len(pos) != 1:
-        raise O.ConfigError("give one RUN_DIR, or several with --compare")
+    kind, run_dir, given = _run_and_options(argv, group, "plot_options")
     for path in kind.figures(run_dir, given):
         print(path)
     return 0
