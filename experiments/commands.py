@@ -382,13 +382,16 @@ def _plot_compare(argv: list[str]) -> int:
     return 0
 
 
-def resume_hint(run_dir: Path, unit: int) -> str:
-    """How to keep a diverged run up to its last good unit."""
+def resume_hint(run_dir: Path, unit: int | None) -> str:
+    """The command that continues a run (``unit`` None), or that keeps a diverged run up to its
+    last good ``unit``."""
     try:
         kind, _ = stored_run(run_dir)
     except Exception:
         return ""
     prog = _prog(kind.group)
+    if unit is None:
+        return f"{prog} --resume {run_dir}"
     return f"to keep it up to there: {prog} --resume {run_dir} {O.flag(kind.length)} {unit}"
 
 

@@ -39,16 +39,18 @@ def run_command(
     fn: Callable[[Any], int | None],
     args: Any,
     user_errors: tuple[type[BaseException], ...] = (),
-    resume_hint: Callable[[Path, int], str] | None = None,
+    resume_hint: Callable[[Path, int | None], str] | None = None,
 ) -> int:
     """``fn(args)`` with every expected failure reported as one line; returns the exit status.
 
     ``ShowHelp``: its text on stdout, 0. ``ConfigError`` and ``user_errors``: 2. A run-layer
     ``RunError``: 2 or 1 by its ``user_error`` (a divergence gets ``resume_hint(run_dir,
-    last_good_unit)`` appended when it names a checkpoint). ``OSError``: 2 for a path the
-    caller gave that cannot be used, else 1. Out of (device) memory: 1. Host only.
+    last_good_unit)`` appended when it names a checkpoint). An interrupted run (Ctrl-C, stopped
+    at a checkpoint): the command that continues it, ``resume_hint(run_dir, None)``, and 130.
+    ``OSError``: 2 for a path the caller gave that cannot be used, else 1. Out of (device)
+    memory: 1. Host only.
     """
-    from ued.host import RunError, TrainingDiverged
+    from ued.host import RunError, RunInterrupted, TrainingDiverged
 
     try:
         rc = fn(args)
@@ -59,6 +61,11 @@ def run_command(
     except ConfigError as e:
         error(e)
         return 2
+    except RunInterrupted as e:
+        run_dir = e.checkpoint.parent.parent
+        hint = resume_hint(run_dir, None) if resume_hint else ""
+        error(f"{one_line(e)}{f'; continue with: {hint}' if hint else ''}")
+        return 130
     except RunError as e:  # before OSError/ValueError: the run layer knows whose fault it is
         msg = one_line(e)
         if isinstance(e, TrainingDiverged) and e.checkpoint is not None and resume_hint:

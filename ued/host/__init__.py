@@ -50,6 +50,7 @@ from ued.host.errors import (
     RunError,
     RunExists,
     RunFileError,
+    RunInterrupted,
     RunLocked,
     TrainingDiverged,
 )

@@ -80,6 +80,16 @@ class TrainingDiverged(RunError, RuntimeError):
         self.checkpoint_unit = checkpoint_unit
 
 
+class RunInterrupted(RunError):
+    """The run was interrupted (Ctrl-C / SIGINT) and stopped at the next safe point, a chunk
+    boundary, with a checkpoint there. Attributes: ``unit`` and ``checkpoint`` (its path)."""
+
+    def __init__(self, message: str, unit: int, checkpoint: Path):
+        super().__init__(message)
+        self.unit = unit
+        self.checkpoint = checkpoint
+
+
 class RunLocked(RunError):
     """Another live process holds the run directory's lock."""
 
@@ -105,6 +115,7 @@ __all__ = [
     "RunError",
     "RunExists",
     "RunFileError",
+    "RunInterrupted",
     "RunLocked",
     "TrainingDiverged",
 ]

@@ -15,9 +15,12 @@ recorded in the metrics.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -35,7 +38,13 @@ from ued.host.config import (
     check_resume,
     read_config,
 )
-from ued.host.errors import ResumeError, RunExists, RunFileError, TrainingDiverged
+from ued.host.errors import (
+    ResumeError,
+    RunExists,
+    RunFileError,
+    RunInterrupted,
+    TrainingDiverged,
+)
 from ued.host.files import atomic_write_text, ensure_dir, jsonable, write_json
 from ued.host.lock import RunLock
 from ued.host.loggers import Loggers, WarningChannel
@@ -411,6 +420,35 @@ def run_training(
                 bar.close()
 
 
+class _Interrupt:
+    """SIGINT (Ctrl-C) while a run trains: the first one asks the loop to stop at the next
+    chunk boundary (``requested``), where every row and a checkpoint are written; a second one
+    interrupts at once. Only the main thread can install it; elsewhere Ctrl-C behaves as
+    usual."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    @contextlib.contextmanager
+    def installed(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum, frame):
+            if self.requested:  # asked twice: stop now
+                signal.signal(signal.SIGINT, previous)
+                raise KeyboardInterrupt
+            self.requested = True
+
+        signal.signal(signal.SIGINT, handler)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
 def _is_eval(u: int, total: int, every: int) -> bool:
     return u == total or (every > 0 and u % every == 0)
 
@@ -457,7 +495,34 @@ def _loop(
     last_ckpt = start
     t_prev = time.perf_counter()
     u = start
+    interrupt = _Interrupt()
+    with interrupt.installed():
+        return _chunks(
+            run_dir, state, start, run_fn, host, metrics, loggers, bar, channel, interrupt,
+            env_steps_per_update=env_steps_per_update, num_seeds=num_seeds, batched=batched,
+            unit=unit, write=write, annotate=annotate, at_eval=at_eval, attach=attach,
+            stops=stops, u=u, last_ckpt=last_ckpt, t_prev=t_prev,
+        )  # fmt: skip
+
+
+def _chunks(
+    run_dir, state, start, run_fn, host, metrics, loggers, bar, channel, interrupt, *,
+    env_steps_per_update, num_seeds, batched, unit, write, annotate, at_eval, attach, stops,
+    u, last_ckpt, t_prev,
+):  # fmt: skip
+    total = host.num_updates
+    every = host.eval_every
     for n in plan_chunks(start, total, host.chunk_size, stops):
+        if interrupt.requested:
+            if last_ckpt != u:
+                save_checkpoint(run_dir, u, state, host.keep_checkpoints)
+            path = list_checkpoints(run_dir)[-1][1]
+            raise RunInterrupted(
+                f"interrupted at {unit} {u} of {total}: every row up to it and a checkpoint "
+                f"({path}) are written",
+                unit=u,
+                checkpoint=path,
+            )
         new_state, m = run_fn(state, n)
         m = {k: np.asarray(v) for k, v in jax.device_get(m).items()}
         first_bad, bad_seed, found = check_health(m, n, batched, host.health)
