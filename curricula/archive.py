@@ -42,7 +42,11 @@ from ued.curriculum import (
     LevelStats,
     Proposal,
 )
-from ued.level_space import LevelSpace, require_sample_conformance
+from ued.level_space import (
+    LevelSpace,
+    require_mutate_conformance,
+    require_sample_conformance,
+)
 from ued.options import ConfigError, float_, int_, option
 from ued.registry import CURRICULA, CurriculumContext, CurriculumEntry
 
@@ -172,6 +176,7 @@ def make_archive(space: LevelSpace, num_envs: int, config: ArchiveConfig) -> Cur
     if not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be an int >= 1, got {num_envs}")
     require_sample_conformance(space, "make_archive")
+    require_mutate_conformance(space, "make_archive")
     d = jnp.shape(space.descriptor(space.placeholder))
     if d != (len(config.bins),):
         raise ValueError(

@@ -60,7 +60,11 @@ from ued.curriculum import (
     Proposal,
     new_proposal,
 )
-from ued.level_space import LevelSpace, require_sample_conformance
+from ued.level_space import (
+    LevelSpace,
+    require_mutate_conformance,
+    require_sample_conformance,
+)
 from ued.options import BOOL, ConfigError, int_, option
 from ued.registry import CURRICULA, CurriculumContext, CurriculumEntry
 
@@ -208,6 +212,8 @@ def _make_buffer_curriculum(
     if accel and space.mutate is None:
         raise ValueError(f"ACCEL needs a level space with mutate; {space.name!r} has none")
     require_sample_conformance(space, "make_accel" if accel else "make_plr")
+    if accel:
+        require_mutate_conformance(space, "make_accel")
     if config.parallel:
         nr = config.num_replay if config.num_replay is not None else b // (3 if accel else 2)
         nm = nr if accel else 0

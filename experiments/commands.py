@@ -271,15 +271,25 @@ def _run_and_options(argv: list[str], group: str, which: str) -> tuple[Kind, Pat
     return kind, Path(pos[0]), given
 
 
+def _has_rows(run_dir: Path) -> bool:
+    from ued.host import read_metrics
+
+    return bool(read_metrics(run_dir, warn=lambda m: None))
+
+
 def emit(run_dir: Path | None, out: dict) -> None:
     """Print ``out`` as the last stdout line (one JSON object) and store the same line as
-    ``RUN_DIR/eval.json`` when ``run_dir`` is a run directory."""
-    from ued.host import atomic_write_text, jsonable
+    ``RUN_DIR/eval.json`` when ``run_dir`` is a run directory; a directory that cannot be
+    written (read-only, full) keeps the printed results and gets a warning on stderr."""
+    from ued.host import RunFileError, atomic_write_text, jsonable
 
     line = json.dumps(jsonable(out), allow_nan=False, default=lambda x: None)
-    print(line, flush=True)
     if run_dir is not None:
-        atomic_write_text(run_dir / "eval.json", line + "\n")
+        try:
+            atomic_write_text(run_dir / "eval.json", line + "\n")
+        except RunFileError as e:
+            print(f"warning: the results are printed below but not stored: {e}", file=sys.stderr)
+    print(line, flush=True)
 
 
 def cmd_eval(argv: list[str], group: str = "") -> int:
@@ -340,6 +350,8 @@ def cmd_plot(argv: list[str], group: str = "") -> int:
             )
         raise O.ShowHelp(kind.plot_options.help())
     kind, run_dir, given = _run_and_options(argv, group, "plot_options")
+    if (run_dir / "config.json").is_file() and not _has_rows(run_dir):
+        raise O.ConfigError(f"{run_dir}: metrics.jsonl holds no rows yet; nothing to plot")
     for path in kind.figures(run_dir, given):
         print(path)
     return 0
@@ -377,6 +389,9 @@ def _plot_compare(argv: list[str]) -> int:
         raise O.ConfigError(f"--labels: {len(labels)} labels for {len(run_dirs)} run directories")
     for d in run_dirs:
         stored_run(d)  # a clear error for a directory that holds no run
+    empty = [str(d) for d in run_dirs if not _has_rows(d)]
+    if empty:
+        raise O.ConfigError(f"--compare: no metrics rows yet in {', '.join(empty)}")
     for path in compare_plots([str(d) for d in run_dirs], opts["out"], labels=labels):
         print(path)
     return 0

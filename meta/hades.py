@@ -37,7 +37,7 @@ from flax import struct
 
 from meta.es import Problem
 from meta.targets import TARGETS, Target, make_target
-from ued.host.files import atomic_write_bytes, write_json
+from ued.host.files import atomic_write_bytes, open_npz, write_json
 from ued.networks import ACTIVATIONS, MLP
 from ued.optim import apply_step, make_adam
 from ued.rollout import (
@@ -431,10 +431,10 @@ def load_dataset(path: str):
     if not os.path.isfile(path):
         raise DatasetFileError(f"dataset: {path} is not a file")
     try:
-        z = np.load(path, allow_pickle=False)
+        z = open_npz(path)
         files = set(z.files)
-    except Exception as e:
-        raise DatasetFileError(f"dataset {path}: not a readable .npz file ({e})") from None
+    except ValueError as e:
+        raise DatasetFileError(f"dataset {e}") from None
     with z:
         missing = [k for k in ("states", "targets", "target", "hades_config") if k not in files]
         if missing:

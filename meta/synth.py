@@ -46,7 +46,7 @@ from meta.synthetic import (
     init_synth_params,
 )
 from meta.targets import GYMNAX_TARGETS, obs_normalisation
-from ued.host.files import atomic_write_bytes, write_json
+from ued.host.files import atomic_write_bytes, open_npz, write_json
 from ued.validation import require_ints
 
 GYMNAX_IDS = {
@@ -453,7 +453,7 @@ def load_synth_env(path_prefix: str | os.PathLike) -> tuple[SynthConfig, SynthPa
     template = init_synth_params(jax.random.key(0), config)
     leaves = []
     try:
-        with np.load(npath, allow_pickle=False) as z:
+        with open_npz(npath) as z:
             for path, ref in jax.tree_util.tree_leaves_with_path(template):
                 name = _array_name(path)
                 if name not in z.files:
@@ -468,9 +468,11 @@ def load_synth_env(path_prefix: str | os.PathLike) -> tuple[SynthConfig, SynthPa
         raise
     except FileNotFoundError:
         raise SynthEnvFileError(f"{npath}: missing (train first)") from None
-    except Exception as e:  # zipfile / numpy errors of a truncated or altered file
+    except ValueError as e:  # not an archive, or a damaged one: open_npz's one line
+        raise SynthEnvFileError(str(e)) from None
+    except Exception as e:  # zipfile / numpy errors of a truncated or altered member
         raise SynthEnvFileError(
-            f"{npath}: damaged, not a readable .npz file ({type(e).__name__}: {e})"
+            f"{npath}: damaged, not a readable .npz file ({type(e).__name__})"
         ) from None
     params = jax.tree.unflatten(jax.tree.structure(template), leaves)
     return config, params, meta

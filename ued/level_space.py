@@ -216,3 +216,50 @@ def require_sample_conformance(space: LevelSpace, caller: str) -> None:
         raise ValueError(
             f"{caller}: level space {name!r} fails ued.testing.check_sample: {e}"
         ) from None
+
+
+def check_mutate(space: LevelSpace, key: jax.Array | None = None) -> None:
+    """The kit's cheap checks of ``space.mutate``; raise ``AssertionError`` on the first failure.
+
+    Checked by tracing ``mutate(key, placeholder)`` once (no compilation, no execution): it
+    returns the placeholder's pytree structure, shapes and dtypes, with no weakly typed leaf (a
+    weak type flips on the next edit and retraces every compiled ACCEL update). Host only.
+    """
+    if space.mutate is None:
+        _fail("mutate", f"level space {space.name!r} defines no mutate")
+    key = jax.random.key(0) if key is None else key
+    ph = space.placeholder
+    out = jax.eval_shape(space.mutate, key, ph)
+    if jax.tree.structure(out) != jax.tree.structure(ph):
+        _fail(
+            "mutate shapes/dtypes",
+            f"mutate(key, level): pytree structure {jax.tree.structure(out)} != placeholder's "
+            f"{jax.tree.structure(ph)}",
+        )
+    for (path, want), got in zip(
+        jax.tree_util.tree_leaves_with_path(ph), jax.tree.leaves(out), strict=True
+    ):
+        where = jax.tree_util.keystr(path) or "(the level)"
+        ws, wd = tuple(np.shape(want)), np.dtype(want.dtype)
+        if tuple(got.shape) != ws or np.dtype(got.dtype) != wd:
+            _fail(
+                "mutate shapes/dtypes",
+                f"mutate(key, level): leaf {where} has shape {tuple(got.shape)} dtype "
+                f"{got.dtype}, expected shape {ws} dtype {wd} (the placeholder's)",
+            )
+        if getattr(got, "weak_type", False) and not getattr(jax.typeof(want), "weak_type", False):
+            _fail(
+                "mutate shapes/dtypes",
+                f"mutate(key, level): leaf {where} is weakly typed (causes retraces); cast it "
+                "explicitly",
+            )
+
+
+def require_mutate_conformance(space: LevelSpace, caller: str) -> None:
+    """:func:`check_mutate` for builders (``ValueError`` naming the caller and the space)."""
+    try:
+        check_mutate(space)
+    except AssertionError as e:
+        raise ValueError(
+            f"{caller}: level space {space.name!r} fails ued.testing.check_mutate: {e}"
+        ) from None

@@ -26,7 +26,9 @@ import numpy as np
 from ued.aleatoric.spec import AleatoricSpec, designable_equal, posterior_predictive
 from ued.level_space import (  # noqa: F401 (the kit's cheap check, re-exported)
     LevelSpace,
+    check_mutate,
     check_sample,
+    require_mutate_conformance,
     require_sample_conformance,
 )
 from ued.wrappers import AutoReplay

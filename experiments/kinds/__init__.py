@@ -234,7 +234,7 @@ def restore(run_dir: str | Path) -> Restored:
     trainer's ``init``: shapes only, nothing runs)."""
     import jax
 
-    from ued.host import load_latest_checkpoint, seed_keys
+    from ued.host import CheckpointError, list_checkpoints, load_latest_checkpoint, seed_keys
 
     run_dir = Path(run_dir)
     kind, cfg = stored_run(run_dir)
@@ -244,6 +244,11 @@ def restore(run_dir: str | Path) -> Restored:
         init = jax.vmap(init)
     keys = seed_keys(built.seed, built.num_seeds, built.batched)
     template = jax.eval_shape(init, keys)
+    if not list_checkpoints(run_dir):
+        raise CheckpointError(
+            f"{run_dir}: no checkpoint to read (the run stopped before its first one); train it "
+            "again with the same command"
+        )
     unit, state, _ = load_latest_checkpoint(run_dir, template)
     return Restored(kind, cfg, built, state, unit)
 

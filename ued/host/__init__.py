@@ -131,6 +131,7 @@ __all__ = [
     "RunExists",
     "RunFileError",
     "RunLock",
+    "RunInterrupted",
     "RunLocked",
     "TrainingDiverged",
     "WarningChannel",

@@ -1,9 +1,10 @@
 """Checkpoints: one reader and one writer for state pytrees, data only. Host only.
 
 File format: ``MAGIC | sha256(payload) | payload`` where the payload is
-``flax.serialization.msgpack_serialize`` of ``{"format_version": V, "state": state dict}`` (typed
-PRNG keys stored as their raw ``uint32`` data, strings kept as strings; ``V`` the run format of
-``ued.host.config.FORMAT_VERSION``). Files of format 1 (``MAGIC_V1``, written before runs carried
+``flax.serialization.msgpack_serialize`` of ``{"format_version": V, "unit": U, "state": state
+dict}`` (typed PRNG keys stored as their raw ``uint32`` data, strings kept as strings; ``V`` the
+run format of ``ued.host.config.FORMAT_VERSION``; ``U`` the unit the state is at, which the
+loader trusts over the file's name). Files of format 1 (``MAGIC_V1``, written before runs carried
 a version) hold the state dict itself and still read. Reading never executes code: a file that
 is not one of ours fails the header check, a torn or altered one fails its checksum, and each
 failure is a :class:`CheckpointError` naming the file.
@@ -56,11 +57,15 @@ def _to_host(x: Any) -> Any:
     return x if isinstance(x, str) else np.asarray(x)
 
 
-def state_to_bytes(state: Any, format_version: int = FORMAT_VERSION) -> bytes:
+def state_to_bytes(
+    state: Any, format_version: int = FORMAT_VERSION, unit: int | None = None
+) -> bytes:
     """Checksummed, data-only bytes of a pytree of arrays (typed keys and strings allowed),
-    marked with the run format ``format_version``."""
+    marked with the run format ``format_version`` and, for a checkpoint, its ``unit``."""
     host = jax.tree.map(_to_host, jax.device_get(_unkey(state)))
     body = {"format_version": int(format_version), "state": serialization.to_state_dict(host)}
+    if unit is not None:
+        body["unit"] = int(unit)
     payload = serialization.msgpack_serialize(body)
     return MAGIC + hashlib.sha256(payload).digest() + payload
 
@@ -73,6 +78,11 @@ def bytes_to_state_dict(data: bytes, path: Any = "<bytes>") -> dict:
 def read_versioned(data: bytes, path: Any = "<bytes>") -> tuple[int, dict]:
     """``(run format, state dict)`` of checkpoint bytes (format 1 for files written before
     checkpoints carried a version)."""
+    return _read(data, path)[:2]
+
+
+def _read(data: bytes, path: Any) -> tuple[int, dict, int | None]:
+    """``(run format, state dict, unit or None)`` of checkpoint bytes."""
     magic = data[: len(MAGIC)]
     if len(data) < len(MAGIC) + _HASH_LEN or magic not in (MAGIC, MAGIC_V1):
         raise CheckpointError(f"{path}: not an openued checkpoint (bad header or truncated file)")
@@ -84,16 +94,17 @@ def read_versioned(data: bytes, path: Any = "<bytes>") -> tuple[int, dict]:
         out = serialization.msgpack_restore(payload)
     except Exception as e:  # a valid checksum over bytes that are not our msgpack
         raise CheckpointError(f"{path}: not valid checkpoint data ({type(e).__name__})") from e
+    unit = None
     if magic == MAGIC_V1:
         version, state = 1, out
     else:
         body = out if isinstance(out, dict) else {}
-        version, state = body.get("format_version"), body.get("state")
+        version, state, unit = body.get("format_version"), body.get("state"), body.get("unit")
         if not isinstance(version, int) or isinstance(version, bool):
             raise CheckpointError(f"{path}: not valid checkpoint data (no format version)")
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: not valid checkpoint data (no state dict)")
-    return version, state
+    return version, state, unit if isinstance(unit, int) and not isinstance(unit, bool) else None
 
 
 def checkpoint_format(path: str | os.PathLike) -> int:
@@ -162,7 +173,7 @@ def save_checkpoint(run_dir: str | os.PathLike, unit: int, state: Any, keep: int
     file when it cannot be written."""
     path = checkpoint_path(run_dir, unit)
     ensure_dir(path.parent)
-    atomic_write_bytes(path, state_to_bytes(state))
+    atomic_write_bytes(path, state_to_bytes(state, unit=unit))
     if keep > 0:
         for _, old in list_checkpoints(run_dir)[:-keep]:
             old.unlink(missing_ok=True)
@@ -181,7 +192,8 @@ def load_latest_checkpoint(
 ) -> tuple[int, Any, Path]:
     """Newest checkpoint that passes its checksum (and fits ``template`` when given).
 
-    Returns ``(unit, state or raw state dict, path)``. Unusable files are reported through
+    Returns ``(unit, state or raw state dict, path)``; the unit is the one the checkpoint
+    records (its file name's for format-1 files). Unusable files are reported through
     ``warn(message)`` (default: stderr) and skipped. Raises :class:`CheckpointError` when none
     is usable; its message says how to start over.
     """
@@ -194,11 +206,15 @@ def load_latest_checkpoint(
     if not ckpts:
         raise CheckpointError(f"{run_dir / CKPT_DIR}: no checkpoints; {_start_over(run_dir)}")
     errors = []
-    for unit, path in reversed(ckpts):
+    for named, path in reversed(ckpts):
         try:
-            sd = read_state_dict(path)
+            try:
+                data = Path(path).read_bytes()
+            except OSError as e:
+                raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from e
+            _, sd, unit = _read(data, path)
             state = sd if template is None else restore_state(template, sd, path)
-            return unit, state, path
+            return (named if unit is None else unit), state, path
         except CheckpointError as e:
             errors.append(str(e))
             warn(f"skipping checkpoint {e}; trying the previous one")

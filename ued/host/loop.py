@@ -46,47 +46,18 @@ from ued.host.errors import (
     TrainingDiverged,
 )
 from ued.host.files import atomic_write_text, ensure_dir, jsonable, write_json
+from ued.host.health import (  # noqa: F401 (re-exported: the host loop's checks)
+    HealthChecks,
+    _row_value,
+    check_health,
+    diverged_message,
+    warning_text,
+)
 from ued.host.lock import RunLock
 from ued.host.loggers import Loggers, WarningChannel
 from ued.host.metrics import METRICS_FILE, WARNINGS_KEY, MetricsFile, read_metrics, row_warnings
 from ued.host.provenance import provenance
-from ued.host.snapshots import remove_level_snapshots_after, write_level_snapshot
-
-
-@dataclasses.dataclass(frozen=True)
-class HealthChecks:
-    """What the host loop watches in each chunk's metrics (a name set to ``None``: not checked).
-
-    Attributes:
-      nonfinite: metric that is nonzero on a unit whose loss was NaN/inf: the run stops.
-      loss: the loss metric; NaN/inf on an active unit stops the run, a value above
-        ``loss_limit`` is a warning (a silent blow-up).
-      loss_limit: see ``loss``.
-      entropy: the policy entropy metric; below ``entropy_floor`` on an active unit is a
-        warning (the policy has collapsed to near-determinism).
-      entropy_floor: see ``entropy``.
-      active: metric that is nonzero on units that trained; the loss and entropy of other units
-        are placeholders and are not checked (``None``: every unit is active).
-      replay_starved: metric that is nonzero (the number of units without a replayed level) once
-        a buffer curriculum cannot fill to ``min_fill`` (``curricula.make_plr``'s guard): a
-        warning, checked on every unit (robust PLR never trains then). The warning quotes
-        ``cur/buffer/size`` and ``cur/buffer/min_size`` where the metrics hold them.
-      embed_clipped: metric holding the share of integer observations outside the student's
-        embedding (``ued.make_train``'s ``obs/embed_clipped``); nonzero is a warning.
-      diverged: what a stop reports (e.g. ``"non-finite loss"``).
-      advice: what a stopped run should try instead.
-    """
-
-    nonfinite: str | None = "nonfinite_loss"
-    loss: str | None = "ppo/loss"
-    loss_limit: float = 1e6
-    entropy: str | None = "ppo/entropy"
-    entropy_floor: float = 1e-3
-    active: str | None = "trained"
-    replay_starved: str | None = "cur/replay_starved"
-    embed_clipped: str | None = "obs/embed_clipped"
-    diverged: str = "non-finite loss"
-    advice: str = "a lower learning rate or another seed"
+from ued.host.snapshots import LEVELS_DIR, remove_level_snapshots_after, write_level_snapshot
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,141 +136,6 @@ def holds_run(run_dir: str | Path) -> bool:
     return bool(list_checkpoints(run_dir)) or (m.is_file() and m.stat().st_size > 0)
 
 
-def _num(x):
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _row_value(v: np.ndarray, i: int, batched: bool):
-    if batched:
-        return [_num(e) for e in np.asarray(v[:, i]).tolist()]
-    return _num(np.asarray(v[i]).item())
-
-
-def _column(m: dict, key: str | None, n: int, batched: bool) -> np.ndarray | None:
-    if key is None or key not in m:
-        return None
-    return np.asarray(m[key], np.float64).reshape((-1, n) if batched else (1, n))
-
-
-def check_health(m: dict, n: int, batched: bool, hc: HealthChecks):
-    """``(first bad index or None, seed, [(index, name, seed, value, extra)])`` for ``n`` units
-    of metric columns ``m`` (leaves ``(n,)``, or ``(K, n)`` when ``batched``); ``extra``: further
-    numbers of that unit the warning's text quotes. Every host loop (training, ES) checks its
-    metrics with this one function."""
-    act = _column(m, hc.active, n, batched)
-    bad = np.zeros((1, n), bool)
-    nf = _column(m, hc.nonfinite, n, batched)
-    if nf is not None:
-        bad = bad | (nf != 0)
-    loss = _column(m, hc.loss, n, batched)
-    active = np.ones((1, n), bool) if act is None else act != 0
-    if loss is not None:
-        bad = bad | (active & ~np.isfinite(loss))
-    bad_any = bad.any(0)
-    first_bad = int(np.argmax(bad_any)) if bad_any.any() else None
-    bad_seed = int(np.argmax(bad[:, first_bad])) if first_bad is not None else 0
-    limit = n if first_bad is None else first_bad
-    found = []
-    ent = _column(m, hc.entropy, n, batched)
-    every = np.ones((1, n), bool)
-    nonzero = lambda x: np.isfinite(x) & (x != 0)
-    checks = (
-        (loss, "loss_blowup", lambda x: np.isfinite(x) & (x > hc.loss_limit), active),
-        (ent, "entropy_collapse", lambda x: np.isfinite(x) & (x < hc.entropy_floor), active),
-        # not gated by `active`: a starved robust PLR never trains
-        (_column(m, hc.replay_starved, n, batched), "replay_starved", nonzero, every),
-        (_column(m, hc.embed_clipped, n, batched), "embed_clipped", nonzero, every),
-    )
-    for col, name, test, gate in checks:
-        if col is None:
-            continue
-        hit = (test(col) & gate)[:, :limit]
-        if hit.any():
-            idx = int(np.argmax(hit.any(0)))
-            seed = int(np.argmax(hit[:, idx]))
-            extra = {}
-            if name == "replay_starved":
-                for k in ("cur/buffer/size", "cur/buffer/min_size"):
-                    c = _column(m, k, n, batched)
-                    if c is not None:
-                        extra[k] = float(c[min(seed, c.shape[0] - 1), idx])
-            found.append((idx, name, seed, float(col[seed, idx]), extra))
-    return first_bad, bad_seed, found
-
-
-def warning_text(
-    name: str, unit: str, u: int, seed: str, value: float, hc: HealthChecks, extra: dict
-) -> str:
-    if name == "replay_starved":
-        size, need = extra.get("cur/buffer/size"), extra.get("cur/buffer/min_size")
-        held = (
-            f"its level buffer holds only {size:.0f} distinct levels and replay starts at "
-            f"{need:.0f} (min_fill x capacity), so "
-            if size is not None and need is not None
-            else "its level buffer stays below min_fill, so "
-        )
-        return (
-            f"{unit} {u}{seed}: the curriculum has not replayed a level in {value:.0f} "
-            f"{unit}s: {held}the level space seems to have fewer distinct levels than "
-            "min_fill x capacity. PLR never replays (it is domain randomisation) and robust "
-            "PLR / ACCEL never train (ppo/loss stays 0): lower min_fill or the buffer capacity, "
-            "or use a level space with more distinct levels"
-        )
-    if name == "embed_clipped":
-        return (
-            f"{unit} {u}{seed}: {value:.1%} of the integer scalar observations lie outside the "
-            "student's embedding (NetworkConfig.num_embeddings) and are clipped to its ends, so "
-            "distinct values look the same to the agent: declare the env's "
-            "observation_space and build the student with make_actor_critic(..., "
-            "observation_space=env.observation_space()), or raise num_embeddings"
-        )
-    if name == "loss_blowup":
-        return (
-            f"{unit} {u}{seed}: {hc.loss} {value:.3g} exceeds {hc.loss_limit:g}; the run may be "
-            "blowing up (watch the metrics, or stop and start over with a smaller learning rate "
-            "or step size)"
-        )
-    return (
-        f"{unit} {u}{seed}: policy entropy {value:.2g} is below {hc.entropy_floor:g}; the "
-        "policy has collapsed to (almost) deterministic actions and has stopped exploring"
-    )
-
-
-def diverged_message(
-    run_dir: Path | None,
-    unit: str,
-    u_bad: int,
-    seed: str = "",
-    *,
-    what: str = "non-finite loss",
-    advice: str = "a lower learning rate or another seed",
-) -> tuple[str, Path | None, int]:
-    """``(message, newest checkpoint or None, its unit or -1)`` for a run that stopped at unit
-    ``u_bad`` because of ``what``; the message names a checkpoint that exists (or says none
-    does) and advises what a resume allows. Shared by every host loop."""
-    ckpts = list_checkpoints(run_dir) if run_dir is not None else []
-    head = f"training diverged: {what} at {unit} {u_bad}{seed}; the run stopped there"
-    if ckpts:
-        cu, cp = ckpts[-1]
-        return (
-            f"{head}. Newest checkpoint: {cp} ({unit} {cu}). Resuming repeats the same "
-            f"computation, so it would diverge again at {unit} {u_bad}: resume with a run "
-            f"length of at most {u_bad - 1} {unit}s to finish the run before that point, or "
-            f"start a new run with {advice}",
-            cp,
-            cu,
-        )
-    where = f" in {Path(run_dir) / CKPT_DIR}" if run_dir is not None else ""
-    return (
-        f"{head}. No checkpoint exists{where}, so there is nothing to resume: start a new "
-        f"run with {advice}",
-        None,
-        -1,
-    )
-
-
 def run_training(
     run_dir: str | Path,
     init_fn: Callable[[], Any],
@@ -363,6 +199,7 @@ def run_training(
         check_format(read_config(run_dir), run_dir)
     elif holds_run(run_dir):
         raise RunExists(f"{run_dir} already holds a run; resume it or choose another directory")
+    created = not run_dir.exists()
     ensure_dir(run_dir)
     total = host.num_updates
     metrics = MetricsFile(run_dir)
@@ -386,20 +223,14 @@ def run_training(
                 write(f"resuming {run_dir} from {path.name} ({unit} {start})")
                 if may_change is not None:
                     write_json(run_dir / CONFIG_FILE, config)
-                metrics.truncate_after(unit, start)
-                remove_level_snapshots_after(run_dir, start)
+                _tidy_for_resume(run_dir, metrics, unit, start, total, host, write)
                 kept = read_metrics(run_dir, warn=channel)
                 # warnings already recorded before the checkpoint are not repeated
                 channel.mark_seen(name for _, name, _ in row_warnings(kept, unit))
                 write_json(run_dir / f"provenance_resume_{start}.json", provenance())
             else:
                 loggers = Loggers(run_dir, tuple(host.log_backends), config, unit)
-                # the files first: a directory that cannot be written fails before compiling
-                write_json(run_dir / CONFIG_FILE, config)
-                metrics.create()
-                write_json(run_dir / "provenance.json", provenance())
-                state, start = init_fn(), 0
-                save_checkpoint(run_dir, 0, state, host.keep_checkpoints)
+                state, start = _start_fresh(run_dir, config, metrics, init_fn, host, created)
             if host.progress:
                 from tqdm.auto import tqdm
 
@@ -447,6 +278,65 @@ class _Interrupt:
             yield self
         finally:
             signal.signal(signal.SIGINT, previous)
+
+
+def _start_fresh(run_dir: Path, config: dict, metrics, init_fn, host, created: bool):
+    """Write a fresh run's files and its checkpoint at unit 0; returns ``(state, 0)``. A
+    failure before that checkpoint (a full disk, out of memory while compiling ``init``)
+    removes what it wrote, so the directory takes the same command again."""
+    written = [run_dir / CONFIG_FILE, metrics.path, run_dir / "provenance.json"]
+    try:
+        # the files first: a directory that cannot be written fails before compiling
+        write_json(run_dir / CONFIG_FILE, config)
+        metrics.create()
+        write_json(run_dir / "provenance.json", provenance())
+        state = init_fn()
+        save_checkpoint(run_dir, 0, state, host.keep_checkpoints)
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        for d in (run_dir / CKPT_DIR,):
+            if d.is_dir():
+                for f in d.iterdir():
+                    f.unlink(missing_ok=True)
+                d.rmdir()
+        if created:
+            with contextlib.suppress(OSError):  # the lock file leaves it on release
+                (run_dir / ".lock").unlink(missing_ok=True)
+                run_dir.rmdir()
+        raise
+    return state, 0
+
+
+def _tidy_for_resume(run_dir: Path, metrics, unit: str, start: int, total: int, host, write):
+    """Before a resumed run continues from ``start``: temporary files of dead writers go, rows
+    and snapshots past ``start`` go, rows before it that cannot be read are reported, and when
+    a finished run is extended past its old end, the evaluation made there because it was the
+    end (not on the ``eval_every`` grid) goes, so the run's rows are those of one that was
+    never stopped."""
+    stale = [p for d in (run_dir, run_dir / CKPT_DIR, run_dir / LEVELS_DIR) if d.is_dir()
+             for p in d.iterdir() if p.name.startswith(".") and ".tmp-" in p.name]  # fmt: skip
+    for p in stale:
+        p.unlink(missing_ok=True)
+    if stale:
+        write(f"removed {len(stale)} temporary file(s) a stopped process left in {run_dir}")
+    torn = metrics.truncate_after(unit, start, report=True)
+    remove_level_snapshots_after(run_dir, start)
+    if torn:
+        write(f"warning: {metrics.path}: removed an unreadable last line ({torn}); the row it "
+              "held is rewritten if it lies past the checkpoint")  # fmt: skip
+    have = {r.get(unit) for r in read_metrics(run_dir, warn=lambda m: None)}
+    missing = [u for u in range(1, start + 1) if u not in have]
+    if missing:
+        shown = ", ".join(str(u) for u in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        write(f"warning: {metrics.path} lacks the rows of {unit}s {shown} before the checkpoint "
+              f"at {start} (unreadable or removed lines); they cannot be recovered")  # fmt: skip
+    every = host.eval_every
+    if start < total and not (every and start % every == 0):
+        if metrics.drop_keys(unit, start, prefix="eval/"):
+            write(f"the evaluation made at {unit} {start}, the run's old end, is dropped: the "
+                  f"run continues as if it had never stopped there")  # fmt: skip
+        remove_level_snapshots_after(run_dir, start - 1)
 
 
 def _is_eval(u: int, total: int, every: int) -> bool:

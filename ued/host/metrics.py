@@ -146,18 +146,19 @@ class MetricsFile:
         except OSError as e:
             raise RunFileError(self.path, "append to", e) from e
 
-    def truncate_after(self, unit_key: str, last: int) -> int:
+    def truncate_after(self, unit_key: str, last: int, report: bool = False) -> int | str:
         """Remove the rows with an integer ``unit_key`` greater than ``last`` (rows this layer
         wrote past a resumed checkpoint) and an unterminated, unreadable last line (one of its
         rows torn by a crash); every other line stays byte for byte. Returns how many were
-        removed (the file is rewritten atomically only when some were)."""
+        removed (the file is rewritten atomically only when some were); with ``report``, the
+        start of a removed torn line instead ("" when none was)."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return 0
         except OSError as e:
             raise RunFileError(self.path, "read", e) from e
-        kept, removed = [], 0
+        kept, removed, torn = [], 0, ""
         lines = data.decode("utf-8", errors="surrogateescape").splitlines(keepends=True)
         for i, line in enumerate(lines):
             row = _parse(line)
@@ -165,6 +166,7 @@ class MetricsFile:
                 # this layer writes whole lines; an unterminated, unreadable last line is one of
                 # its rows torn by a crash, and appending after it would corrupt the next row
                 removed += 1
+                torn = line[:40] + ("..." if len(line) > 40 else "")
                 continue
             u = row.get(unit_key) if row is not None else None
             if isinstance(u, int) and not isinstance(u, bool) and u > last:
@@ -173,7 +175,28 @@ class MetricsFile:
                 kept.append(line)
         if removed:
             atomic_write_bytes(self.path, "".join(kept).encode("utf-8", errors="surrogateescape"))
-        return removed
+        return torn if report else removed
+
+    def drop_keys(self, unit_key: str, unit: int, prefix: str) -> bool:
+        """Remove the keys starting with ``prefix`` from the row of ``unit`` (rewritten
+        atomically); every other line stays byte for byte. Returns whether any went."""
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+        except FileNotFoundError:
+            return False
+        except OSError as e:
+            raise RunFileError(self.path, "read", e) from e
+        changed = False
+        for i, line in enumerate(lines):
+            row = _parse(line)
+            if row is not None and row.get(unit_key) == unit and any(
+                k.startswith(prefix) for k in row
+            ):
+                lines[i] = format_row({k: v for k, v in row.items() if not k.startswith(prefix)})
+                changed = True
+        if changed:
+            atomic_write_bytes(self.path, "".join(lines).encode("utf-8"))
+        return changed
 
     def close(self) -> None:
         if self._f is not None:
