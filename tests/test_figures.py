@@ -146,11 +146,13 @@ def test_smoothing_and_band():
     sm = F.ema(y, 0.8)
     assert np.ptp(sm[5:-5]) < np.ptp(y)  # smoothed
     assert np.allclose(F.ema(np.full(7, 3.0), 0.9), 3.0)  # debiased: a constant stays put
-    # one kernel weight ** |t - s| over both sides: golden values
-    np.testing.assert_allclose(F.ema([0.0, 1.0, 0.0], 0.5), [0.5 / 1.75, 0.5, 0.5 / 1.75])
-    # an outlier at the end moves the end of the curve by its kernel share, not by half
-    end = F.ema(np.r_[np.zeros(30), 1.0], 0.9)
-    assert end[-1] < 0.15 and np.isnan(F.ema([1.0, np.nan, 3.0], 0.5)[1])
+    # trailing weights weight ** (t - s), s <= t, normalised: golden values (by hand: at t=1
+    # (0.5 * 0 + 1) / (0.5 + 1) = 2/3; at t=2 (0.25 * 0 + 0.5 * 1 + 0) / 1.75 = 0.5 / 1.75)
+    np.testing.assert_allclose(F.ema([0.0, 1.0, 0.0], 0.5), [0.0, 1 / 1.5, 0.5 / 1.75])
+    # causal: a step in the data never shows in the smoothed curve before it happens
+    step = F.ema(np.r_[np.zeros(10), np.ones(10)], 0.9)
+    assert np.all(step[:10] == 0.0) and 0.0 < step[10] < 1.0
+    assert np.isnan(F.ema([1.0, np.nan, 3.0], 0.5)[1])
     a = np.array([[0.0, 1.0], [2.0, np.nan], [1.0, 1.0]])
     mean, lo, hi = F.seed_band(a)
     assert np.allclose(mean, [0.5, 2.0, 1.0])

@@ -7,7 +7,7 @@ close); :func:`save` writes it atomically. The same functions back ``openued plo
 called from a notebook.
 
 Conventions of every figure: a title, axis labels with units, no offset notation on the axes,
-curves smoothed (a centred exponential moving average) with the unsmoothed curve faint behind,
+curves smoothed (a trailing exponential moving average, which lags the data) with the unsmoothed curve faint behind,
 and, when the metrics carry a seed axis ``(rows, K)``, the mean over seeds with a band of its
 95% percentile-bootstrap interval (:func:`seed_band`). Series with one point are drawn as
 markers with a note, never as a line; empty or constant data is said so in the panel.

@@ -83,22 +83,17 @@ def num_seeds(m: Mapping[str, np.ndarray]) -> int:
 
 
 def ema(y: Any, weight: float) -> np.ndarray:
-    """Centred exponential smoothing along axis 0: point t is the average of the finite points
-    s weighted by ``weight ** |t - s|`` (TensorBoard's smoothing run both ways and normalised
-    as one kernel, so the curve neither lags behind the data nor follows the last point at the
-    ends), skipping NaNs (they stay NaN). ``weight`` in [0, 1): 0 is no smoothing."""
+    """Trailing (causal) exponential smoothing along axis 0: point t is the average of the
+    finite points ``s <= t`` weighted by ``weight ** (t - s)`` (normalised, so the start is not
+    pulled towards 0), skipping NaNs (they stay NaN). A smoothed curve never moves before its
+    raw data does; it lags behind it. ``weight`` in [0, 1): 0 is no smoothing."""
     a = np.asarray(y, np.float64)
     if weight <= 0 or a.shape[0] < 2:
         return a.copy()
     flat = a.reshape(a.shape[0], -1)
     ok = np.isfinite(flat)
-    v = np.where(ok, flat, 0.0)
-    fs, fn = _ema_sums(v, ok, weight)
-    bs, bn = _ema_sums(v[::-1], ok[::-1], weight)
-    # both one-sided sums include point t itself: count it once
-    num = fs + bs[::-1] - v
-    den = fn + bn[::-1] - ok
-    out = np.where(ok, num / np.maximum(den, 1e-300), np.nan)
+    fs, fn = _ema_sums(np.where(ok, flat, 0.0), ok, weight)
+    out = np.where(ok, fs / np.maximum(fn, 1e-300), np.nan)
     return out.reshape(a.shape)
 
 
@@ -344,7 +339,7 @@ def _seed_note(k: int, smoothed: bool = True) -> str:
     else:
         parts.append("1 seed")
     if smoothed:
-        parts.append("bold: moving average, faint: raw")
+        parts.append("bold: trailing moving average (it lags the data), faint: raw")
     return "; ".join(parts)
 
 
