@@ -408,14 +408,14 @@ def evaluate(path: Path, opts: dict) -> dict:
                 jax.block_until_ready(tr(keys, real.params))
                 t = time.perf_counter()
                 ag = jax.block_until_ready(tr(keys, real.params))
-                return rl, ag, time.perf_counter() - t
+                return ag, time.perf_counter() - t
 
             steps_real = args.real_steps or lcfg.num_steps
-            real_l2, ragents, t_real = real_train(steps_real)
+            ragents, t_real = real_train(steps_real)
             ratio = t_syn / max(t_real, 1e-9)
             if args.real_steps is None and not 0.8 <= ratio <= 1.25:
                 steps_real = max(lcfg.num_envs, int(steps_real * ratio))
-                real_l2, ragents, t_real = real_train(steps_real)
+                ragents, t_real = real_train(steps_real)
             # same architecture and action space: the synthetic learner's (compiled) evaluation
             # program scores the real-trained agents too
             rr = np.asarray(

@@ -369,7 +369,6 @@ class Experiment(NamedTuple):
     student: Any
     trainer: Any
     space_build: Any  # ued.registry.SpaceBuild
-    space_entry: Any  # ued.registry.SpaceEntry
     curriculum_entry: Any  # ued.registry.CurriculumEntry
 
     @property
@@ -466,7 +465,7 @@ def build_experiment(cfg: Any) -> Experiment:
     trainer = make_train(tc, env, space, cur, student, score, ppo_params=ppo_params)
     if c.plain_metrics:
         trainer = plain_metrics(trainer, c.plain_metrics)
-    return Experiment(cfg, env, space, cur, student, trainer, sb, s, c)
+    return Experiment(cfg, env, space, cur, student, trainer, sb, c)
 
 
 def _program_key(cfg: Any) -> tuple:
