@@ -481,9 +481,10 @@ def make_learner_step(
 
     * Several updates on the same levels with episodes running on across them (level spaces of
       long episodes): keep ``collected.carry`` from one ``collect`` (or ``step``) and pass it as
-      the next ``rc`` instead of resetting (:func:`ued.rollout.reset_batch`); ``rc.reset``
-      already tells GAE and the recurrent core where episodes start, and ``last_value``
-      bootstraps a segment cut by the rollout boundary. A recurrent student would additionally
+      the next ``rc`` instead of resetting (:func:`ued.rollout.reset_batch`); GAE ends its
+      traces at the trajectory's ``terminated`` / ``truncated``, ``last_value`` bootstraps the
+      episode cut by the rollout boundary, and ``rc.reset`` tells the policy where episodes
+      start. A recurrent student would additionally
       need the segment's initial recurrent state in the batch (its update now replays every
       sequence from ``net.initial_carry``): that is ``rc.carry`` at the segment's start, the
       field to add to :class:`Batch`.
