@@ -4,8 +4,8 @@ A learned teacher builds the levels: it acts in the editor environment of an edi
 space (``ued.editor.EditorEnv``; the Maze: goal, agent direction, agent, then wall toggles, one
 cell index per step) and is trained by PPO on a regret estimate. ``make_train``'s student is the
 *protagonist*; the curriculum's state holds the teacher and the *antagonist(s)*, each a learner
-of the one learner stack (``ued.networks.make_actor_critic``, ``ued.ppo.make_ppo_update``,
-``ued.rollout.rollout``) with its own network and optimiser state. One update::
+of the one learner stack (``ued.networks.make_actor_critic``, the PPO learner step
+``ued.ppo.make_learner_step``) with its own network and optimiser state. One update::
 
     propose:  the teacher rolls out B editor episodes of num_edits steps from space.edit_empty
               (its trajectory is kept in the state) -> B levels, all trained on (branch "new")
@@ -74,13 +74,11 @@ from ued.ppo import (
     PPOParams,
     StudentState,
     check_ppo_params,
-    gae,
-    make_batch,
-    make_optimizer,
-    make_ppo_update,
+    init_student,
+    make_learner_step,
 )
 from ued.registry import CURRICULA, CurriculumContext, CurriculumEntry
-from ued.rollout import Transition, reset_batch, rollout, rollout_levels
+from ued.rollout import Transition, reset_batch
 from ued.wrappers import AutoReplay, EpisodeStats
 
 VARIANTS = ("paired", "minimax", "population")
@@ -337,52 +335,47 @@ def make_paired(
     if default_params.env is None:
         default_params = default_params.replace(env=env.default_params)
     wrapped = EpisodeStats(AutoReplay(env))
-    teacher_update = make_ppo_update(config.teacher_ppo, teacher)
-    student_update = make_ppo_update(config.student_ppo, student)
-    tx_t = make_optimizer(config.teacher_ppo)
-    tx_s = make_optimizer(config.student_ppo)
+    # the teacher's rollout is an editor episode of num_edits steps; its reward (the regret)
+    # arrives after the students' rollouts, so observe relabels the stored trajectory
+    teacher_learner = make_learner_step(
+        config.teacher_ppo, teacher, num_steps=e_steps, step_fn=editor.step, episode_stats=False
+    )
+    ant_learner = make_learner_step(
+        config.student_ppo,
+        student,
+        num_steps=config.num_steps,
+        step_fn=wrapped.step,
+        count_episodes=True,
+    )
     e_params = EditorParams()
     optimal_return = space.optimal_return
     desc_names = tuple(space.descriptor_names or ()) if space.descriptor is not None else ()
     nan = jnp.full((), jnp.nan, jnp.float32)
 
-    def teacher_rollout(key, teacher_params):
+    def teacher_rollout(key, teacher_params, ppo: PPOParams):
         k_reset, k_roll = jax.random.split(key)
         rc = reset_batch(
             k_reset, editor, editor.empty_levels(b), e_params, teacher.initial_carry(b)
         )
-        res = rollout(
-            k_roll,
-            rc,
-            teacher_params,
-            e_params,
-            net=teacher,
-            step_fn=editor.step,
-            num_steps=e_steps,
-            episode_stats=False,
-        )
-        return res.traj, editor.built_level(res.carry.env_state)
-
-    def init_student(key, net, tx, obs):
-        p = net.init(key, obs)
-        return StudentState(p, tx.init(p), jnp.zeros((), jnp.int32))
+        col = teacher_learner.collect(k_roll, rc, teacher_params, e_params, ppo)
+        return col.traj, editor.built_level(col.carry.env_state)
 
     def init(key):
         k_t, k_a, k_o = jax.random.split(key, 3)
         obs_t, _ = jax.vmap(editor.reset_to_level, in_axes=(0, 0, None))(
             jax.random.split(k_o, 1), editor.empty_levels(1), e_params
         )
-        t_state = init_student(k_t, teacher, tx_t, obs_t)
+        t_state = init_student(k_t, config.teacher_ppo, teacher, obs_t)
         ants = None
         if n_ant:
             one = jax.tree.map(lambda x: jnp.asarray(x)[None], space.placeholder)
             obs_s, _ = jax.vmap(wrapped.reset_to_level, in_axes=(0, 0, None))(
                 jax.random.split(k_o, 1), one, default_params.env
             )
-            ants = jax.vmap(lambda k: init_student(k, student, tx_s, obs_s))(
+            ants = jax.vmap(lambda k: init_student(k, config.student_ppo, student, obs_s))(
                 jax.random.split(k_a, n_ant)
             )
-        traj_shape, _ = jax.eval_shape(teacher_rollout, key, t_state.params)
+        traj_shape, _ = jax.eval_shape(teacher_rollout, key, t_state.params, default_params.teacher)
         traj = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), traj_shape)
         levels = jax.tree.map(
             lambda x: jnp.broadcast_to(jnp.asarray(x), (b,) + jnp.shape(x)), space.placeholder
@@ -401,34 +394,17 @@ def make_paired(
 
     def propose(key, state: PAIREDState, params: PAIREDParams, evaluate=None):
         del evaluate
-        traj, levels = teacher_rollout(key, state.teacher.params)
+        traj, levels = teacher_rollout(key, state.teacher.params, params.teacher)
         state = state.replace(teacher_traj=traj, levels=levels)
         return state, new_proposal(levels, BRANCH_NEW, True)
 
     def antagonist_step(key, st: StudentState, levels, params: PAIREDParams):
         k_roll, k_ppo = jax.random.split(key)
-        res = rollout_levels(
-            k_roll,
-            wrapped,
-            levels,
-            st.params,
-            params.env,
-            net=student,
-            num_steps=config.num_steps,
-            count_episodes=True,
-        )
-        traj = res.traj
-        adv, target = gae(
-            traj.reward,
-            traj.value,
-            traj.terminated,
-            traj.truncated,
-            res.last_value,
-            params.student.gamma,
-            params.student.gae_lambda,
-        )
-        st, m = student_update(k_ppo, st, make_batch(traj, adv, target), params.student)
-        cnt = res.counters
+        k_reset, k_roll = jax.random.split(k_roll)
+        rc = reset_batch(k_reset, wrapped, levels, params.env, student.initial_carry(b))
+        col = ant_learner.collect(k_roll, rc, st.params, params.env, params.student)
+        st, m = ant_learner.update(k_ppo, st, col, params.student)
+        cnt = col.counters
         has = cnt.num_episodes > 0
         mean = jnp.where(has, cnt.sum_return / jnp.maximum(cnt.num_episodes, 1), 0.0)
         mx = jnp.where(has, cnt.max_return, 0.0)
@@ -467,20 +443,14 @@ def make_paired(
         else:
             regret = reward = est
 
-        traj = state.teacher_traj
-        rewards = teacher_rewards(reward, e_steps)
         # the design ends at its last step (terminated): nothing to bootstrap
-        adv, target = gae(
-            rewards,
-            traj.value,
-            traj.terminated,
-            traj.truncated,
+        col = teacher_learner.relabel(
+            state.teacher_traj,
+            teacher_rewards(reward, e_steps),
             jnp.zeros((b,), jnp.float32),
-            params.teacher.gamma,
-            params.teacher.gae_lambda,
+            params.teacher,
         )
-        batch = make_batch(traj.replace(reward=rewards), adv, target)
-        t_state, tm = teacher_update(k_teach, state.teacher, batch, params.teacher)
+        t_state, tm = teacher_learner.update(k_teach, state.teacher, col, params.teacher)
         metrics = PAIREDMetrics(
             regret=jnp.mean(regret),
             teacher_reward=jnp.mean(reward),

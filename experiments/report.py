@@ -32,27 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from ued.stats import t_interval
+
 CI_METHOD = (
     "Student t, 95%, over the per-seed means (each the mean over the set's levels), clipped to "
     "[0, 1]"
 )
-
-
-def t_interval(per_seed: Any, confidence: float = 0.95) -> tuple[float, float]:
-    """Student-t ``confidence`` interval of the mean of ``per_seed`` values (NaNs dropped);
-    ``(nan, nan)`` with fewer than two values, ``(m, m)`` when they are all equal."""
-    from scipy import stats
-
-    v = np.asarray(per_seed, np.float64).reshape(-1)
-    v = v[np.isfinite(v)]
-    if v.size < 2:
-        return float("nan"), float("nan")
-    m = float(v.mean())
-    se = float(v.std(ddof=1) / np.sqrt(v.size))
-    if se == 0:
-        return m, m
-    h = float(stats.t.ppf(0.5 + confidence / 2, v.size - 1) * se)
-    return m - h, m + h
 
 
 def _per_seed(x: Any) -> np.ndarray:

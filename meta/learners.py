@@ -18,14 +18,15 @@ Hyperparameters are a :class:`LearnerHParams` pytree of float32 scalars, so ever
 ES population can train with its own draw (invariance to hyperparameters, as in "Discovering
 Minimal RL Environments"). ``train`` is deterministic per key.
 
-PPO is the toolkit's one PPO (:mod:`ued.ppo`) on the usual feed-forward agent
-(``ued.networks.NetworkConfig.mlp``: separate actor and critic MLPs; a Gaussian policy with a
-learned state-independent ``log_std`` for continuous actions, clipped into the env's bounds
-before ``env.step`` while PPO sees the unclipped sample), stepping its environments with the one
-rollout (:func:`ued.rollout.rollout`). Every update collects ``num_envs x ppo_rollout`` steps and
-runs ``ppo_epochs`` epochs of ``ppo_minibatches`` minibatches of shuffled single transitions at
-the constant learning rate ``hp.lr`` (a :class:`ued.ppo.PPOParams` field, so one program can
-train a population with different sampled rates).
+PPO is the toolkit's one PPO learner step (:func:`ued.ppo.make_learner_step`: the one rollout,
+GAE and the PPO update, episodes running on from update to update) on the usual feed-forward
+agent (``ued.networks.NetworkConfig.mlp``: separate actor and critic MLPs; a Gaussian policy
+with a learned state-independent ``log_std`` for continuous actions, clipped into the env's
+bounds before ``env.step`` while PPO sees the unclipped sample). Every update collects
+``num_envs x ppo_rollout`` steps and runs ``ppo_epochs`` epochs of ``ppo_minibatches``
+minibatches of shuffled single transitions at the constant learning rate ``hp.lr`` (a
+:class:`ued.ppo.PPOParams` field, so one program can train a population with different sampled
+rates).
 
 DQN and TD3 interleave one environment step of every env with gradient steps: each iteration
 of their scanned loop is a one-step rollout (:func:`ued.rollout.rollout`, ``num_steps=1``) under
@@ -52,7 +53,7 @@ from flax import struct
 
 from ued.networks import ACTIVATIONS, MLP, NetworkConfig, check_activation, make_actor_critic
 from ued.optim import apply_step, make_adam
-from ued.ppo import PPOConfig, PPOParams, gae, init_student, make_batch, make_ppo_update
+from ued.ppo import PPOConfig, PPOParams, init_student, make_learner_step
 from ued.rollout import PolicyStep, RolloutCarry, first_episode_return, rollout
 from ued.validation import require_ints
 
@@ -329,7 +330,6 @@ def _make_ppo(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
     ppo_config = PPOConfig(
         num_epochs=config.ppo_epochs, num_minibatches=nm, minibatch_axis="sample"
     )
-    ppo_update = make_ppo_update(ppo_config, net)
 
     def to_env(a):
         if info.discrete:
@@ -337,7 +337,9 @@ def _make_ppo(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
         return jnp.clip(a, info.low, info.high)
 
     # the env gets the clipped action; the trajectory keeps the sample PPO's ratio needs
-    step_fn = _step_fn(env, to_env)
+    learner = make_learner_step(
+        ppo_config, net, num_steps=T, step_fn=_step_fn(env, to_env), episode_stats=False
+    )
 
     def act(agent, obs, key, deterministic: bool = True):
         # obs float32[..., obs_dim] -> action int32[...] or float32[..., A] in the env's bounds
@@ -364,29 +366,8 @@ def _make_ppo(env, config: LearnerConfig, info: _ActionInfo, ranges: dict) -> Le
 
         def update(carry, k):
             student, rc = carry
-            k_roll, k_upd = jax.random.split(k)
-            res = rollout(
-                k_roll,
-                rc,
-                student.params,
-                env_params,
-                net=net,
-                step_fn=step_fn,
-                num_steps=T,
-                episode_stats=False,
-            )
-            tr = res.traj
-            adv, target = gae(
-                tr.reward,
-                tr.value,
-                tr.terminated,
-                tr.truncated,
-                res.last_value,
-                hp.gamma,
-                hp.gae_lambda,
-            )
-            student, _ = ppo_update(k_upd, student, make_batch(tr, adv, target), params)
-            return (student, res.carry), None
+            student, col, _ = learner.step(k, student, rc, env_params, params)
+            return (student, col.carry), None
 
         (student, _), _ = jax.lax.scan(update, (student, rc), jax.random.split(key, num_updates))
         return student.params

@@ -48,6 +48,7 @@ from meta.synthetic import (
 from meta.targets import GYMNAX_TARGETS, obs_normalisation
 from ued.host.files import atomic_write_bytes, open_npz, write_json
 from ued.validation import require_ints
+from ued.wrappers import auto_reset
 
 GYMNAX_IDS = {
     name: GYMNAX_TARGETS[name] for name in ("cartpole", "acrobot", "mountain-car", "pendulum")
@@ -156,10 +157,11 @@ class SynthMetaConfig:
 
 
 class TargetGymnaxEnv:
-    """Gymnax-style adapter over a ``meta.targets.Target`` (used for Brax targets): auto-reset
-    (``info["final_observation"]`` keeps the last observation of the finished episode) and
-    ``terminated`` = the target's ``done`` except time-outs, which are ``truncated`` (told apart
-    through ``meta.targets.BraxCarry.truncated`` when the target's state carries it)."""
+    """Gymnax-style adapter over a ``meta.targets.Target`` (used for Brax targets): the toolkit's
+    auto-reset (:func:`ued.wrappers.auto_reset`; ``info["final_observation"]`` keeps the last
+    observation of the finished episode) and ``terminated`` = the target's ``done`` except
+    time-outs, which are ``truncated`` (told apart through ``meta.targets.BraxCarry.truncated``
+    when the target's state carries it)."""
 
     def __init__(self, target):
         self.target = target
@@ -175,20 +177,14 @@ class TargetGymnaxEnv:
         return self.target.reset(key)
 
     def step(self, key, state, action, params=None):
+        def step(k):
+            obs, state2, reward, done = self.target.step(k, state, action)
+            truncated = jnp.logical_and(done, getattr(state2, "truncated", jnp.zeros((), bool)))
+            terminated = jnp.logical_and(done, jnp.logical_not(truncated))
+            return obs, state2, reward, terminated, truncated, {}
+
         k_s, k_r = jax.random.split(key)
-        obs, state2, reward, done = self.target.step(k_s, state, action)
-        obs_r, state_r = self.target.reset(k_r)
-        truncated = jnp.logical_and(done, getattr(state2, "truncated", jnp.zeros((), bool)))
-        terminated = jnp.logical_and(done, jnp.logical_not(truncated))
-        info = {
-            "terminated": terminated,
-            "truncated": truncated,
-            "final_observation": obs,
-            "discount": 1.0 - terminated.astype(jnp.float32),
-        }
-        obs = jnp.where(done, obs_r, obs)
-        state2 = jax.tree.map(lambda a, b: jnp.where(done, a, b), state_r, state2)
-        return obs, state2, reward, terminated, truncated, info
+        return auto_reset(k_s, k_r, step, self.target.reset, gymnax_info=True)
 
 
 class RealEnv(NamedTuple):

@@ -21,8 +21,9 @@ Two views of the same dynamics:
 * :class:`SyntheticEnv` follows the ``ued`` contract (``reset_to_level`` / ``step`` without
   auto-reset). Its level is the latent ``z`` (:class:`SynthLevel`); :func:`make_latent_level_space`
   samples it.
-* :class:`SynthGymnaxEnv` is gymnax-style (``reset(key, params)``, ``step`` with auto-reset,
-  ``info["final_observation"]``), so gymnax-style learners (``meta.learners``) train on it.
+* :class:`SynthGymnaxEnv` is gymnax-style (``reset(key, params)``, ``step`` with the toolkit's
+  auto-reset :func:`ued.wrappers.auto_reset`, ``info["final_observation"]``), so gymnax-style
+  learners (``meta.learners``) train on it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from flax import struct
 
 import ued
 from ued.networks import MLP
+from ued.wrappers import auto_reset
 
 KINDS = ("scb", "mdp")
 
@@ -306,18 +308,13 @@ class SynthGymnaxEnv:
 
     def step(self, key, state, action, params: SynthParams):
         k_step, k_reset = jax.random.split(key)
-        obs, s, reward, term, trunc, _ = self.env.step(k_step, state, action, params)
-        done = jnp.logical_or(term, trunc)
-        obs_r, s_r = self.reset(k_reset, params)
-        info = {
-            "terminated": term,
-            "truncated": trunc,
-            "final_observation": obs,
-            "discount": 1.0 - term.astype(jnp.float32),
-        }
-        obs = jnp.where(done, obs_r, obs)
-        s = ued.tree_select(done, s_r, s)
-        return obs, s, reward, term, trunc, info
+        return auto_reset(
+            k_step,
+            k_reset,
+            lambda k: self.env.step(k, state, action, params),
+            lambda k: self.reset(k, params),
+            gymnax_info=True,
+        )
 
 
 __all__ = [

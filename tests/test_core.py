@@ -249,6 +249,35 @@ def test_auto_reset_fresh_samples_new_levels():
     assert int(s_final.level.goal) != 1 or bool(jnp.any(s_final.level.walls))
 
 
+def test_auto_reset_is_the_one_reset_rule_with_gymnax_info():
+    from ued.wrappers import auto_reset
+
+    def step_with(term, trunc):
+        return lambda k: (jnp.float32(5.0), jnp.int32(7), jnp.float32(1.0), term, trunc, {"x": 1})
+
+    reset = lambda k: (jnp.float32(-1.0), jnp.int32(0))  # noqa: E731
+    k = jax.random.key(0)
+    for term, trunc in ((False, False), (True, False), (False, True)):
+        te, tr = jnp.asarray(term), jnp.asarray(trunc)
+        obs, st, r, te2, tr2, info = auto_reset(k, k, step_with(te, tr), reset)
+        done = term or trunc
+        assert float(obs) == (-1.0 if done else 5.0) and int(st) == (0 if done else 7)
+        assert float(r) == 1.0 and bool(te2) == term and bool(tr2) == trunc and info == {"x": 1}
+        _, _, _, _, _, g = auto_reset(k, k, step_with(te, tr), reset, gymnax_info=True)
+        assert set(g) == {"terminated", "truncated", "final_observation", "discount"}
+        assert float(g["final_observation"]) == 5.0  # the observation before the reset
+        assert float(g["discount"]) == (0.0 if term else 1.0)
+    # the step and the reset get the keys they are given
+    seen = []
+    auto_reset(
+        jax.random.key(1),
+        jax.random.key(2),
+        lambda kk: seen.append(kk) or step_with(te, tr)(kk),
+        lambda kk: seen.append(kk) or reset(kk),
+    )
+    assert [int(jax.random.key_data(x)[-1]) for x in seen] == [1, 2]
+
+
 def test_wrapper_accessors_unwrap_and_rewrap():
     base = LineEnv()
     env = ued.EpisodeStats(ued.AutoReplay(base))

@@ -1,16 +1,13 @@
-"""PPO pieces: GAE and loss golden numbers, Adam-Rel, networks (recurrent resets), evaluation
-aggregation. Everything tiny; no full trainer here."""
+"""PPO pieces: GAE and loss golden numbers, Adam-Rel, networks (recurrent resets). Everything
+tiny; no full trainer here (the learner step: test_learner_step.py)."""
 
 from __future__ import annotations
-
-import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ued.evaluation import iqm, iqm_ci
 from ued.networks import NetworkConfig, make_actor_critic
 from ued.ppo import (
     Batch,
@@ -323,18 +320,3 @@ def test_ppo_update_masking_and_determinism():
     s3, _ = upd(jax.random.key(5), st, batch2, pp)
     for a, bb in zip(jax.tree.leaves(s1.params), jax.tree.leaves(s3.params), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(bb), rtol=1e-5, atol=1e-6)
-
-
-# ----------------------------------------------------------------------------- aggregation
-
-
-def test_iqm_golden():
-    # n = 8: the middle 4 values
-    assert iqm([1, 2, 3, 4, 5, 6, 7, 100]) == pytest.approx((3 + 4 + 5 + 6) / 4)
-    # n = 5: quartiles at 1.25 and 3.75 -> weights (.75, 1, .75) on sorted[1:4]
-    assert iqm([0, 1, 2, 3, 10]) == pytest.approx((0.75 * 1 + 2 + 0.75 * 3) / 2.5)
-    assert iqm([7.0]) == 7.0
-    r = iqm_ci([0.2, 0.4, 0.6, 0.8, 0.5, 0.3], num_bootstrap=500, seed=1)
-    assert r.low <= r.iqm <= r.high and r.n == 6
-    assert iqm_ci([0.2, 0.4, 0.6, 0.8, 0.5, 0.3], num_bootstrap=500, seed=1) == r
-    assert math.isnan(iqm_ci([float("nan")]).iqm)

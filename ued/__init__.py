@@ -20,11 +20,12 @@ from ued.editor import EditorEnv, make_editor_env
 from ued.env import Box, Discrete, Environment, obs_spec, tree_select
 
 # The student, trainer and host machinery (imported after the contract they build on).
-from ued.evaluation import iqm, iqm_ci, make_evaluator  # noqa: E402
+from ued.evaluation import make_evaluator  # noqa: E402
 from ued.host import load_run  # noqa: E402
 from ued.level_space import LevelSpace
 from ued.networks import NetworkConfig, make_actor_critic  # noqa: E402
 from ued.ppo import PPOConfig, PPOParams  # noqa: E402
+from ued.stats import iqm, iqm_ci  # noqa: E402
 from ued.train import TrainConfig, TrainParams, TrainState, make_train  # noqa: E402
 from ued.wrappers import AutoReplay, AutoResetFresh, AutoResetState, EpisodeStats, Wrapper
 

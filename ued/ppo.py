@@ -17,6 +17,11 @@ The learning rate and its linear annealing live in :class:`PPOParams` (dynamic):
 can train a population of learners with different learning rates (``jax.vmap`` over params).
 The optimiser is :func:`ued.optim.make_adam`; the rate is applied outside optax
 (:func:`ued.optim.apply_step`).
+
+The learner step (rollout -> GAE -> PPO batch -> update) is :func:`make_learner_step`, the one
+composition that ``ued.train.make_train``, PAIRED's teacher and antagonists and the meta inner
+loops call; a student starts from :func:`init_student`, and :data:`PPO_METRICS` names the
+metrics of every update.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from flax import struct
 
 from ued.networks import CATEGORICAL, ActionDist, ActorCritic
 from ued.optim import apply_step, linear_schedule, make_adam, reset_adam_count
+from ued.rollout import EpisodeCounters, RolloutCarry, StepFn, Transition, rollout
 from ued.validation import require_ints
 
 OPTIMIZERS = ("adam", "adam-rel")
@@ -289,13 +295,17 @@ def flatten_time(batch: Batch) -> Batch:
 
 
 def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
-    """Build ``update(key, student, batch, params) -> (student, metrics)``. Jittable.
+    """Build ``update(key, student, batch, params, lr_scale=None) -> (student, metrics)``.
+    Jittable.
 
     Runs ``num_epochs`` x ``num_minibatches`` gradient steps at the learning rate
-    :func:`learning_rate` ``(params, student.num_updates)``. With ``minibatch_axis="env"``
-    minibatches are random splits of the environment axis (whole sequences, so recurrent nets
-    replay from their initial state); with ``"sample"`` random splits of all ``T * B``
-    transitions. ``net``: an :class:`ued.networks.ActorCritic` (its ``apply`` and ``dist``).
+    :func:`learning_rate` ``(params, student.num_updates)``, times ``lr_scale`` (float32[],
+    may be traced) when given. With ``minibatch_axis="env"`` minibatches are random splits of
+    the environment axis (whole sequences, so recurrent nets replay from their initial state);
+    with ``"sample"`` random splits of all ``T * B`` transitions. ``net``: an
+    :class:`ued.networks.ActorCritic` (its ``apply`` and ``dist``). ``metrics``: float32[] under
+    the names of :data:`PPO_METRICS` (means over the gradient steps; ``grad_norm`` is the global
+    norm before clipping, ``lr`` the rate applied).
     """
     tx = make_optimizer(config)
     nm = config.num_minibatches
@@ -325,7 +335,13 @@ def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
 
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
-    def update(key: jax.Array, student: StudentState, batch: Batch, params: PPOParams):
+    def update(
+        key: jax.Array,
+        student: StudentState,
+        batch: Batch,
+        params: PPOParams,
+        lr_scale: jax.Array | float | None = None,
+    ):
         if config.minibatch_axis == "sample":
             batch = flatten_time(batch)
         b = batch.reset.shape[1]
@@ -333,6 +349,8 @@ def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
             what = "T * B transitions" if config.minibatch_axis == "sample" else "environments"
             raise ValueError(f"num_minibatches={nm} must divide the number of {what} {b}")
         lr = learning_rate(params, student.num_updates)
+        if lr_scale is not None:
+            lr = lr * lr_scale
         opt_state = student.opt_state
         if config.optimizer == "adam-rel":
             opt_state = reset_adam_count(opt_state)
@@ -365,16 +383,208 @@ def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
 
 def init_student(key: jax.Array, config: PPOConfig, net: ActorCritic, obs: Any) -> StudentState:
     """A fresh :class:`StudentState`: ``net.init(key, obs)`` (obs leaves ``(B, ...)``), the
-    optimiser state, and 0 updates. Jittable."""
+    optimiser state of :func:`make_optimizer` ``(config)``, and 0 updates. Jittable."""
     params = net.init(key, obs)
     return StudentState(params, make_optimizer(config).init(params), jnp.zeros((), jnp.int32))
 
 
-PPO_METRICS = ("loss", "pg_loss", "value_loss", "entropy", "approx_kl", "clip_frac", "grad_norm")
+# The metrics of every PPO update (float32[] each), in the order the update writes them: the
+# loss terms of :class:`LossInfo`, the global gradient norm before clipping, the learning rate.
+PPO_METRICS = LossInfo._fields + ("grad_norm", "lr")
+
+
+def zero_metrics() -> dict[str, jax.Array]:
+    """The metrics of an update that did no gradient work: 0.0 (float32[]) under every name of
+    :data:`PPO_METRICS`. Jittable."""
+    return {k: jnp.zeros((), jnp.float32) for k in PPO_METRICS}
+
+
+# ------------------------------------------------------------------------------ learner step
+
+
+@struct.dataclass
+class Collected:
+    """One rollout ready for PPO: the trajectory with its GAE. Leaves ``(T, B, ...)``.
+
+    ``carry`` and ``counters`` are ``None`` where the rollout is not at hand (:meth:`LearnerStep.
+    relabel` of a stored trajectory) or, for ``counters``, not counted."""
+
+    traj: Transition  # leaves (T, B, ...)
+    advantage: jax.Array  # float32[T, B]
+    target: jax.Array  # float32[T, B] value targets (advantage + value)
+    last_value: jax.Array  # float32[B] V(s_T), the bootstrap at the rollout boundary
+    carry: RolloutCarry | None = None  # where the rollout ended: continue from it
+    counters: EpisodeCounters | None = None  # leaves (B,) (count_episodes)
+
+
+class LearnerStep(NamedTuple):
+    """The PPO learner step as pure functions (see :func:`make_learner_step`)."""
+
+    collect: Callable[..., Collected]
+    relabel: Callable[..., Collected]
+    update: Callable[..., tuple[StudentState, dict]]
+    step: Callable[..., tuple[StudentState, Collected, dict]]
+    config: PPOConfig
+    net: ActorCritic
+    num_steps: int
+
+
+def make_learner_step(
+    config: PPOConfig,
+    net: ActorCritic,
+    *,
+    num_steps: int,
+    step_fn: StepFn,
+    episode_stats: bool = True,
+    count_episodes: bool = False,
+) -> LearnerStep:
+    """The one PPO learner step: rollout (:func:`ued.rollout.rollout`) -> :func:`gae` ->
+    :func:`make_batch` -> :func:`make_ppo_update`. Every function returned is pure and jittable
+    (vmap it over keys, params or learners; scan it over updates); jit once at the top.
+
+    Args:
+      config: static :class:`PPOConfig`.
+      net: the learner's :class:`ued.networks.ActorCritic`.
+      num_steps: ``T``, steps per rollout.
+      step_fn: one environment's step for the rollout (the wrapped env's ``step``, a gymnax
+        auto-resetting ``step``, or a per-step hook; see :mod:`ued.rollout`).
+      episode_stats: read the :class:`ued.wrappers.EpisodeStats` keys from ``info`` (off for
+        environments without that wrapper).
+      count_episodes: also accumulate :class:`ued.rollout.EpisodeCounters` (``collected.
+        counters``; needs ``episode_stats``).
+
+    Returns a :class:`LearnerStep` of:
+
+    * ``collect(key, rc, net_params, env_params, params, step_aux=None) -> Collected``: roll the
+      ``B`` environments of the :class:`ued.rollout.RolloutCarry` ``rc`` ``T`` steps under
+      ``net_params`` and compute GAE with ``params.gamma`` / ``params.gae_lambda``
+      (:class:`PPOParams`). ``step_aux``: per-environment input of a hook ``step_fn`` (leaves
+      ``(B, ...)``; ``None`` for a plain step).
+    * ``relabel(traj, reward, last_value, params) -> Collected``: the trajectory ``traj``
+      (:class:`ued.rollout.Transition`) with its rewards replaced by ``reward`` (float32[T, B])
+      and GAE recomputed from ``last_value`` (float32[B]); for learners whose reward is known
+      only after their rollout (PAIRED's teacher: the regret arrives at its last step).
+    * ``update(key, student, collected, params, mask=None, lr_scale=None) -> (student,
+      metrics)``: the PPO batch of ``collected`` (:func:`make_batch`) and the update of
+      :func:`make_ppo_update`. ``mask``: ``None`` (every transition, unconditionally), or bool[B]
+      (environments) / bool[T, B] (transitions) the update uses; when it selects nothing the
+      update is skipped through ``lax.cond`` (no gradient work; the student unchanged, its
+      update count included) and ``metrics`` are :func:`zero_metrics`. ``lr_scale``: optional
+      float32[] multiplying the learning rate (dynamic). ``metrics``: the names of
+      :data:`PPO_METRICS`.
+    * ``step(key, student, rc, env_params, params, mask=None, step_aux=None, lr_scale=None)
+      -> (student, collected, metrics)``: ``collect`` then ``update``, with ``key`` split into
+      the rollout's key and the update's (in that order); ``collected.carry`` is where the
+      next step continues.
+
+    Where this leaves room:
+
+    * Several updates on the same levels with episodes running on across them (level spaces of
+      long episodes): keep ``collected.carry`` from one ``collect`` (or ``step``) and pass it as
+      the next ``rc`` instead of resetting (:func:`ued.rollout.reset_batch`); GAE ends its
+      traces at the trajectory's ``terminated`` / ``truncated``, ``last_value`` bootstraps the
+      episode cut by the rollout boundary, and ``rc.reset`` tells the policy where episodes
+      start. A recurrent student would additionally
+      need the segment's initial recurrent state in the batch (its update now replays every
+      sequence from ``net.initial_carry``): that is ``rc.carry`` at the segment's start, the
+      field to add to :class:`Batch`.
+    * A curriculum coupled to the student's optimiser (the student's step size reading a
+      quantity of the curriculum, e.g. the distribution player's accumulated gradient norm):
+      ``update`` reports the student's gradient norm as ``metrics["grad_norm"]`` and takes the
+      dynamic ``lr_scale``, so a curriculum state can hold the accumulator and hand the scale to
+      each update (an absolute step size is ``params.replace(lr=..., lr_anneal_updates=0)``).
+    """
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"make_learner_step: num_steps must be an integer >= 1, got {num_steps!r}")
+    if count_episodes and not episode_stats:
+        raise ValueError("make_learner_step: count_episodes needs episode_stats=True")
+    ppo_update = make_ppo_update(config, net)
+
+    def advantages(traj: Transition, last_value: jax.Array, params: PPOParams):
+        return gae(
+            traj.reward,
+            traj.value,
+            traj.terminated,
+            traj.truncated,
+            last_value,
+            params.gamma,
+            params.gae_lambda,
+        )
+
+    def collect(
+        key: jax.Array,
+        rc: RolloutCarry,
+        net_params: Any,
+        env_params: Any,
+        params: PPOParams,
+        step_aux: Any = None,
+    ) -> Collected:
+        res = rollout(
+            key,
+            rc,
+            net_params,
+            env_params,
+            net=net,
+            step_fn=step_fn,
+            num_steps=num_steps,
+            step_aux=step_aux,
+            count_episodes=count_episodes,
+            episode_stats=episode_stats,
+        )
+        adv, target = advantages(res.traj, res.last_value, params)
+        return Collected(res.traj, adv, target, res.last_value, res.carry, res.counters)
+
+    def relabel(
+        traj: Transition, reward: jax.Array, last_value: jax.Array, params: PPOParams
+    ) -> Collected:
+        traj = traj.replace(reward=jnp.asarray(reward, jnp.float32))
+        last_value = jnp.asarray(last_value, jnp.float32)
+        adv, target = advantages(traj, last_value, params)
+        return Collected(traj, adv, target, last_value)
+
+    def update(
+        key: jax.Array,
+        student: StudentState,
+        collected: Collected,
+        params: PPOParams,
+        mask: jax.Array | None = None,
+        lr_scale: jax.Array | float | None = None,
+    ) -> tuple[StudentState, dict]:
+        batch = make_batch(collected.traj, collected.advantage, collected.target, mask)
+        if mask is None:
+            return ppo_update(key, student, batch, params, lr_scale)
+
+        def do_update(st):
+            return ppo_update(key, st, batch, params, lr_scale)
+
+        def skip(st):
+            # nothing selected (robust PLR's new levels): no gradient work at all
+            return st, zero_metrics()
+
+        return jax.lax.cond(jnp.any(mask), do_update, skip, student)
+
+    def step(
+        key: jax.Array,
+        student: StudentState,
+        rc: RolloutCarry,
+        env_params: Any,
+        params: PPOParams,
+        mask: jax.Array | None = None,
+        step_aux: Any = None,
+        lr_scale: jax.Array | float | None = None,
+    ) -> tuple[StudentState, Collected, dict]:
+        k_roll, k_upd = jax.random.split(key)
+        collected = collect(k_roll, rc, student.params, env_params, params, step_aux)
+        student, metrics = update(k_upd, student, collected, params, mask, lr_scale)
+        return student, collected, metrics
+
+    return LearnerStep(collect, relabel, update, step, config, net, num_steps)
 
 
 __all__ = [
     "Batch",
+    "Collected",
+    "LearnerStep",
     "LossInfo",
     "MINIBATCH_AXES",
     "OPTIMIZERS",
@@ -388,8 +598,10 @@ __all__ = [
     "init_student",
     "learning_rate",
     "make_batch",
+    "make_learner_step",
     "make_optimizer",
     "make_ppo_update",
     "ppo_loss",
     "reset_adam_count",
+    "zero_metrics",
 ]

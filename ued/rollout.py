@@ -44,11 +44,13 @@ needs no wrapper::
     rc = RolloutCarry.start(st, obs, net.initial_carry(B))
     res = rollout(k_roll, rc, net_params, params, net=net, step_fn=env.step, num_steps=T,
                   episode_stats=False)
-    adv, target = ued.ppo.gae(res.traj.reward, res.traj.value, res.traj.terminated,
-                              res.traj.truncated, res.last_value, gamma, lam)
     # continue from res.carry next time; env-side action transforms (clipping a Gaussian
     # action into the env's bounds) belong in step_fn:
     #   step_fn=lambda k, s, a, p: env.step(k, s, jnp.clip(a, low, high), p)
+
+A PPO learner does not call this itself: :func:`ued.ppo.make_learner_step` is the rollout with
+its GAE and PPO update (``collect(key, rc, ...)`` returns the trajectory, its advantages and
+the carry to continue from).
 
 :func:`first_episode` masks each environment's first episode in recorded ``(T, B)`` arrays
 (GIFs, first-episode evaluations) and :func:`first_episode_return` sums its rewards.

@@ -10,8 +10,11 @@ One update (``B = num_envs`` environments, ``T = num_steps`` steps)::
     cstate = curriculum.observe(k, cstate, prop, stats, cparams)
 
 ``make_train`` returns pure functions; nothing is jitted here (jit once at the top, e.g.
-``jax.jit(jax.vmap(trainer.train))(keys)``). The rollout is :func:`ued.rollout.rollout`, the
-same one evaluation, SAMPLR and the plots use. Room for the curricula that come next:
+``jax.jit(jax.vmap(trainer.train))(keys)``). Rollout, GAE and PPO update are the learner step
+of :func:`ued.ppo.make_learner_step` (``collect`` then ``update`` with the proposal's train
+mask), the one PAIRED's learners and the meta inner loops use too; its rollout is
+:func:`ued.rollout.rollout`, the same one evaluation, SAMPLR and the plots use. Room for the
+curricula that come next:
 
 * a step hook ``hook(key, env_state, action, env_params, proposal_i)`` replaces the wrapped
   env's ``step`` during training rollouts, with ``proposal_i`` the proposal's slice for that
@@ -43,12 +46,10 @@ from ued.ppo import (
     PPOParams,
     StudentState,
     check_ppo_params,
-    gae,
-    make_batch,
-    make_optimizer,
-    make_ppo_update,
+    init_student,
+    make_learner_step,
 )
-from ued.rollout import reset_batch, rollout, rollout_levels
+from ued.rollout import reset_batch, rollout_levels
 from ued.validation import require_ints
 from ued.wrappers import AutoReplay, EpisodeStats
 
@@ -211,8 +212,6 @@ def make_train(
         raise ValueError(f"student has {student.num_actions} actions but the env has {n_act}")
     wrapped = EpisodeStats(AutoReplay(env))
     score_fn = _resolve_score(score, space)
-    ppo_update = make_ppo_update(config.ppo, student)
-    tx = make_optimizer(config.ppo)
     b, t = config.num_envs, config.num_steps
     default_env_params = env.default_params if env_params is None else env_params
     default_ppo = PPOParams() if ppo_params is None else ppo_params
@@ -242,6 +241,7 @@ def make_train(
                 f"got {type(step_hook).__name__}"
             )
     step_fn = wrapped.step if step_hook is None else step_hook
+    learner = make_learner_step(config.ppo, student, num_steps=t, step_fn=step_fn)
 
     def evaluate_with(student_params, env_params, key, levels) -> LevelStats:
         cnt = rollout_levels(
@@ -283,12 +283,10 @@ def make_train(
         obs, _ = jax.vmap(wrapped.reset_to_level, in_axes=(0, 0, None))(
             jax.random.split(k_obs, 1), one, params.env
         )
-        net_params = student.init(k_net, obs)
-        st = StudentState(net_params, tx.init(net_params), jnp.zeros((), jnp.int32))
         return TrainState(
             key=k_run,
             update=jnp.zeros((), jnp.int32),
-            student=st,
+            student=init_student(k_net, config.ppo, student, obs),
             curriculum=curriculum.init(k_cur),
             params=params,
         )
@@ -304,27 +302,10 @@ def make_train(
         cstate, prop = curriculum.propose(k_prop, state.curriculum, params.curriculum, ev)
 
         rc = reset_batch(k_reset, wrapped, prop.levels, params.env, student.initial_carry(b))
-        res = rollout(
-            k_roll,
-            rc,
-            state.student.params,
-            params.env,
-            net=student,
-            step_fn=step_fn,
-            num_steps=t,
-            # a hook reads its env's slice of the proposal; the plain step takes no extra input
-            step_aux=None if step_hook is None else prop,
-        )
-        traj, last_value = res.traj, res.last_value
-        adv, target = gae(
-            traj.reward,
-            traj.value,
-            traj.terminated,
-            traj.truncated,
-            last_value,
-            params.ppo.gamma,
-            params.ppo.gae_lambda,
-        )
+        # a hook reads its env's slice of the proposal; the plain step takes no extra input
+        aux = None if step_hook is None else prop
+        col = learner.collect(k_roll, rc, state.student.params, params.env, params.ppo, aux)
+        traj, adv = col.traj, col.advantage
         if optimal_return is not None:
             opt_ret = jax.vmap(optimal_return)(prop.levels).astype(jnp.float32)
         else:
@@ -342,20 +323,10 @@ def make_train(
         stats = score_fn(inputs, prop.extras.max_return)
 
         train_mask = prop.train.astype(bool)
-        batch = make_batch(traj, adv, target, train_mask)
-
-        def do_update(st):
-            return ppo_update(k_ppo, st, batch, params.ppo)
-
-        def skip(st):
-            # no level trains on this batch (robust PLR's new levels): no gradient work at all
-            z = jnp.zeros((), jnp.float32)
-            m = {k: z for k in _PPO_KEYS}
-            m["lr"] = jnp.zeros((), jnp.float32)
-            return st, m
-
+        # levels not trained on (robust PLR's new levels) are masked out; with none left the
+        # update does no gradient work at all
+        st, ppo_m = learner.update(k_ppo, state.student, col, params.ppo, train_mask)
         trained = jnp.any(train_mask)
-        st, ppo_m = jax.lax.cond(trained, do_update, skip, state.student)
         cstate = curriculum.observe(k_obs, cstate, prop, stats, params.curriculum)
 
         metrics = _metrics(
@@ -405,9 +376,6 @@ def make_train(
     # names of the metrics, by abstract evaluation (no compilation)
     names = tuple(jax.eval_shape(lambda k: update(init(k))[1], jax.random.key(0)).keys())
     return Trainer(init, update, run, train, evaluate, names, config, wrapped, student, step_hook)
-
-
-_PPO_KEYS = ("loss", "pg_loss", "value_loss", "entropy", "approx_kl", "clip_frac", "grad_norm")
 
 
 def _metrics(branches, traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, train_mask) -> dict:

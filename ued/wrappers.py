@@ -11,7 +11,10 @@ episode gets a freshly sampled level.
 
 On the step where an episode ends, the returned observation is the first observation of the next
 episode (gymnax convention), and ``terminated`` / ``truncated`` / ``reward`` describe the episode
-that just ended.
+that just ended. That rule is :func:`auto_reset`, the toolkit's one auto-reset: these wrappers and
+the gymnax-style views of other environments (``meta.synthetic.SynthGymnaxEnv``, the Brax
+targets of ``meta.synth``) step through it, the latter with gymnax's ``info``
+(``final_observation``, ``terminated``, ``truncated``, ``discount``).
 
 Accessors, so that no caller reaches through wrapper states by hand: ``wrapped.unwrapped`` is
 the innermost environment, ``wrapped.base_state(state)`` its state inside a wrapped state (what a
@@ -30,6 +33,38 @@ import jax.numpy as jnp
 from flax import struct
 
 from ued.env import Environment, tree_select
+
+
+def auto_reset(
+    key_step: jax.Array,
+    key_reset: jax.Array,
+    step: Callable[[jax.Array], tuple],
+    reset: Callable[[jax.Array], tuple],
+    *,
+    gymnax_info: bool = False,
+) -> tuple:
+    """One step of ONE environment that starts the next episode where this one ends.
+
+    ``step(key_step) -> (obs, state, reward, terminated, truncated, info)`` steps the running
+    episode; ``reset(key_reset) -> (obs, state)`` starts a fresh one. Where ``terminated |
+    truncated``, the returned observation and state are the fresh episode's; ``reward``,
+    ``terminated``, ``truncated`` describe the step taken. The caller splits the keys (each
+    environment keeps its own key stream). ``gymnax_info``: ``info`` is gymnax 1.x's
+    ``{"terminated", "truncated", "final_observation" (the observation the step led to, before
+    the reset), "discount" (float32, 0 where terminated)}`` instead of the step's own ``info``.
+    Returns ``(obs, state, reward, terminated, truncated, info)``. Jittable.
+    """
+    obs, s, reward, term, trunc, info = step(key_step)
+    done = jnp.logical_or(term, trunc)
+    obs_r, s_r = reset(key_reset)
+    if gymnax_info:
+        info = {
+            "terminated": term,
+            "truncated": trunc,
+            "final_observation": obs,
+            "discount": 1.0 - jnp.asarray(term).astype(jnp.float32),
+        }
+    return tree_select(done, obs_r, obs), tree_select(done, s_r, s), reward, term, trunc, info
 
 
 @struct.dataclass
@@ -89,11 +124,12 @@ class AutoReplay(Wrapper):
 
     def step(self, key, state: AutoResetState, action, params):
         k_step, k_reset = jax.random.split(key)
-        obs, s, reward, term, trunc, info = self.env.step(k_step, state.env_state, action, params)
-        done = jnp.logical_or(term, trunc)
-        obs_r, s_r = self.env.reset_to_level(k_reset, state.level, params)
-        obs = tree_select(done, obs_r, obs)
-        s = tree_select(done, s_r, s)
+        obs, s, reward, term, trunc, info = auto_reset(
+            k_step,
+            k_reset,
+            lambda k: self.env.step(k, state.env_state, action, params),
+            lambda k: self.env.reset_to_level(k, state.level, params),
+        )
         return obs, AutoResetState(env_state=s, level=state.level), reward, term, trunc, info
 
 
@@ -110,13 +146,14 @@ class AutoResetFresh(Wrapper):
 
     def step(self, key, state: AutoResetState, action, params):
         k_step, k_level, k_reset = jax.random.split(key, 3)
-        obs, s, reward, term, trunc, info = self.env.step(k_step, state.env_state, action, params)
-        done = jnp.logical_or(term, trunc)
         new_level = self.sample_level(k_level)
-        obs_r, s_r = self.env.reset_to_level(k_reset, new_level, params)
-        obs = tree_select(done, obs_r, obs)
-        s = tree_select(done, s_r, s)
-        level = tree_select(done, new_level, state.level)
+        obs, s, reward, term, trunc, info = auto_reset(
+            k_step,
+            k_reset,
+            lambda k: self.env.step(k, state.env_state, action, params),
+            lambda k: self.env.reset_to_level(k, new_level, params),
+        )
+        level = tree_select(jnp.logical_or(term, trunc), new_level, state.level)
         return obs, AutoResetState(env_state=s, level=level), reward, term, trunc, info
 
 

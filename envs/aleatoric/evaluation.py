@@ -26,15 +26,17 @@ Design (see ``docs/samplr.md``):
 * **Lava maze** (:func:`lava_episodes`): theta from the prior Beta(2, 8) and the slips are
   sampled (Monte Carlo): ``detour_rate`` = episodes reaching the goal never next to lava / all
   episodes, ``solve_rate``, ``lava_rate`` and ``ground_truth_return`` (the episode's reward).
-* **Over seeds** (:func:`seed_interval`, :func:`summarize`): the functions take parameters
-  with a leading seed axis (vmapped), one value per seed, then the mean and a 95% t-interval.
+* **Over seeds** (:func:`seed_interval`, :func:`summarize`, :func:`intervals_apart`, from
+  :mod:`ued.stats`): the functions take parameters with a leading seed axis (vmapped), one value
+  per seed, then the mean and a 95% Student-t interval.
 
+Episodes are rolled out by the toolkit's one rollout (:func:`ued.rollout.rollout_levels`, the
+``info`` of every step recorded, :func:`ued.rollout.first_episode` masking the first episode).
 Everything but the layout filter's final selection and :func:`summarize` is jittable.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +57,8 @@ from envs.aleatoric.gamble import (
 )
 from envs.aleatoric.grid import MAX_STEPS, cell_mask
 from envs.maze.bfs import UNREACHABLE
+from ued.rollout import PolicyStep, first_episode, rollout_levels
+from ued.stats import intervals_apart, seed_interval, summarize
 
 # The observation classes of the gamble maze: (has_cue, cue_reading) as the policy sees them.
 CLASSES = ("no_cue", "favourable", "unfavourable")
@@ -186,44 +190,38 @@ def first_episodes(
     """Run one episode on each of ``levels`` (batched, ``B``) for up to ``num_steps`` steps;
     steps after an episode ends are ignored. Returns per-level arrays: ``done`` bool (the episode
     ended within ``num_steps``), ``return`` float32, ``length`` int32 (steps of the episode)
-    and, for each of ``info_keys``, ``info[k]`` on the step that ended it (0 if unfinished).
-    Jittable."""
-    params = env.default_params
-    b = jax.tree.leaves(levels)[0].shape[0]
-    k_reset, k_run = jax.random.split(key)
-    obs, state = jax.vmap(env.reset_to_level, (0, 0, None))(
-        jax.random.split(k_reset, b), levels, params
-    )
-    first = jnp.ones((b,), bool)
-    init = dict(
-        done=jnp.zeros((b,), bool),
-        ret=jnp.zeros((b,), jnp.float32),
-        length=jnp.zeros((b,), jnp.int32),
-        info={k: jnp.zeros((b,), jnp.int32) for k in info_keys},
-    )
+    and, for each of ``info_keys``, ``info[k]`` (int32) on the step that ended it (0 if
+    unfinished). ``env`` is stepped as it is (no auto-reset needed: what follows an episode's
+    end is masked out). Jittable."""
 
-    def step(c, k):
-        carry, obs, state, first, acc = c
-        k_a, k_s = jax.random.split(k)
-        carry, a = act(k_a, carry, obs, first)
-        obs, state, r, term, trunc, info = jax.vmap(env.step, (0, 0, 0, None))(
-            jax.random.split(k_s, b), state, a, params
-        )
-        live = ~acc["done"]
-        end = live & (term | trunc)
-        acc = dict(
-            done=acc["done"] | end,
-            ret=acc["ret"] + jnp.where(live, r, 0.0),
-            length=acc["length"] + live.astype(jnp.int32),
-            info={k: jnp.where(end, info[k].astype(jnp.int32), acc["info"][k]) for k in info_keys},
-        )
-        return (carry, obs, state, jnp.zeros_like(first), acc), None
+    def policy(k, params, carry, obs, reset):
+        del params
+        carry, action = act(k, carry, obs, reset)
+        return PolicyStep(carry, action)
 
-    (_, _, _, _, acc), _ = jax.lax.scan(
-        step, (carry, obs, state, first, init), jax.random.split(k_run, num_steps)
+    res = rollout_levels(
+        key,
+        env,
+        levels,
+        None,
+        env.default_params,
+        num_steps=num_steps,
+        carry=carry,
+        policy=policy,
+        record_info=tuple(info_keys),
+        episode_stats=False,
     )
-    out = {"done": acc["done"], "return": acc["ret"], "length": acc["length"]}
-    out.update(acc["info"])
+    tr = res.traj
+    ended = jnp.logical_or(tr.terminated, tr.truncated)  # (T, B)
+    live = first_episode(ended)
+    end = jnp.logical_and(live, ended)
+    out = {
+        "done": jnp.any(end, axis=0),
+        "return": jnp.sum(jnp.where(live, tr.reward, 0.0), axis=0),
+        "length": jnp.sum(live, axis=0, dtype=jnp.int32),
+    }
+    for k in info_keys:
+        out[k] = jnp.sum(jnp.where(end, res.info[k].astype(jnp.int32), 0), axis=0)
     return out
 
 
@@ -345,45 +343,6 @@ def lava_eval_seeds(
     return jax.vmap(one)(jax.random.split(key, s), params)
 
 
-# ------------------------------------------------------------------------------ over seeds
-
-# two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30 (beyond: 1.96)
-_T975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
-
-
-def seed_interval(values) -> dict[str, Any]:
-    """``{"per_seed", "mean", "ci95", "n"}`` over the finite values of ``values`` (one per
-    seed): the mean and its 95% Student-t interval (the mean itself for one value, ``None``
-    for none; NaN per-seed values become ``None``). Host."""
-    v = np.asarray(values, np.float64).reshape(-1)
-    per = [float(x) if math.isfinite(x) else None for x in v]
-    f = v[np.isfinite(v)]
-    if f.size == 0:
-        return {"per_seed": per, "mean": None, "ci95": [None, None], "n": 0}
-    m = float(f.mean())
-    if f.size == 1:
-        return {"per_seed": per, "mean": m, "ci95": [m, m], "n": 1}
-    t = _T975[f.size - 2] if f.size - 1 <= len(_T975) else 1.96
-    half = t * float(f.std(ddof=1)) / math.sqrt(f.size)
-    return {"per_seed": per, "mean": m, "ci95": [m - half, m + half], "n": int(f.size)}
-
-
-def summarize(per_seed: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """:func:`seed_interval` of every entry of a ``*_eval_seeds`` result. Host."""
-    return {k: seed_interval(np.asarray(v)) for k, v in per_seed.items()}
-
-
-def intervals_apart(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """The 95% intervals of two :func:`seed_interval` results do not overlap. Host."""
-    if a["mean"] is None or b["mean"] is None:
-        return False
-    return a["ci95"][1] < b["ci95"][0] or b["ci95"][1] < a["ci95"][0]
-
-
 __all__ = [
     "CLASSES",
     "CLASS_PROB",
@@ -396,12 +355,12 @@ __all__ = [
     "gamble_episodes",
     "gamble_eval_seeds",
     "gamble_heldout_layouts",
-    "intervals_apart",
+    "intervals_apart",  # re-exported from ued.stats
     "lava_episodes",
     "lava_eval_seeds",
     "network_actor",
     "scripted_gamble_actor",
-    "seed_interval",
-    "summarize",
+    "seed_interval",  # re-exported from ued.stats
+    "summarize",  # re-exported from ued.stats
     "with_class",
 ]
