@@ -42,6 +42,7 @@ from curricula.paired import (
     make_paired,
     population_regret,
 )
+from curricula.paired_registration import PAIRED_METRICS
 from curricula.plr import (
     ACCELConfig,
     DRParams,
@@ -56,6 +57,7 @@ from curricula.samplr import SAMPLRConfig, make_samplr, make_samplr_step_hook
 from curricula.sfl import SFLConfig, SFLParams, SFLState, make_sfl
 
 __all__ = [
+    "PAIRED_METRICS",
     "PAIREDConfig",
     "PAIREDMetrics",
     "PAIREDParams",

@@ -35,7 +35,7 @@ heads of 32 (:data:`TEACHER_NETWORK`), noise dimension 50 (minimax; see
 :mod:`envs.maze.editor` for why not jaxued's 16).
 
 Metrics (``Curriculum.diagnostics``, logged by ``make_train`` as ``cur/<name>``; ``openued
-train`` logs them under the plain ``<name>``, see ``experiments.presets.PAIRED_METRICS``), means
+train`` logs them under the plain ``<name>``, see ``curricula.paired_registration.PAIRED_METRICS``), means
 over the B levels of the update: ``regret`` (the variant's regret estimate: estimated, population or true
 regret; for ``"minimax"`` the estimated regret if it has an antagonist, else nan),
 ``teacher_reward``, ``protagonist_return`` (mean return), ``antagonist_return`` (the best
@@ -56,6 +56,14 @@ import jax.numpy as jnp
 from flax import struct
 
 from curricula.common import proposal_diagnostics
+from curricula.regret import (  # noqa: F401 (re-exported with PAIRED)
+    estimated_regret,
+    finite_or_zero,
+    minimax_reward,
+    population_regret,
+    teacher_rewards,
+    true_regret,
+)
 from ued.curriculum import (
     BRANCH_NEW,
     Curriculum,
@@ -68,7 +76,6 @@ from ued.editor import EditorEnv, EditorParams, require_editable
 from ued.env import Environment
 from ued.level_space import LevelSpace, require_sample_conformance
 from ued.networks import ActorCritic, NetworkConfig, make_actor_critic
-from ued.options import BOOL, ConfigError, choice, float_, int_, option, optional
 from ued.ppo import (
     PPOConfig,
     PPOParams,
@@ -77,7 +84,6 @@ from ued.ppo import (
     init_student,
     make_learner_step,
 )
-from ued.registry import CURRICULA, CurriculumContext, CurriculumEntry
 from ued.rollout import Transition, reset_batch
 from ued.wrappers import AutoReplay, EpisodeStats
 
@@ -207,57 +213,6 @@ class PAIREDState:
     teacher_reward: jax.Array  # float32[B] the teacher's last reward per level
     metrics: PAIREDMetrics
     step: jax.Array  # int32[] observe count
-
-
-# --------------------------------------------------------------------------------------------
-# score functions (pure, jittable)
-
-
-def finite_or_zero(x: jax.Array) -> jax.Array:
-    """float32: ``x`` where finite, else 0 (a return over no finished episode counts 0)."""
-    x = jnp.asarray(x, jnp.float32)
-    return jnp.where(jnp.isfinite(x), x, 0.0)
-
-
-def estimated_regret(
-    antagonist_max_return: jax.Array, protagonist_mean_return: jax.Array, clip: bool = False
-) -> jax.Array:
-    """PAIRED's regret estimate per level, float32[B]: the antagonist's max return - the
-    protagonist's mean return (non-finite returns count 0); ``clip``: at least 0."""
-    r = finite_or_zero(antagonist_max_return) - finite_or_zero(protagonist_mean_return)
-    return jnp.maximum(r, 0.0) if clip else r
-
-
-def population_regret(max_returns: jax.Array, mean_returns: jax.Array) -> jax.Array:
-    """Population PAIRED's regret per level, float32[B], from float32[N, B] per-student returns
-    (N >= 2): the best student's max return - the mean of the other N - 1 students' mean returns.
-    The best student is the one with the highest max return on that level (the first on ties);
-    non-finite returns count 0. With N = 2 this is PAIRED's estimated regret with the better
-    student as the antagonist."""
-    mx = finite_or_zero(max_returns)
-    mean = finite_or_zero(mean_returns)
-    n = mx.shape[0]
-    best = jnp.argmax(mx, axis=0)  # int32[B]
-    others = jnp.arange(n)[:, None] != best[None, :]  # bool[N, B]
-    rest = jnp.where(others, mean, 0.0).sum(0) / (n - 1)
-    return (jnp.take_along_axis(mx, best[None], 0)[0] - rest).astype(jnp.float32)
-
-
-def true_regret(optimal_return: jax.Array, protagonist_mean_return: jax.Array) -> jax.Array:
-    """True regret per level, float32[B]: the optimal return - the protagonist's mean return."""
-    return finite_or_zero(optimal_return) - finite_or_zero(protagonist_mean_return)
-
-
-def minimax_reward(protagonist_mean_return: jax.Array) -> jax.Array:
-    """The minimax adversary's reward per level, float32[B]: the protagonist's negative mean
-    return (non-finite counts 0)."""
-    return -finite_or_zero(protagonist_mean_return)
-
-
-def teacher_rewards(final_reward: jax.Array, num_steps: int) -> jax.Array:
-    """float32[num_steps, B]: 0 everywhere but the last step, which gets ``final_reward``."""
-    r = jnp.asarray(final_reward, jnp.float32)
-    return jnp.zeros((num_steps,) + r.shape, jnp.float32).at[-1].set(r)
 
 
 # --------------------------------------------------------------------------------------------
@@ -509,7 +464,6 @@ def make_paired(
 
 
 __all__ = [
-    "PAIRED_METRICS",
     "PAIREDConfig",
     "PAIREDMetrics",
     "PAIREDParams",
@@ -524,137 +478,3 @@ __all__ = [
     "teacher_rewards",
     "true_regret",
 ]
-
-
-# ----------------------------------------------------------------------------- registrations
-
-# PAIRED's own diagnostics (``PAIREDMetrics`` and the level descriptors of ``diagnostics``),
-# logged by ``openued train`` under their plain names instead of ``cur/<name>``
-PAIRED_METRICS = (
-    "regret",
-    "teacher_reward",
-    "protagonist_return",
-    "antagonist_return",
-    "teacher_entropy",
-    "teacher_loss",
-    "antagonist_loss",
-    "level_path_length",
-    "level_solvable",
-    "level_walls",
-)
-
-
-def _teacher_networks() -> tuple[str, ...]:
-    from ued.networks import NETWORK_PRESETS
-
-    return ("paired", *(n for n in NETWORK_PRESETS if n not in ("maze", "maze-gru")))
-
-
-@dataclasses.dataclass(frozen=True)
-class PAIREDOptions:
-    """Options of PAIRED, the minimax adversary and population PAIRED (the published maze
-    settings of jaxued ``maze_paired.py`` / minimax ``maze/paired`` by default)."""
-
-    num_students: int | None = option(
-        None, optional(int_(1, 64)),
-        "students including the protagonist (paired: 2; population-paired: >= 2; minimax: "
-        "extra students only report the estimated regret)",
-        default_text="2 for paired, 1 for minimax and --true-regret, 3 for population",
-    )  # fmt: skip
-    clip_regret: bool = option(False, BOOL, "clip the estimated regret at 0 (minimax)")
-    teacher_lr: float = option(
-        1e-4, float_(0, None, True), "the teacher's learning rate (decays like --lr)"
-    )
-    noise_dim: int = option(50, int_(0, 4096), "dimension of the teacher's noise input")
-    teacher_steps: int = option(
-        50, int_(3, 10_000), "teacher steps per level (goal, direction, agent, walls)"
-    )
-    teacher_max_walls: int | None = option(
-        None, optional(int_(0)),
-        "the teacher's wall budget (a toggle adding a wall beyond it does nothing)",
-    )  # fmt: skip
-    teacher_network: str = option(
-        "paired", choice(_teacher_networks),
-        "the teacher's network (paired: curricula.paired.TEACHER_NETWORK)",
-    )  # fmt: skip
-
-
-@dataclasses.dataclass(frozen=True)
-class TrueRegretOptions:
-    """PAIRED with the true regret (levels whose space knows their optimal return)."""
-
-    true_regret: bool = option(
-        False, BOOL,
-        "reward the teacher with the true regret (optimal return - the protagonist's mean "
-        "return) instead of the antagonist's estimate",
-    )  # fmt: skip
-
-
-def _paired_config(variant: str, o: Any, ppo: PPOConfig) -> PAIREDConfig:
-    from ued.networks import NETWORK_PRESETS
-
-    tnet = TEACHER_NETWORK if o.teacher_network == "paired" else NETWORK_PRESETS[o.teacher_network]()
-    try:
-        return PAIREDConfig(
-            variant=variant,
-            num_students=o.num_students,
-            true_regret=bool(getattr(o, "true_regret", False)),
-            clip_regret=o.clip_regret,
-            noise_dim=o.noise_dim,
-            num_steps=o.num_steps,
-            student_ppo=ppo,
-            teacher_ppo=ppo,
-            teacher_network=tnet,
-        )
-    except ValueError as e:
-        raise ConfigError(f"--num-students: {e}") from None
-
-
-def _paired_entry(name: str, variant: str, description: str, order: int) -> CurriculumEntry:
-    def make(ctx: CurriculumContext) -> Curriculum:
-        o = ctx.options
-        params = PAIREDParams(
-            student=ctx.ppo_params,
-            teacher=ctx.ppo_params.replace(lr=o.teacher_lr),
-            env=ctx.env.default_params,
-        )
-        cfg = _paired_config(variant, o, ctx.ppo)
-        return make_paired(ctx.env, ctx.space, ctx.num_envs, ctx.student, cfg, params=params)
-
-    def validate(o: Any) -> None:
-        n = o.num_students
-        if variant == "paired" and not o.true_regret and n not in (None, 2):
-            raise ConfigError(
-                f"--num-students: --curriculum paired (estimated regret) needs 2 (the "
-                f"protagonist and one antagonist), got {n}; use --curriculum population-paired "
-                "for more"
-            )
-        if variant == "population" and n is not None and n < 2:
-            raise ConfigError(f"--num-students: --curriculum {name} needs >= 2, got {n}")
-        _paired_config(variant, o, PPOConfig())
-
-    return CurriculumEntry(
-        name,
-        description,
-        make,
-        options=(PAIREDOptions,) + ((TrueRegretOptions,) if variant == "paired" else ()),
-        branches=("new",),
-        scores=(),  # its levels' value to the teacher is its own reward, not a level score
-        requires=("editable",),
-        editor=lambda o: {"num_edits": o.teacher_steps, "max_walls": o.teacher_max_walls},
-        plain_metrics=PAIRED_METRICS,
-        validate=validate,
-        student_name="protagonist",
-        order=order,
-    )
-
-
-CURRICULA.register(_paired_entry(
-    "paired", "paired", "PAIRED (teacher, protagonist and antagonist; estimated regret)", 6
-))  # fmt: skip
-CURRICULA.register(_paired_entry(
-    "minimax", "minimax", "minimax adversary (teacher rewarded by the protagonist's -return)", 7
-))  # fmt: skip
-CURRICULA.register(_paired_entry(
-    "population-paired", "population", "population PAIRED (3 students by default)", 8
-))  # fmt: skip

@@ -14,7 +14,7 @@ import shutil
 import numpy as np
 import pytest
 
-from curricula.paired import PAIRED_METRICS
+from curricula.paired_registration import PAIRED_METRICS
 from experiments import cli
 from experiments.kinds import ued as U
 
@@ -164,7 +164,7 @@ def test_variants_train(tmp_path, preset, extra, curriculum):
 
 def paired_config(cfg):
     """The PAIRED curriculum's static config a run of ``cfg`` builds."""
-    from curricula.paired import _paired_config
+    from curricula.paired_registration import _paired_config
 
     variant = {"paired": "paired", "minimax": "minimax", "population-paired": "population"}
     return _paired_config(variant[cfg.curriculum], cfg, U._ppo(cfg)[0])
