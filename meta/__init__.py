@@ -55,11 +55,11 @@ from meta.supervised import (
     make_digits_distillation,
 )
 from meta.synth import (
-    SYNTH_TARGETS,
     SynthMetaConfig,
     load_synth_env,
     make_synth_meta,
     save_synth_env,
+    synth_targets,
 )
 from meta.synthetic import (
     SynthConfig,
@@ -70,19 +70,21 @@ from meta.synthetic import (
     make_latent_level_space,
 )
 from meta.targets import (
-    BRAX_TARGETS,
-    GYMNAX_TARGETS,
-    OBS_NORMALISATION,
-    TARGETS,
     Target,
+    TargetSpec,
     make_target,
     obs_normalisation,
+    target_names,
+    target_spec,
 )
 
 __all__ = [
+    "TargetSpec",
+    "target_names",
+    "target_spec",
     "LEARNERS",
     "LearnerConfig",
-    "SYNTH_TARGETS",
+    "synth_targets",
     "SynthConfig",
     "SynthGymnaxEnv",
     "SynthMetaConfig",
@@ -95,7 +97,6 @@ __all__ = [
     "make_synth_meta",
     "save_synth_env",
     "ACTIVATIONS",
-    "BRAX_TARGETS",
     "Dataset",
     "DatasetFileError",
     "load_dataset",
@@ -106,7 +107,6 @@ __all__ = [
     "ESLoop",
     "ESLoopState",
     "EvalContext",
-    "GYMNAX_TARGETS",
     "GenerationMetrics",
     "Hades",
     "HadesConfig",
@@ -114,7 +114,6 @@ __all__ = [
     "PolicyFns",
     "Problem",
     "STRATEGIES",
-    "TARGETS",
     "Target",
     "baseline_accuracies",
     "canonical_strategy",
@@ -137,7 +136,6 @@ __all__ = [
     "make_rollout",
     "make_target",
     "metrics_to_records",
-    "OBS_NORMALISATION",
     "obs_normalisation",
     "transfer_policies",
     "visited_states",

@@ -36,7 +36,7 @@ import numpy as np
 from flax import struct
 
 from meta.es import Problem
-from meta.targets import TARGETS, Target, make_target
+from meta.targets import Target, make_target, target_names
 from ued.host.files import atomic_write_bytes, open_npz, write_json
 from ued.networks import ACTIVATIONS, MLP
 from ued.optim import apply_step, make_adam
@@ -101,8 +101,8 @@ class HadesConfig:
     def __post_init__(self):
         if isinstance(self.policy, dict):
             object.__setattr__(self, "policy", PolicyConfig(**self.policy))
-        if self.target not in TARGETS:
-            raise ValueError(f"target: {self.target!r} not in {', '.join(TARGETS)}")
+        if self.target not in target_names():
+            raise ValueError(f"target: {self.target!r} not in {', '.join(target_names())}")
         if not isinstance(self.dataset_size, int) or not 1 <= self.dataset_size <= 4096:
             raise ValueError(
                 f"dataset_size: must be an int in [1, 4096], got {self.dataset_size!r}"

@@ -45,32 +45,16 @@ from meta.synthetic import (
     SynthParams,
     init_synth_params,
 )
-from meta.targets import GYMNAX_TARGETS, obs_normalisation
+from meta.targets import obs_normalisation, target_names, target_spec
 from ued.host.files import atomic_write_bytes, open_npz, write_json
 from ued.validation import require_ints
 from ued.wrappers import auto_reset
 
-GYMNAX_IDS = {
-    name: GYMNAX_TARGETS[name] for name in ("cartpole", "acrobot", "mountain-car", "pendulum")
-}
-SYNTH_TARGETS = tuple(GYMNAX_IDS) + ("hopper",)
-DEFAULT_KIND = {
-    "cartpole": "scb",
-    "acrobot": "scb",
-    "mountain-car": "mdp",
-    "pendulum": "mdp",
-    "hopper": "scb",
-}
-# Evaluation horizon (init, end) of the curriculum ``horizon_schedule``: constant full horizon
-# for classic control. For Brax hopper it only grows from 100 to the 1000-step episode when
-# ``horizon_transition`` > 0 is set (the default 0 jumps to ``end`` at ``horizon_begin``).
-_HORIZON = {
-    "cartpole": (500, 500),
-    "acrobot": (500, 500),
-    "mountain-car": (200, 200),
-    "pendulum": (200, 200),
-    "hopper": (100, 1000),
-}
+
+def synth_targets() -> tuple[str, ...]:
+    """The targets with a synthetic-environment preset (their ``meta.targets.TargetSpec``
+    names a default ``synth_kind`` and an evaluation ``horizon``)."""
+    return tuple(n for n in target_names() if target_spec(n).synth_kind is not None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +62,7 @@ class SynthMetaConfig:
     """Static settings of one synthetic-environment meta-training run.
 
     Attributes:
-      target: one of :data:`SYNTH_TARGETS`.
+      target: one of :func:`synth_targets`.
       kind: ``"scb"`` or ``"mdp"``; ``None`` takes the target's default.
       hidden: hidden units of each synthetic-env head.
       mdp_max_steps: episode limit of a synthetic MDP.
@@ -110,9 +94,9 @@ class SynthMetaConfig:
     es_lr: float | None = None
 
     def __post_init__(self):
-        if self.target not in SYNTH_TARGETS:
+        if self.target not in synth_targets():
             raise ValueError(
-                f"SynthMetaConfig.target must be one of {SYNTH_TARGETS}, got {self.target!r}"
+                f"SynthMetaConfig.target must be one of {synth_targets()}, got {self.target!r}"
             )
         if self.kind is not None and self.kind not in KINDS:
             raise ValueError(f"SynthMetaConfig.kind must be one of {KINDS}, got {self.kind!r}")
@@ -131,11 +115,11 @@ class SynthMetaConfig:
 
     @property
     def resolved_kind(self) -> str:
-        return self.kind or DEFAULT_KIND[self.target]
+        return self.kind or target_spec(self.target).synth_kind
 
     @property
     def horizon(self) -> tuple[int, int]:
-        init, end = _HORIZON[self.target]
+        init, end = target_spec(self.target).horizon
         return (self.horizon_init or init, self.horizon_end or end)
 
     def to_json(self) -> dict:
@@ -205,22 +189,23 @@ def make_real_env(target: str) -> RealEnv:
     Raises ``ValueError`` for unknown targets and ``ImportError`` (with the install command)
     for ``hopper`` when brax is missing.
     """
-    if target not in SYNTH_TARGETS:
-        raise ValueError(f"target: unknown target {target!r}; allowed: {SYNTH_TARGETS}")
-    if target == "hopper":
+    if target not in synth_targets():
+        raise ValueError(f"target: unknown target {target!r}; allowed: {synth_targets()}")
+    spec = target_spec(target)
+    if spec.backend == "brax":
         try:
             import brax  # noqa: F401
         except ImportError as e:
             raise ImportError(
-                "target 'hopper' needs Brax, which is not installed; install the extra with "
+                f"target {target!r} needs Brax, which is not installed; install the extra with "
                 "`pip install 'openued[brax]'`"
             ) from e
         from meta.targets import make_target
 
-        t = make_target("hopper")
+        t = make_target(target)
         env = TargetGymnaxEnv(t)
         return RealEnv(
-            "hopper",
+            target,
             env,
             None,
             False,
@@ -232,7 +217,7 @@ def make_real_env(target: str) -> RealEnv:
         )
     import gymnax
 
-    env, params = gymnax.make(GYMNAX_IDS[target])
+    env, params = gymnax.make(spec.env_id)
     space = env.action_space(params)
     obs, _ = env.reset(jax.random.key(0), params)
     if hasattr(space, "n"):
@@ -475,10 +460,8 @@ def load_synth_env(path_prefix: str | os.PathLike) -> tuple[SynthConfig, SynthPa
 
 
 __all__ = [
-    "DEFAULT_KIND",
-    "GYMNAX_IDS",
     "RealEnv",
-    "SYNTH_TARGETS",
+    "synth_targets",
     "SynthMeta",
     "SynthEnvFileError",
     "SynthMetaConfig",

@@ -1,9 +1,14 @@
-"""Real environments that HaDES distils behaviour for, by short name.
+"""Real environments the ES meta-learners work for (HaDES, synthetic environments), by short
+name: each declared once, as a :class:`TargetSpec` registered in ``ued.registry.TARGETS``.
 
-A :class:`Target` wraps a gymnax environment (or a Brax one, behind the ``brax`` extra) in
-three pure functions with a single signature (``reset``, ``step`` returning ``done``) plus the
-static facts HaDES needs: observation shape, discrete or continuous actions, constant
-observation normalisation and the episode length.
+A :class:`TargetSpec` is what one target is: its environment (a gymnax id, or a Brax body
+behind the ``brax`` extra), its constant observation normalisation, the names of its state
+dimensions and actions (for figures), its synthetic-environment defaults (kind and evaluation
+horizon) and its HaDES preset. Everything else (the HaDES and synthetic-env commands, their
+figures) reads it from the registry, so a package of one's own adds a target with one
+registration. :func:`make_target` turns a spec into a :class:`Target`: three pure functions with
+a single signature (``reset``, ``step`` returning ``done``) plus the static facts the learners
+need (observation shape, discrete or continuous actions, normalisation, episode length).
 """
 
 from __future__ import annotations
@@ -17,58 +22,61 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-GYMNAX_TARGETS = {
-    "cartpole": "CartPole-v1",
-    "acrobot": "Acrobot-v1",
-    "mountain-car": "MountainCar-v0",
-    "pendulum": "Pendulum-v1",
-    "breakout": "Breakout-MinAtar",
-    "asterix": "Asterix-MinAtar",
-    "freeway": "Freeway-MinAtar",
-    "space-invaders": "SpaceInvaders-MinAtar",
-}
-BRAX_TARGETS = {"hopper": "hopper", "walker2d": "walker2d", "halfcheetah": "halfcheetah"}
-TARGETS = tuple(GYMNAX_TARGETS) + tuple(BRAX_TARGETS)
+from ued.registry import TARGETS as REGISTRY
 
-# Constant observation normalisation of every target, ``name -> (mean, scale)`` (per
-# dimension, or one float for all), the one table of the package: HaDES policies see
-# ``(obs - mean) / scale`` and distil states in that space, synthetic environments
-# (``meta.synth``) emit states in it. Zero is a typical state and the states an episode visits
-# are O(1), so one ES ``std_init`` fits every target and default-initialised networks emit
-# plausible states. Rough scales, not fitted statistics. Where a choice was close, the
-# environments' bounds and states measured in gymnax (64 episodes) decided:
-# * cartpole angle scale 0.2 rather than 0.1: the 12 degree (0.21 rad) termination bound, so
-#   every non-terminal angle lies in [-1, 1], as x's scale 1 keeps the 2.4 m bound O(1).
-#   Visited angles cannot decide: their std is 0.09 under a random policy, 0.008 under a
-#   balancing one. The synthetic CartPole learning check (150 generations) agrees: held-out
-#   PPO (128 relu units) scores 473 on an SCB learned with 0.2, 346 with 0.1.
-# * mountain-car position mean -0.5 rather than -0.4: the valley floor (-pi/6 = -0.52) and the
-#   centre of the start interval [-0.6, -0.4] (-0.4 is its edge); the mean position visited is
-#   -0.51 under a momentum-pumping policy that reaches the goal, -0.53 under a random one.
-# * mountain-car velocity scale 0.035 rather than 0.05: half the 0.07 speed limit and close to
-#   the velocity std of that pumping policy (0.029), which 0.05 would shrink to 0.6.
-# Brax bodies: the mean is the noise-free initial observation (torso height 1.25 m for
-# hopper/walker2d, every other entry 0; checked in tests/test_brax.py), so an all-zero dataset
-# or network output is the standing pose rather than a body lying on the floor; scale 1 (SI
-# units: positions and angles are O(1), velocities O(1..10)). MinAtar images are already 0/1.
-OBS_NORMALISATION: dict[str, tuple[tuple[float, ...] | float, tuple[float, ...] | float]] = {
-    "cartpole": ((0.0, 0.0, 0.0, 0.0), (1.0, 1.0, 0.2, 1.0)),
-    "acrobot": ((0.0,) * 6, (1.0, 1.0, 1.0, 1.0, 2.0, 4.0)),
-    "mountain-car": ((-0.5, 0.0), (0.5, 0.035)),
-    "pendulum": ((0.0, 0.0, 0.0), (1.0, 1.0, 4.0)),
-    "hopper": ((1.25,) + (0.0,) * 10, 1.0),
-    "walker2d": ((1.25,) + (0.0,) * 16, 1.0),
-    "halfcheetah": (0.0, 1.0),
-}
+
+@dataclasses.dataclass(frozen=True)
+class TargetSpec:
+    """What one ES target is (registered in ``ued.registry.TARGETS``).
+
+    Attributes:
+      name: the short name (``openued hades train NAME``, ``openued synth train NAME``).
+      env_id: the gymnax id (``"CartPole-v1"``) or the Brax body (``"hopper"``).
+      backend: ``"gymnax"`` or ``"brax"`` (the ``brax`` extra).
+      obs_mean, obs_scale: the constant observation normalisation (per dimension, or one float
+        for all): learners see ``(obs - mean) / scale``, datasets and synthetic environments
+        live in that space.
+      state_names: names of the observation's dimensions (figures); empty: ``state[i]``.
+      action_names: names of the discrete actions (figures); empty: ``action i``.
+      synth_kind: the default synthetic environment (``"scb"`` or ``"mdp"``); ``None``: the
+        target has no synthetic-environment preset.
+      horizon: the synthetic-env evaluation horizon ``(at the start, at the end)``.
+      hades: the HaDES preset, sections ``hades``, ``policy``, ``es``, ``run`` (see
+        ``experiments.kinds.hades``); ``None``: no HaDES preset.
+    """
+
+    name: str
+    env_id: str
+    backend: str = "gymnax"
+    obs_mean: tuple[float, ...] | float = 0.0
+    obs_scale: tuple[float, ...] | float = 1.0
+    state_names: tuple[str, ...] = ()
+    action_names: tuple[str, ...] = ()
+    synth_kind: str | None = None
+    horizon: tuple[int, int] | None = None
+    hades: dict | None = None
+
+
+def target_names() -> tuple[str, ...]:
+    """Every registered target (plugins included)."""
+    return REGISTRY.names()
+
+
+def target_spec(name: str) -> TargetSpec:
+    """The registered :class:`TargetSpec` ``name``; ``ValueError`` listing the targets."""
+    if name not in REGISTRY:
+        raise ValueError(
+            f"target: unknown target {name!r}; allowed: {', '.join(target_names())}"
+        )
+    return REGISTRY.get(name)
 
 
 def obs_normalisation(name: str) -> tuple[tuple[float, ...] | float, tuple[float, ...] | float]:
-    """``(mean, scale)`` of target ``name``'s observations (see ``OBS_NORMALISATION``): a
-    float tuple of the observation's length, or one float broadcast over every entry; targets
-    without an entry (MinAtar) get ``(0.0, 1.0)``. Host-only; needs no optional extra."""
-    if name not in TARGETS:
-        raise ValueError(f"target: unknown target {name!r}; allowed: {', '.join(TARGETS)}")
-    return OBS_NORMALISATION.get(name, (0.0, 1.0))
+    """``(mean, scale)`` of target ``name``'s observations (its spec's ``obs_mean`` and
+    ``obs_scale``): a float tuple of the observation's length, or one float broadcast over
+    every entry. Host-only; needs no optional extra."""
+    spec = target_spec(name)
+    return spec.obs_mean, spec.obs_scale
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +115,7 @@ class Target:
 def _gymnax_target(name: str) -> Target:
     import gymnax
 
-    env_id = GYMNAX_TARGETS[name]
+    env_id = target_spec(name).env_id
     env, env_params = gymnax.make(env_id)
     space = env.action_space(env_params)
     discrete = hasattr(space, "n")
@@ -187,7 +195,7 @@ def _brax_target(name: str) -> Target:
     with warnings.catch_warnings():
         # brax.io.mjcf warns on every load that Brax is no longer actively maintained
         warnings.filterwarnings("ignore", message="Brax System", category=UserWarning)
-        env = brax_envs.get_environment(BRAX_TARGETS[name], backend=BRAX_BACKEND)
+        env = brax_envs.get_environment(target_spec(name).env_id, backend=BRAX_BACKEND)
     max_steps = BRAX_EPISODE_LENGTH
     action_dim = int(env.action_size)
     ctrl = np.asarray(env.sys.actuator.ctrl_range, np.float32).reshape(-1, 2)
@@ -219,7 +227,7 @@ def _brax_target(name: str) -> Target:
 
     return Target(
         name=name,
-        env_id=f"brax/{BRAX_TARGETS[name]}/{BRAX_BACKEND}",
+        env_id=f"brax/{target_spec(name).env_id}/{BRAX_BACKEND}",
         obs_shape=obs_shape,
         discrete=False,
         action_dim=action_dim,
@@ -238,13 +246,93 @@ _CACHE: dict[str, Target] = {}
 
 
 def make_target(name: str) -> Target:
-    """The :class:`Target` for a short name in ``TARGETS`` (host-only; cached).
+    """The :class:`Target` of a registered target name (host-only; cached).
 
     Raises ``ValueError`` for unknown names and ``ImportError`` with install instructions for
     Brax targets when brax is missing.
     """
-    if name not in TARGETS:
-        raise ValueError(f"target: unknown target {name!r}; allowed: {', '.join(TARGETS)}")
+    spec = target_spec(name)
     if name not in _CACHE:
-        _CACHE[name] = _brax_target(name) if name in BRAX_TARGETS else _gymnax_target(name)
+        _CACHE[name] = _brax_target(name) if spec.backend == "brax" else _gymnax_target(name)
     return _CACHE[name]
+
+
+# ----------------------------------------------------------------------------- the built-in targets
+
+# The built-in targets. Observation normalisation (``obs_mean``, ``obs_scale``): HaDES
+# policies see ``(obs - mean) / scale`` and distil states in that space, synthetic environments
+# (``meta.synth``) emit states in it. Zero is a typical state and the states an episode visits
+# are O(1), so one ES ``std_init`` fits every target and default-initialised networks emit
+# plausible states. Rough scales, not fitted statistics. Where a choice was close, the
+# environments' bounds and states measured in gymnax (64 episodes) decided:
+# * cartpole angle scale 0.2 rather than 0.1: the 12 degree (0.21 rad) termination bound, so
+#   every non-terminal angle lies in [-1, 1], as x's scale 1 keeps the 2.4 m bound O(1).
+#   Visited angles cannot decide: their std is 0.09 under a random policy, 0.008 under a
+#   balancing one. The synthetic CartPole learning check (150 generations) agrees: held-out
+#   PPO (128 relu units) scores 473 on an SCB learned with 0.2, 346 with 0.1.
+# * mountain-car position mean -0.5 rather than -0.4: the valley floor (-pi/6 = -0.52) and the
+#   centre of the start interval [-0.6, -0.4] (-0.4 is its edge); the mean position visited is
+#   -0.51 under a momentum-pumping policy that reaches the goal, -0.53 under a random one.
+# * mountain-car velocity scale 0.035 rather than 0.05: half the 0.07 speed limit and close to
+#   the velocity std of that pumping policy (0.029), which 0.05 would shrink to 0.6.
+# Brax bodies: the mean is the noise-free initial observation (torso height 1.25 m for
+# hopper/walker2d, every other entry 0; checked in tests/test_brax.py), so an all-zero dataset
+# or network output is the standing pose rather than a body lying on the floor; scale 1 (SI
+# units: positions and angles are O(1), velocities O(1..10)). MinAtar images are already 0/1.
+
+def _hades(dataset_size, policy, es, generations, chunk_size=10, **hades):
+    return dict(
+        hades=dict(dataset_size=dataset_size, num_inits=2, eval_envs=4, **hades),
+        policy=policy,
+        es=es,
+        run=dict(generations=generations, chunk_size=chunk_size, eval_policies=16),
+    )
+
+
+_CLASSIC_POLICY = dict(hidden=(64, 64), activation="tanh", lr=0.01, steps=100)
+_SNES_64 = dict(strategy="SNES", population_size=64, std_init=0.5)
+# HaDES MinAtar: N=16 states only, fixed one-hot labels, SNES sigma 0.5; the published runs
+# used population 2048 x 2000 generations and 2x512 policies
+_MINATAR = _hades(16, dict(hidden=(256, 256), activation="relu", lr=0.03, steps=64), _SNES_64,
+                  100, chunk_size=5, learn_labels=False)  # fmt: skip
+_BRAX = _hades(64, dict(hidden=(512, 512), activation="tanh", lr=5e-3, steps=400),
+               dict(strategy="Open_ES", population_size=256, std_init=0.03, lr=0.05), 2000)  # fmt: skip
+for _spec in (
+    # N = 8: with 4 states the tanh policies the dataset is distilled for reach 500 too, but a
+    # relu policy trained on it is seed-sensitive (144-500 over seeds); 8 states transfer to
+    # all four architectures of hades eval --transfer (docs/learning-checks.md)
+    TargetSpec("cartpole", "CartPole-v1", obs_mean=(0.0, 0.0, 0.0, 0.0),
+               obs_scale=(1.0, 1.0, 0.2, 1.0),
+               state_names=("cart position", "cart velocity", "pole angle",
+                            "pole angular velocity"),
+               action_names=("push left", "push right"), synth_kind="scb", horizon=(500, 500),
+               hades=_hades(8, _CLASSIC_POLICY, _SNES_64, 30)),
+    TargetSpec("acrobot", "Acrobot-v1", obs_mean=(0.0,) * 6,
+               obs_scale=(1.0, 1.0, 1.0, 1.0, 2.0, 4.0),
+               state_names=("cos θ1", "sin θ1", "cos θ2", "sin θ2", "angular velocity 1",
+                            "angular velocity 2"),
+               action_names=("torque −1", "torque 0", "torque +1"), synth_kind="scb",
+               horizon=(500, 500), hades=_hades(8, _CLASSIC_POLICY, _SNES_64, 100)),
+    TargetSpec("mountain-car", "MountainCar-v0", obs_mean=(-0.5, 0.0), obs_scale=(0.5, 0.035),
+               state_names=("car position", "car velocity"),
+               action_names=("push left", "no push", "push right"), synth_kind="mdp",
+               horizon=(200, 200), hades=_hades(8, _CLASSIC_POLICY, _SNES_64, 200)),
+    TargetSpec("pendulum", "Pendulum-v1", obs_mean=(0.0, 0.0, 0.0), obs_scale=(1.0, 1.0, 4.0),
+               state_names=("cos θ", "sin θ", "angular velocity"), synth_kind="mdp",
+               horizon=(200, 200), hades=_hades(16, _CLASSIC_POLICY, _SNES_64, 300)),
+    TargetSpec("breakout", "Breakout-MinAtar", action_names=("no-op", "left", "right"),
+               hades=_MINATAR),
+    TargetSpec("asterix", "Asterix-MinAtar",
+               action_names=("no-op", "left", "up", "right", "down"), hades=_MINATAR),
+    TargetSpec("freeway", "Freeway-MinAtar", action_names=("no-op", "up", "down"),
+               hades=_MINATAR),
+    TargetSpec("space-invaders", "SpaceInvaders-MinAtar",
+               action_names=("no-op", "left", "right", "fire"), hades=_MINATAR),
+    # the synthetic hopper's evaluation horizon only grows from 100 to the 1000-step episode
+    # when horizon_transition > 0 is set (the default 0 jumps to the end at horizon_begin)
+    TargetSpec("hopper", "hopper", "brax", obs_mean=(1.25,) + (0.0,) * 10, synth_kind="scb",
+               horizon=(100, 1000), hades=_BRAX),
+    TargetSpec("walker2d", "walker2d", "brax", obs_mean=(1.25,) + (0.0,) * 16, hades=_BRAX),
+    TargetSpec("halfcheetah", "halfcheetah", "brax", hades=_BRAX),
+):  # fmt: skip
+    REGISTRY.register(_spec)

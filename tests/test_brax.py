@@ -16,7 +16,7 @@ brax = pytest.importorskip("brax")
 from meta import HadesConfig, PolicyConfig, make_hades  # noqa: E402
 from meta.learners import LearnerConfig  # noqa: E402
 from meta.synth import SynthMetaConfig, TargetGymnaxEnv, make_synth_meta  # noqa: E402
-from meta.targets import BRAX_EPISODE_LENGTH, BRAX_TARGETS, make_target  # noqa: E402
+from meta.targets import BRAX_EPISODE_LENGTH, make_target, target_names, target_spec  # noqa: E402
 
 # brax 0.14.2's collision code reads fields that mujoco 4 deprecates on ``Data`` (still works)
 pytestmark = pytest.mark.filterwarnings(
@@ -61,7 +61,7 @@ def _probe(target):
     return jax.jit(probe)
 
 
-@pytest.fixture(scope="module", params=sorted(BRAX_TARGETS))
+@pytest.fixture(scope="module", params=sorted(n for n in target_names() if target_spec(n).backend == "brax"))
 def probed(request):
     t = make_target(request.param)
     probe = _probe(t)

@@ -297,9 +297,9 @@ def _train(cfg, es_name, pop, std, gens, seed=0, lr=None):
 
 @pytest.mark.slow
 def test_cartpole_preset_learns_fast_and_transfers():
-    from experiments.kinds.hades import PRESETS
+    from experiments.kinds.hades import presets
 
-    p = PRESETS["cartpole"]
+    p = presets()["cartpole"]
     cfg = HadesConfig(target="cartpole", policy=PolicyConfig(**p["policy"]), **p["hades"])
     t0 = time.time()
     h, data = _train(

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from experiments import cli
-from experiments.kinds.hades import PRESETS
+from experiments.kinds.hades import presets
 from ued.host import list_checkpoints, read_metrics, read_state_dict
 
 
@@ -58,7 +58,7 @@ def _fast_compile():
     jax.config.update("jax_disable_most_optimizations", old)
 
 
-GYMNAX = [t for t in PRESETS if t not in ("hopper", "walker2d", "halfcheetah")]
+GYMNAX = [t for t in presets() if t not in ("hopper", "walker2d", "halfcheetah")]
 
 
 def _last_json(capsys):
@@ -180,7 +180,7 @@ def test_damaged_dataset_and_empty_run(run_copy, capsys):
     assert "dataset.npz" in _one_error_line(capsys)
     (run_copy / "metrics.jsonl").write_text("")
     assert main(["plot", str(run_copy)]) == 2
-    assert "no generations in metrics.jsonl" in _one_error_line(capsys)
+    assert "metrics.jsonl holds no rows yet" in _one_error_line(capsys)
 
 
 def test_eval_and_transfer(cartpole_run, capsys):

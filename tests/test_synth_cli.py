@@ -203,7 +203,7 @@ def test_damaged_env_npz(run_copy, capsys):
 def test_plot_on_an_empty_run(run_copy, capsys):
     (run_copy / "metrics.jsonl").write_text("")
     assert main(["plot", str(run_copy)]) == 2
-    assert "no generations in metrics.jsonl" in _one_error_line(capsys)
+    assert "metrics.jsonl holds no rows yet" in _one_error_line(capsys)
     empty = run_copy.parent / "empty"
     empty.mkdir()
     assert main(["plot", str(empty)]) == 2

@@ -73,12 +73,10 @@ from experiments.figures.levels import (
     top_indices,
 )
 from experiments.figures.names import (
-    ACTION_NAMES,
     BRANCH_NAMES,
     BRANCHES,
     DESCRIPTOR_NAMES,
     METRIC_NAMES,
-    STATE_NAMES,
     action_names,
     clean_name,
     descriptor_label,
@@ -119,7 +117,6 @@ from ued.evaluation import iqm_interval
 FigureFn = Callable[..., Figure]
 
 __all__ = [
-    "ACTION_NAMES",
     "BRANCHES",
     "BRANCH_NAMES",
     "CURRICULUM_PANELS",
@@ -128,7 +125,6 @@ __all__ = [
     "LEARNING_PANELS",
     "METRIC_NAMES",
     "PAIRED_PANELS",
-    "STATE_NAMES",
     "action_names",
     "auto_smoothing",
     "block_mean",

@@ -65,30 +65,12 @@ BRANCH_NAMES = {
     "archive": "archive (elites)",
 }
 
-# target -> names of the (normalised) observation's dimensions
-STATE_NAMES: dict[str, tuple[str, ...]] = {
-    "cartpole": ("cart position", "cart velocity", "pole angle", "pole angular velocity"),
-    "acrobot": (
-        "cos θ1",
-        "sin θ1",
-        "cos θ2",
-        "sin θ2",
-        "angular velocity 1",
-        "angular velocity 2",
-    ),
-    "mountain-car": ("car position", "car velocity"),
-    "pendulum": ("cos θ", "sin θ", "angular velocity"),
-}
-# target -> names of its discrete actions (or of the continuous action's ends)
-ACTION_NAMES: dict[str, tuple[str, ...]] = {
-    "cartpole": ("push left", "push right"),
-    "acrobot": ("torque −1", "torque 0", "torque +1"),
-    "mountain-car": ("push left", "no push", "push right"),
-    "breakout": ("no-op", "left", "right"),
-    "freeway": ("no-op", "up", "down"),
-    "asterix": ("no-op", "left", "up", "right", "down"),
-    "space-invaders": ("no-op", "left", "right", "fire"),
-}
+def _target(target: str | None):
+    """The registered ES target ``target`` (``meta.targets.TargetSpec``), or ``None``."""
+    import meta.targets  # noqa: F401 (registers the built-in targets)
+    from ued.registry import TARGETS
+
+    return TARGETS.get(target) if target and target in TARGETS else None
 
 
 def clean_name(key: str) -> str:
@@ -113,30 +95,30 @@ def descriptor_label(name: str) -> tuple[str, str]:
 
 
 def state_names(target: str | None, dim: int) -> list[str]:
-    """Names of ``dim`` observation dimensions of ``target`` (:data:`STATE_NAMES`), else
-    ``state[i]``."""
-    names = STATE_NAMES.get(target or "", ())
+    """Names of ``dim`` observation dimensions of ``target`` (its registered
+    ``TargetSpec.state_names``), else ``state[i]``."""
+    spec = _target(target)
+    names = spec.state_names if spec is not None else ()
     if len(names) == dim:
         return list(names)
     return [f"state[{i}]" for i in range(dim)]
 
 
 def action_names(target: str | None, n: int) -> list[str]:
-    """Names of ``n`` discrete actions of ``target`` (:data:`ACTION_NAMES`), else
-    ``action i``."""
-    names = ACTION_NAMES.get(target or "", ())
+    """Names of ``n`` discrete actions of ``target`` (its registered
+    ``TargetSpec.action_names``), else ``action i``."""
+    spec = _target(target)
+    names = spec.action_names if spec is not None else ()
     if len(names) >= n:
         return [f"{i}: {names[i]}" for i in range(n)]
     return [f"action {i}" for i in range(n)]
 
 
 __all__ = [
-    "ACTION_NAMES",
     "BRANCHES",
     "BRANCH_NAMES",
     "DESCRIPTOR_NAMES",
     "METRIC_NAMES",
-    "STATE_NAMES",
     "action_names",
     "clean_name",
     "descriptor_label",

@@ -94,7 +94,7 @@ def plot_synth_reward_map(
 ) -> Figure:
     """The synthetic reward over two state dimensions (the others held at the mean initial
     state), one panel per action. ``xs`` (nx,), ``ys`` (ny,); ``rewards``: ``{action label:
-    (ny, nx)}``; ``dims``: the two dimensions shown (named from :data:`STATE_NAMES`). One
+    (ny, nx)}``; ``dims``: the two dimensions shown (named from the target's registered state names). One
     shared, zero-centred colour scale. With two actions a last panel shows their difference
     (second minus first, its own scale): where the learned reward prefers which action, which
     is what a greedy one-step learner of a contextual bandit follows."""

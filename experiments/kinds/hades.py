@@ -1,7 +1,7 @@
 """The ``hades`` kind: behaviour distillation (HaDES) with ES, ``openued hades {train, eval,
 plot}``. Host only.
 
-``train ENV``: a preset per target (see ``PRESETS``); every field of :class:`TrainOptions` is
+``train ENV``: a preset per target (:func:`presets`, declared with each target); every field of :class:`TrainOptions` is
 an option (``--out``, ``--generations``, ``--population``, ``--dataset-size``, ``--seed``, ...;
 ``openued hades train ENV --help`` lists them with that target's defaults). The run trains
 through the one host loop (``ued.host.run_trainer``, unit ``generation``): ``config.json``
@@ -35,56 +35,13 @@ from meta.hades import (  # noqa: F401 (the dataset files, re-exported)
     save_dataset,
 )
 
-PRESETS: dict[str, dict] = {
-    # target: HaDES settings, ES settings, run settings
-    # N = 8: with 4 states the tanh policies the dataset is distilled for reach 500 too, but a
-    # relu policy trained on it is seed-sensitive (144-500 over seeds); 8 states transfer to
-    # all four architectures of hades eval --transfer (docs/learning-checks.md)
-    "cartpole": dict(
-        hades=dict(dataset_size=8, num_inits=2, eval_envs=4),
-        policy=dict(hidden=(64, 64), activation="tanh", lr=0.01, steps=100),
-        es=dict(strategy="SNES", population_size=64, std_init=0.5),
-        run=dict(generations=30, chunk_size=10, eval_policies=16),
-    ),
-    "acrobot": dict(
-        hades=dict(dataset_size=8, num_inits=2, eval_envs=4),
-        policy=dict(hidden=(64, 64), activation="tanh", lr=0.01, steps=100),
-        es=dict(strategy="SNES", population_size=64, std_init=0.5),
-        run=dict(generations=100, chunk_size=10, eval_policies=16),
-    ),
-    "mountain-car": dict(
-        hades=dict(dataset_size=8, num_inits=2, eval_envs=4),
-        policy=dict(hidden=(64, 64), activation="tanh", lr=0.01, steps=100),
-        es=dict(strategy="SNES", population_size=64, std_init=0.5),
-        run=dict(generations=200, chunk_size=10, eval_policies=16),
-    ),
-    "pendulum": dict(
-        hades=dict(dataset_size=16, num_inits=2, eval_envs=4),
-        policy=dict(hidden=(64, 64), activation="tanh", lr=0.01, steps=100),
-        es=dict(strategy="SNES", population_size=64, std_init=0.5),
-        run=dict(generations=300, chunk_size=10, eval_policies=16),
-    ),
-    **{
-        game: dict(
-            # HaDES MinAtar: N=16 states only, fixed one-hot labels, SNES sigma 0.5; the
-            # published runs used population 2048 x 2000 generations and 2x512 policies
-            hades=dict(dataset_size=16, learn_labels=False, num_inits=2, eval_envs=4),
-            policy=dict(hidden=(256, 256), activation="relu", lr=0.03, steps=64),
-            es=dict(strategy="SNES", population_size=64, std_init=0.5),
-            run=dict(generations=100, chunk_size=5, eval_policies=16),
-        )
-        for game in ("breakout", "asterix", "freeway", "space-invaders")
-    },
-    **{
-        body: dict(
-            hades=dict(dataset_size=64, num_inits=2, eval_envs=4),
-            policy=dict(hidden=(512, 512), activation="tanh", lr=5e-3, steps=400),
-            es=dict(strategy="Open_ES", population_size=256, std_init=0.03, lr=0.05),
-            run=dict(generations=2000, chunk_size=10, eval_policies=16),
-        )
-        for body in ("hopper", "walker2d", "halfcheetah")
-    },
-}
+
+def presets() -> dict[str, dict]:
+    """Target -> its HaDES preset (sections ``hades``, ``policy``, ``es``, ``run``): declared
+    with each target (``meta.targets.TargetSpec.hades``, the registry of ES targets)."""
+    from meta.targets import target_names, target_spec
+
+    return {n: target_spec(n).hades for n in target_names() if target_spec(n).hades}
 
 
 def _strategies():
@@ -111,7 +68,7 @@ _f = O.option
 class TrainOptions:
     """``openued hades train ENV`` options. ``to``: where the value goes (``hades.*``:
     ``HadesConfig``, ``policy.*``: its ``PolicyConfig``, ``es.*``: ``ESConfig``); the others
-    are run settings. ``None``: the target preset's value (``PRESETS``)."""
+    are run settings. ``None``: the target preset's value (:func:`presets`)."""
 
     out: str = _f(
         "", O.STR, "run directory (a new one; continue a run with --resume RUN_DIR)",
@@ -200,14 +157,14 @@ class HadesRunConfig(TrainOptions):
     its target."""
 
     kind: str = _f("hades", O.choice("hades"), "what the run trains", cli=False)
-    target: str = _f("cartpole", O.choice(lambda: tuple(PRESETS)), "the target env", cli=False)
+    target: str = _f("cartpole", O.choice(lambda: tuple(presets())), "the target env", cli=False)
 
 
 TRAIN_OPTIONS = O.Options(
     TrainOptions,
     "openued hades train",
     "Distil a dataset for ENV with its preset (behaviour distillation, HaDES).",
-    positionals=(("ENV", "one of: " + ", ".join(PRESETS)),),
+    positionals=(("ENV", "a target with a HaDES preset (openued hades train --help)"),),
 )
 # what a resumed run may change: the run length and options that only affect execution
 MAY_CHANGE = frozenset(
@@ -222,9 +179,10 @@ def resolve(target: str, given: dict):
     (a :class:`TrainOptions` with no ``None`` left but ``es_lr``), checked."""
     from meta import ESConfig, HadesConfig, PolicyConfig
 
-    if target not in PRESETS:
-        raise O.ConfigError(f"ENV: unknown target {target!r}; allowed: {', '.join(PRESETS)}")
-    p = PRESETS[target]
+    known = presets()
+    if target not in known:
+        raise O.ConfigError(f"ENV: unknown target {target!r}; allowed: {', '.join(known)}")
+    p = known[target]
     defaults = {"hades": HadesConfig, "policy": PolicyConfig, "es": ESConfig}
     values = {}
     for f in dataclasses.fields(TrainOptions):
@@ -279,8 +237,8 @@ def config_from_dict(d: dict) -> HadesRunConfig:
     recomputed, not read)."""
     d = {k: v for k, v in d.items() if k not in _DERIVED + ("format_version",)}
     target = d.pop("target", None)
-    if target not in PRESETS:
-        raise O.ConfigError(f"target: unknown {target!r}; allowed: {', '.join(PRESETS)}")
+    if target not in presets():
+        raise O.ConfigError(f"target: unknown {target!r}; allowed: {', '.join(presets())}")
     d.pop("kind", None)
     cfg = TRAIN_OPTIONS.from_dict(TrainOptions, d)
     if isinstance(cfg.hidden, list):
@@ -493,7 +451,7 @@ KIND = register_kind(
         title="HaDES targets (openued hades train ENV)",
         length="generations",
         unit="generation",
-        presets=lambda: {t: f"distil a dataset for {t}" for t in PRESETS},
+        presets=lambda: {t: f"distil a dataset for {t}" for t in presets()},
         train_options=lambda preset, argv: TRAIN_OPTIONS,
         make_config=make_config,
         from_dict=config_from_dict,

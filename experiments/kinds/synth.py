@@ -38,9 +38,9 @@ from experiments.kinds import Built, Kind, host_config, register_kind
 
 
 def _targets():
-    from meta.synth import SYNTH_TARGETS
+    from meta.synth import synth_targets
 
-    return SYNTH_TARGETS
+    return synth_targets()
 
 
 def _learners():
