@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ued.stats import t_interval
+from ued.stats import RATE, t_interval
 
 CI_METHOD = (
     "Student t, 95%, over the per-seed means (each the mean over the set's levels), clipped to "
@@ -81,7 +81,7 @@ def eval_report(
         if set_name == "prefab":
             for i, n in enumerate(names):
                 out[f"prefab/{n}"] = _scalar_or_list(sr[:, i], batched)
-        lo, hi = (float(np.clip(b, 0.0, 1.0)) for b in t_interval(seed_sr))  # solve rates
+        lo, hi = t_interval(seed_sr, bounds=RATE)  # nan (null) from one seed: no interval
         obj = {
             "mean": float(seed_sr.mean()),
             "ci95": [lo, hi],
@@ -96,6 +96,8 @@ def eval_report(
             from ued.evaluation import iqm_interval
 
             v, ilo, ihi = iqm_interval({set_name: sr}, reps=iqm_reps, seed=seed)[set_name]
+            if sr.shape[0] < 2:  # one seed: no interval
+                ilo = ihi = float("nan")
             obj["iqm"] = {
                 "value": v,
                 "ci95": [ilo, ihi],

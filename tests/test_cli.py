@@ -87,7 +87,8 @@ def test_every_preset_runs_every_branch(runs, preset):
         "score/mean",
         "level/shortest_path",
         "regret/true_replay",
-        "regret/estimated_replay",
+        "score/replay",
+        "rollout/finished_share",
         "ppo/loss",
     ):
         assert key in rows[-1], key

@@ -29,13 +29,26 @@ def test_seed_interval_is_the_t_interval_with_its_n():
     assert r["n"] == 4 and r["per_seed"][2] is None and r["per_seed"][0] == 0.3
     assert r["mean"] == pytest.approx(np.nanmean(v))
     assert tuple(r["ci95"]) == stats.t_interval(v)
+    # one seed gives a mean and no interval
     assert stats.seed_interval([0.4]) == {
         "per_seed": [0.4],
         "mean": 0.4,
-        "ci95": [0.4, 0.4],
+        "ci95": [None, None],
         "n": 1,
     }
+    assert not stats.intervals_apart(stats.seed_interval([0.4]), stats.seed_interval([0.9]))
     assert stats.seed_interval([np.nan])["mean"] is None
+    # a rate's interval stays in [0, 1]: two seeds at 0.66 and 1.0 (t = 12.7) by hand:
+    # mean 0.83, sd 0.2404, se 0.17, half-width 12.706 * 0.17 = 2.16 -> [-1.33, 2.99] unclipped
+    lo, hi = stats.t_interval([0.66, 1.0])
+    assert lo == pytest.approx(0.83 - 2.16, abs=0.01) and hi == pytest.approx(0.83 + 2.16, abs=0.01)
+    assert stats.t_interval([0.66, 1.0], bounds=stats.RATE) == (0.0, 1.0)
+    assert stats.summarize({"exit_rate": [0.66, 1.0]})["exit_rate"]["ci95"] == [0.0, 1.0]
+    # the IQM of one seed has no interval; of seeds x levels, the levels are the tasks
+    one = stats.iqm_ci([0.5])
+    assert one.n == 1 and np.isnan(one.low) and np.isnan(one.high)
+    grid = stats.iqm_ci(np.array([[0.0, 0.5, 1.0, 1.0], [0.5, 0.5, 1.0, 0.0]]))
+    assert grid.n == 2 and grid.low < grid.iqm < grid.high
     s = stats.summarize({"a": np.array([0.0, 0.1, 0.05]), "b": np.array([0.9, 1.0, 0.95])})
     assert stats.intervals_apart(s["a"], s["b"]) and stats.intervals_apart(s["b"], s["a"])
     assert not stats.intervals_apart(stats.seed_interval([0.0, 1.0, 0.5]), s["b"])

@@ -116,7 +116,8 @@ def test_metrics_branch_counts_and_skipped_updates(trained):
     for k in (
         "level/shortest_path_length",
         "regret/true_replay",
-        "regret/estimated_replay",
+        "score/replay",
+        "rollout/finished_share",
         "cur/count",
         "rollout/solve_rate",
         "score/mean",

@@ -28,10 +28,16 @@ def _finite(values: Any) -> np.ndarray:
     return v[np.isfinite(v)]
 
 
-def t_interval(per_seed: Any, confidence: float = 0.95) -> tuple[float, float]:
+RATE = (0.0, 1.0)  # the bounds of a rate or a share: its intervals never leave them
+
+
+def t_interval(
+    per_seed: Any, confidence: float = 0.95, bounds: tuple[float, float] | None = None
+) -> tuple[float, float]:
     """Student-t ``confidence`` interval of the mean of ``per_seed`` values (NaNs dropped):
-    ``(low, high)`` floats; ``(nan, nan)`` with fewer than two values, ``(m, m)`` when they are
-    all equal. Host."""
+    ``(low, high)`` floats; ``(nan, nan)`` with fewer than two values (one seed gives no
+    interval), ``(m, m)`` when they are all equal. ``bounds``: the range the quantity lives in
+    (:data:`RATE` for a rate); the interval is clipped to it. Host."""
     from scipy import stats
 
     v = _finite(per_seed)
@@ -42,14 +48,19 @@ def t_interval(per_seed: Any, confidence: float = 0.95) -> tuple[float, float]:
     if se == 0:
         return m, m
     h = float(stats.t.ppf(0.5 + confidence / 2, v.size - 1) * se)
-    return m - h, m + h
+    lo, hi = m - h, m + h
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return lo, hi
 
 
-def seed_interval(values: Any, confidence: float = 0.95) -> dict[str, Any]:
+def seed_interval(
+    values: Any, confidence: float = 0.95, bounds: tuple[float, float] | None = None
+) -> dict[str, Any]:
     """``{"per_seed", "mean", "ci95", "n"}`` over the finite values of ``values`` (one per
-    seed): the mean and its :func:`t_interval` (the mean itself, ``[m, m]``, for one value;
-    ``None`` and ``[None, None]`` for none; NaN per-seed values become ``None``). ``n``: the
-    values the interval is computed from. Host."""
+    seed): the mean and its :func:`t_interval` (clipped to ``bounds``). With fewer than two
+    values there is no interval: ``[None, None]`` (and ``"mean": None`` for none); NaN per-seed
+    values become ``None``. ``n``: the values the mean is computed from. Host."""
     v = np.asarray(values, np.float64).reshape(-1)
     per = [float(x) if math.isfinite(x) else None for x in v]
     f = v[np.isfinite(v)]
@@ -57,20 +68,29 @@ def seed_interval(values: Any, confidence: float = 0.95) -> dict[str, Any]:
         return {"per_seed": per, "mean": None, "ci95": [None, None], "n": 0}
     m = float(f.mean())
     if f.size == 1:
-        return {"per_seed": per, "mean": m, "ci95": [m, m], "n": 1}
-    lo, hi = t_interval(f, confidence)
+        return {"per_seed": per, "mean": m, "ci95": [None, None], "n": 1}
+    lo, hi = t_interval(f, confidence, bounds)
     return {"per_seed": per, "mean": m, "ci95": [lo, hi], "n": int(f.size)}
 
 
+def is_rate(name: str) -> bool:
+    """Whether a quantity named ``name`` is a rate or a share (its intervals lie in [0, 1])."""
+    return any(w in name for w in ("rate", "share", "fraction", "solved"))
+
+
 def summarize(per_seed: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """:func:`seed_interval` of every entry of ``{name: per-seed values}``. Host."""
-    return {k: seed_interval(np.asarray(v)) for k, v in per_seed.items()}
+    """:func:`seed_interval` of every entry of ``{name: per-seed values}``; the intervals of
+    rates and shares (:func:`is_rate` of the name) are clipped to [0, 1]. Host."""
+    return {
+        k: seed_interval(np.asarray(v), bounds=RATE if is_rate(k) else None)
+        for k, v in per_seed.items()
+    }
 
 
 def intervals_apart(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """The intervals of two :func:`seed_interval` records do not overlap (``False`` when either
-    has no mean). Host."""
-    if a["mean"] is None or b["mean"] is None:
+    has no interval: no mean, or a single seed). Host."""
+    if a["mean"] is None or b["mean"] is None or None in (*a["ci95"], *b["ci95"]):
         return False
     return a["ci95"][1] < b["ci95"][0] or b["ci95"][1] < a["ci95"][0]
 
@@ -134,17 +154,27 @@ def iqm_interval(
 
 
 def iqm_ci(x: Any, num_bootstrap: int = 2000, confidence: float = 0.95, seed: int = 0) -> IQMResult:
-    """IQM of per-seed values ``x`` (1-D; NaNs dropped) with a bootstrap interval over seeds:
-    :func:`iqm_interval` with the seeds as runs of one task. Host-side."""
-    v = _finite(x)
-    if v.size == 0:
+    """IQM with a stratified-bootstrap interval (:func:`iqm_interval`) of ``x``: per-seed
+    values (1-D; NaNs dropped; the seeds as runs of one task) or ``(K seeds, L tasks)`` scores
+    (e.g. per-level solve rates: the levels as tasks, so a few seeds still give an interval
+    that is not just their min and max). Fewer than two seeds give no interval (``nan``
+    ends). ``n``: the seeds. Host-side."""
+    a = np.asarray(x, np.float64)
+    if a.ndim < 2:
+        a = _finite(a)[:, None]
+    a = a[np.isfinite(a).all(1)]
+    if a.shape[0] == 0:
         return IQMResult(float("nan"), float("nan"), float("nan"), 0)
-    m, lo, hi = iqm_interval({"x": v[:, None]}, num_bootstrap, seed, confidence)["x"]
-    return IQMResult(m, lo, hi, int(v.size))
+    if a.shape[0] < 2:
+        return IQMResult(float(iqm(a.reshape(-1))), float("nan"), float("nan"), 1)
+    m, lo, hi = iqm_interval({"x": a}, num_bootstrap, seed, confidence)["x"]
+    return IQMResult(m, lo, hi, int(a.shape[0]))
 
 
 __all__ = [
     "IQMResult",
+    "RATE",
+    "is_rate",
     "intervals_apart",
     "iqm",
     "iqm_ci",

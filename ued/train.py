@@ -392,6 +392,11 @@ def _metrics(branches, traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, t
     n_ep = jnp.sum(done)
     denom = jnp.maximum(n_ep, 1).astype(jnp.float32)
     m["rollout/num_episodes"] = n_ep.astype(jnp.int32)
+    # the episodes still running when the rollout stops: a rollout shorter than the episode
+    # limit finishes only the short ones, so the solve rate below (of FINISHED episodes) reads
+    # high; their share says how far it can be trusted
+    running = jnp.sum(~jnp.logical_or(traj.terminated[-1], traj.truncated[-1]))
+    m["rollout/finished_share"] = (n_ep / jnp.maximum(n_ep + running, 1)).astype(jnp.float32)
     m["rollout/return"] = jnp.where(n_ep > 0, jnp.sum(traj.episode_return * done) / denom, jnp.nan)
     m["rollout/solve_rate"] = jnp.where(
         n_ep > 0, jnp.sum(jnp.logical_and(traj.solved, done)) / denom, jnp.nan
@@ -405,9 +410,10 @@ def _metrics(branches, traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, t
     m["score/max"] = jnp.where(
         jnp.any(finite), jnp.max(jnp.where(finite, stats.score, -jnp.inf)), jnp.nan
     )
-    m["regret/estimated_replay"] = _nanmean_where(stats.score, replay)
+    # the level score (maxmc, pvl, ...) estimates regret; the curriculum's regret it is not
+    m["score/replay"] = _nanmean_where(stats.score, replay)
+    # true regret: the optimal return - the mean return (spaces that know their optimum)
     m["regret/true_replay"] = _nanmean_where(opt_ret - stats.mean_return, replay)
-    m["regret/estimated_all"] = m["score/mean"]
     m["regret/true_all"] = _nanmean_where(opt_ret - stats.mean_return, all_levels)
     for k, v in ppo_m.items():
         m[f"ppo/{k}"] = v

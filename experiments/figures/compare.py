@@ -29,7 +29,7 @@ from experiments.figures.style import (
     save,
     style_axes,
 )
-from ued.evaluation import iqm_interval
+from ued.stats import RATE, iqm_interval, t_interval
 
 
 def final_scores(metrics: Any, set_name: str) -> tuple[np.ndarray, float | None]:
@@ -79,9 +79,17 @@ def comparison_table(
             sc = sc[~np.all(np.isnan(sc), 1)]
             sc = np.nan_to_num(sc, nan=float(np.nanmean(sc)))
             iqm, lo, hi = iqm_interval({lab: sc}, reps=reps, seed=seed)[lab]
+            method = "stratified bootstrap, levels as tasks"
+            if sc.shape[1] == 1:
+                # one task: a bootstrap over a few seeds only spans their min and max
+                lo, hi = t_interval(sc[:, 0], bounds=RATE)
+                method = "Student-t over seeds (one score per seed)"
+            if sc.shape[0] < 2:  # one seed: no interval
+                lo = hi = None
             row[set_name] = {
                 "iqm": iqm,
                 "ci95": [lo, hi],
+                "interval": method,
                 "mean": float(sc.mean()),
                 "seeds": int(sc.shape[0]),
                 "tasks": int(sc.shape[1]),
@@ -104,14 +112,19 @@ def comparison_markdown(table: Mapping) -> str:
         for s in sets:
             e = r.get(s)
             if e is None:
-                cells += ["n/a", "n/a"]
+                cells += ["n/a (not evaluated)", "n/a"]
+            elif e["ci95"][0] is None:
+                cells += [f"{e['iqm']:.3f} (n={e['seeds']} seed: no interval)", f"{e['mean']:.3f}"]
             else:
-                cells += [f"{e['iqm']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}]",
+                n = f"n={e['seeds']} seeds x {e['tasks']} levels"
+                cells += [f"{e['iqm']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] ({n})",
                           f"{e['mean']:.3f}"]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append(f"Solve rate at each run's last evaluation. {table['aggregate']}; "
-                 f"interval: {table['interval']}.")  # fmt: skip
+                 f"interval: {table['interval']}; a set scored by one number per seed "
+                 "(no per-level scores) gets a 95% Student-t interval over seeds instead, "
+                 "clipped to [0, 1].")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -164,8 +177,10 @@ def compare_runs(
             if e is None:
                 continue
             y = ri + (si - (len(sets) - 1) / 2) * width
-            ax.errorbar(e["iqm"], y, xerr=[[e["iqm"] - e["ci95"][0]], [e["ci95"][1] - e["iqm"]]],
-                        fmt="o", color=f"C{ri % 10}", mfc="white" if si else None, capsize=3,
+            lo, hi = e["ci95"]
+            err = None if lo is None else [[e["iqm"] - lo], [hi - e["iqm"]]]  # one seed: none
+            ax.errorbar(e["iqm"], y, xerr=err, fmt="o", color=f"C{ri % 10}",
+                        mfc="white" if si else None, capsize=3,
                         label=s if ri == 0 else None)  # fmt: skip
     style_axes(ax, "Final evaluation: IQM, 95% CI", "solve rate", "run")
     ax.set_yticks(range(len(rs)), [lab for lab, _ in rs], fontsize=8)

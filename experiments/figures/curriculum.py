@@ -57,14 +57,16 @@ CURRICULUM_PANELS: list[tuple[str, str, list[tuple[str, str]], bool]] = [
         False,
     ),
     (
-        "Regret: estimated vs true",
+        "Level score, replayed levels",
+        "score",
+        # runs written before the score was named for what it is logged it as "regret"
+        [("score/replay", "mean, replayed"), ("regret/estimated_replay", "mean, replayed")],
+        False,
+    ),
+    (
+        "True regret: optimal - mean return",
         "regret",
-        [
-            ("regret/estimated_all", "estimated = mean score (all)"),
-            ("regret/true_all", "true (all)"),
-            ("regret/estimated_replay", "estimated (replayed)"),
-            ("regret/true_replay", "true (replayed)"),
-        ],
+        [("regret/true_all", "all levels"), ("regret/true_replay", "replayed levels")],
         False,
     ),
     (
@@ -89,7 +91,7 @@ CURRICULUM_PANELS: list[tuple[str, str, list[tuple[str, str]], bool]] = [
 # keys that repeat another shown metric (the value in parentheses)
 DUPLICATE_KEYS: dict[str, str] = {
     "cur/score/mean": "score/mean (mean score, NaN-free variant)",
-    "score/mean": "regret/estimated_all",
+    "regret/estimated_all": "score/mean (older runs' name of the mean score)",
     "replay_fraction": "branch/replay",
     "cur/train/share": "train_fraction",
     **{f"cur/branch/{b}": f"branch/{b}" for b in BRANCHES},
@@ -156,7 +158,8 @@ def curriculum_panels(
     specs.append(CURRICULUM_PANELS[-1])
     for title, ylabel, series, unit in specs:
         if title == "Scores of proposed levels":  # one mean per branch the run logged
-            series = [("score/max", "max")] + [(f"cur/score/{b}", f"mean, {b}") for b in names]
+            series = [("score/max", "max"), ("score/mean", "mean, all")]
+            series += [(f"cur/score/{b}", f"mean, {b}") for b in names]
         if title == "Proposals by branch":
             data = [(BRANCH_NAMES.get(b, b), shares[b]) for b in active]
         else:

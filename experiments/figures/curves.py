@@ -36,7 +36,14 @@ from experiments.figures.style import (
 # (panel title, y label, [(metric key, series label)], y in [0, 1])
 LEARNING_PANELS: list[tuple[str, str, list[tuple[str, str]], bool]] = [
     ("Training episodes: return", "mean episode return", [("rollout/return", "return")], False),
-    ("Training episodes: solve rate", "solve rate", [("rollout/solve_rate", "solve rate")], True),
+    (
+        "Training episodes: solved and finished",
+        "share",
+        # the solve rate counts finished episodes only: never drawn without the finished share
+        [("rollout/solve_rate", "solved / finished"),
+         ("rollout/finished_share", "finished inside a rollout")],
+        True,
+    ),  # fmt: skip
     (
         "Evaluation: solve rate",
         "solve rate",
@@ -141,13 +148,20 @@ def plot_learning_curves(
     ``smoothing``: EMA weight in [0, 1) (``None``: by the number of points; 0: none).
     Panels whose metrics the run does not have say so. Returns the Figure."""
     runs = _runs(metrics, [label] if label else None)
+    notes = []
+    for i, (lab, m) in enumerate(runs):
+        if "rollout/solve_rate" in m and "rollout/finished_share" not in m:
+            # a rate of finished episodes alone misleads when most never finish in a rollout
+            runs[i] = (lab, {k: v for k, v in m.items() if k != "rollout/solve_rate"})
+            notes.append("training solve rate left out: the run did not record the share of "
+                         "episodes that finish inside a rollout, which the rate counts alone")  # fmt: skip
     panels = list(LEARNING_PANELS if panels is None else panels)
     fig, axes = _new_figure(len(panels), 3)
     _draw_panels(list(zip(axes, panels, strict=True)), runs, panels, smoothing)
     lab, m = runs[0]
     fig.suptitle(title or f"Learning curves: {lab}", fontsize=12)
-    _caption(fig, _seed_note(num_seeds(m)), ha="center", va="bottom", fontsize=8,
-             color="0.35")  # fmt: skip
+    _caption(fig, "\n".join([_seed_note(num_seeds(m)), *notes[:1]]), ha="center", va="bottom",
+             fontsize=8, color="0.35")  # fmt: skip
     return fig
 
 

@@ -47,6 +47,7 @@ class Built(NamedTuple):
       finish: ``finish(state, run_dir) -> dict`` after training (artifacts; summary fields).
       programs: already jitted ``(init, run)`` (shared by the runs of one process).
       experiment: the kind's own objects (env, space, student, ...), for eval and plot.
+      warnings: what a careful user should know before training starts (printed then).
     """
 
     trainer: Any
@@ -61,6 +62,7 @@ class Built(NamedTuple):
     finish: Callable[[Any, Path], dict] | None = None
     programs: tuple[Callable, Callable] | None = None
     experiment: Any = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +192,12 @@ def stored_run(run_dir: str | Path) -> tuple[Kind, Any]:
         raise ConfigFileError(f"{where}: {e} (a {name} run's config)") from None
 
 
+def _stderr(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr)
+
+
 def train_run(
     kind: Kind, cfg: Any, run_dir: Path, resume: bool, write: Callable[[str], None] | None = None
 ) -> tuple[Any, Built, dict]:
@@ -198,6 +206,8 @@ def train_run(
     from ued.host import run_trainer
 
     built = kind.build(cfg, run_dir)
+    for w in built.warnings:
+        (write or _stderr)(f"warning: {w}")
     state = run_trainer(
         run_dir,
         built.trainer,

@@ -29,9 +29,9 @@ METHODS = ("dr", "robust-plr", "samplr")
 def interval(values) -> dict[str, Any]:
     """Per-seed values, mean and a 95% t-interval over seeds (the value itself for one seed;
     ``None`` for NaN values). :func:`envs.aleatoric.evaluation.seed_interval`."""
-    from envs.aleatoric.evaluation import seed_interval
+    from ued.stats import RATE, seed_interval
 
-    return seed_interval(values)
+    return seed_interval(values, bounds=RATE)  # a share of levels or a slip probability
 
 
 def gamble_eval(
@@ -213,7 +213,9 @@ def _fmt(d: dict) -> str:
     if d is None or d["mean"] is None:
         return "n/a"
     lo, hi = d["ci95"]
-    return f"{d['mean']:.3f} [{lo:.3f}, {hi:.3f}]"
+    if lo is None or hi is None:
+        return f"{d['mean']:.3f} (n={d.get('n', 1)}, no interval)"
+    return f"{d['mean']:.3f} [{lo:.3f}, {hi:.3f}] (n={d.get('n')})"
 
 
 _ORDER = {m: i for i, m in enumerate(METHODS)}

@@ -506,6 +506,15 @@ def build(cfg: Any, run_dir: Any = None) -> Built:
             key = jax.random.fold_in(jax.random.key(cfg.seed), 7919)
             return eval_summary(ev(key, state.student.params))
 
+    warnings = []
+    limit = int(exp.space_build.episode_limit)
+    if cfg.num_steps < limit:
+        warnings.append(
+            f"--num-steps {cfg.num_steps} is shorter than the episode limit {limit}: episodes "
+            f"longer than {cfg.num_steps} steps never finish inside a rollout, so the training "
+            "solve rate (rollout/solve_rate, of finished episodes) reads high; "
+            "rollout/finished_share says how many finish, and the evaluation is unaffected"
+        )
     return Built(
         trainer=exp.trainer,
         num_units=cfg.num_updates,
@@ -517,6 +526,7 @@ def build(cfg: Any, run_dir: Any = None) -> Built:
         snapshot=snapshot,
         programs=programs,
         experiment=exp,
+        warnings=tuple(warnings),
     )
 
 

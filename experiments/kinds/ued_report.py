@@ -168,8 +168,10 @@ def evaluate(run_dir: Path, opts: dict) -> dict:
             print(f"{n:>24s}  solve {solve[n]:.3f}  return {ret[n]:.3f}  length {length[n]:.1f}")
         per_set[set_name] = float(sr.mean())
         seed_means.append(sr)
-    per_seed = np.concatenate(seed_means, axis=1).mean(1)
-    ci = iqm_ci(per_seed)
+    per_level = np.concatenate(seed_means, axis=1)  # (seeds, levels)
+    per_seed = per_level.mean(1)
+    # the levels as rliable's tasks: with a few seeds the interval is not their min and max
+    ci = iqm_ci(per_level)
     out = {
         "mean_solve_rate": float(np.mean(list(solve.values()))),
         "solve_rate": solve,
@@ -177,7 +179,14 @@ def evaluate(run_dir: Path, opts: dict) -> dict:
         "episode_length": length,
         "set_solve_rate": per_set,
         "per_seed_mean_solve_rate": [float(x) for x in per_seed],
-        "iqm_solve_rate": {"iqm": ci.iqm, "low": ci.low, "high": ci.high, "num_seeds": ci.n},
+        "iqm_solve_rate": {
+            "iqm": ci.iqm,
+            "low": ci.low,  # null from one seed: no interval
+            "high": ci.high,
+            "num_seeds": ci.n,
+            "num_levels": int(per_level.shape[1]),
+            "interval": "95% stratified bootstrap over seeds, levels as tasks (rliable)",
+        },
         "num_attempts": opts["attempts"] or cfg.eval_attempts,
         "update": update,
         "run_dir": str(run_dir),
