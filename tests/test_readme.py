@@ -28,6 +28,16 @@ def test_readme_notebook_example_runs(tmp_path, monkeypatch):
         exec(compile(code, "README.md", "exec"), ns)
     rows = (tmp_path / "runs" / "gap" / "metrics.jsonl").read_text().splitlines()
     assert len(rows) == 2 and (tmp_path / "runs" / "gap" / "checkpoints").is_dir()
+    # the run written from Python is evaluated and plotted by the command line
+    import json
+
+    from experiments import cli
+
+    assert cli.main(["eval", "runs/gap"]) == 0
+    res = json.loads((tmp_path / "runs" / "gap" / "eval.json").read_text())
+    assert len(res["eval/widths_solve_rate"]) == 2 and res["update"] == 2  # per seed
+    assert cli.main(["plot", "runs/gap"]) == 0
+    assert (tmp_path / "runs" / "gap" / "plots" / "learning_curves.png").stat().st_size > 1000
     metrics, seeds = ns["metrics"], ns["seeds"]
     assert metrics["update"].shape == (2,)
     import jax

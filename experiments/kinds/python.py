@@ -74,7 +74,13 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
     if not len(next(iter(run.metrics.values()), ())):
         raise O.ConfigError(f"{run_dir}: metrics.jsonl holds no rows yet; nothing to plot")
     out = ensure_dir(Path(opts.get("out") or Path(run_dir) / "plots"))
-    fig = F.plot_learning_curves(run.metrics, label=Path(run_dir).name)
+    m = run.metrics
+    # the standard panels, and one for whatever the run evaluated (its own eval/ names)
+    evals = [(k, k[len("eval/") :].replace("_", " ")) for k in m if k.startswith("eval/")]
+    panels = [p for p in F.LEARNING_PANELS if not p[0].startswith("Evaluation")]
+    if evals:
+        panels.insert(2, ("Evaluation (recorded by the run)", "value", evals, False))
+    fig = F.plot_learning_curves(m, label=Path(run_dir).name, panels=panels)
     return [F.save(fig, out / "learning_curves.png")]
 
 
