@@ -48,13 +48,18 @@ if what == "env":
     fn = et._make_rollout(env, lambda k, m: jax.random.split(k, m))
     text = fn.lower(state, jax.random.key(1), actions).compile().as_text()
 else:
-    from experiments import presets as P
+    try:
+        from experiments.kinds import ued as P
+        build = P.build_experiment
+    except ImportError:  # trees from before the run kinds
+        from experiments import presets as P
+        build = P.build
     cfg = P.make_config(
         "maze-" + cur,
-        dict(num_envs=32, num_steps=256, network="maze", min_fill=0.0, seed=0,
-             num_validation_levels=0),
+        dict(num_envs=32, num_steps=256, network="maze", seed=0, num_validation_levels=0,
+             **({} if cur == "dr" else {"min_fill": 0.0})),
     )
-    tr = P.build(cfg).trainer
+    tr = build(cfg).trainer
     state = jax.jit(tr.init)(jax.random.key(0))
     text = jax.jit(tr.update).lower(state).compile().as_text()
 open(out, "w").write(text)

@@ -1,7 +1,7 @@
 """Env steps/s of full train updates (rollout + GAE + scores + PPO + curriculum) on the Maze.
 
 For each curriculum (``dr``, ``robust-plr``, ``accel``) and each ``--num-envs``, one jitted
-``update(state)`` of the published maze settings (``experiments.presets``: standard maze network,
+``update(state)`` of the published maze settings (``experiments.kinds.ued``: standard maze network,
 LSTM 256, 5 epochs x 1 minibatch, buffer 4000, 256 steps) is compiled (timed separately) and then
 called update by update; each update is timed (``block_until_ready``) and classified by the branch
 its proposal came from (``new``, ``replay``, ``mutate``). Reported per kind: the median update
@@ -59,16 +59,17 @@ import time
 
 import jax
 
-from experiments import presets as P
+from experiments.kinds import ued as P
 
 KINDS = ("new", "replay", "mutate")
 CURRICULA = {"dr": "maze-dr", "robust-plr": "maze-robust-plr", "accel": "maze-accel"}
 
 
 def _kind(m) -> str:
-    if int(m["branch/mutate"]) > 0:
+    # a curriculum logs only the branches it has (DR: none; robust PLR: no mutate)
+    if int(m.get("branch/mutate", 0)) > 0:
         return "mutate"
-    if int(m["branch/replay"]) > 0:
+    if int(m.get("branch/replay", 0)) > 0:
         return "replay"
     return "new"
 
@@ -96,12 +97,13 @@ def measure(
             num_envs=num_envs,
             num_steps=num_steps,
             network=network,
-            min_fill=0.0,
             seed=seed,
             num_validation_levels=0,
+            # DR has no level buffer (the option does not apply to it)
+            **({} if curriculum == "dr" else {"min_fill": 0.0}),
         ),
     )
-    exp = P.build(cfg)
+    exp = P.build_experiment(cfg)
     tr = exp.trainer
     state = jax.jit(tr.init)(jax.random.key(seed))
     jax.block_until_ready(state)
@@ -182,7 +184,7 @@ def build_paired(num_envs: int, num_steps: int, network: str, seed: int = 0):
             num_validation_levels=0,
         ),
     )
-    exp = P.build(cfg)
+    exp = P.build_experiment(cfg)
     return exp.trainer, cfg, exp.curriculum, exp.space
 
 

@@ -44,6 +44,42 @@ def _help(argv: tuple[str, ...]) -> str:
     return out.getvalue().rstrip() + "\n"
 
 
+EVAL_JSON = """## eval.json
+
+`openued eval RUN_DIR` (and `openued hades eval`, `openued synth eval`) prints one JSON object as
+its last stdout line and writes it to `RUN_DIR/eval.json` (a read-only run: printed only, with
+a warning). `null` stands for a value that does not exist (an interval from one seed, NaN).
+Fields by run kind:
+
+* `ued` runs, per evaluation set `SET` of the level space (Maze: `prefab`, the 8 standard
+  mazes; `validation`, random held-out levels; or `levels` with `--levels FILE`):
+  `SET_solve_rate`, `SET_return`, `SET_length` (a float for one seed, else one per seed);
+  `SET`: `{mean, ci95: [low, high], ci_method, per_seed, num_seeds, num_levels, return,
+  length, iqm: {value, ci95, method}}` (`ci95` is a Student-t interval over the per-seed
+  means, clipped to [0, 1]; `iqm` the interquartile mean over seeds x levels with rliable's
+  stratified bootstrap over seeds); `prefab/NAME` (per standard maze); `per_level`:
+  `{SET: {level: [solve rate per seed]}}` (every named set); `solve_rate`, `mean_return`,
+  `episode_length`: `{level: mean over seeds}`; `set_solve_rate`: `{SET: mean}`;
+  `iqm_solve_rate`: `{iqm, low, high, num_seeds, num_levels, interval}` over the levels of all
+  sets; `headline`: `{set, mean, ci95}` and `mean_solve_rate`: the headline set's mean
+  (`prefab` when there is one, never all levels pooled); `set_balanced_solve_rate`: the mean of
+  the set means; `per_seed_mean_solve_rate`; `num_attempts`, `update` (the checkpoint's),
+  `run_dir`, `student` (PAIRED: the protagonist).
+* `samplr` runs: `env`, `method`, `num_seeds`, the ground-truth return and per-cue-class rates
+  with intervals over seeds (`ground_truth_return`, `exit_rate`, `gamble_rate`,
+  `detour_rate`, `stats`; suffixes name the evaluation mode), `run_dir`.
+* `hades` runs: `target`, `dataset_size`, `architecture`, `mean_return`, `std_return`,
+  `num_policies` (fresh policies trained on the dataset); `transfer` with `--transfer`.
+* `synth` runs: `env`, `kind`, `run_dir`, `inits`, `episodes`; `mean_return`: `{setting:
+  mean return on the real env}`; `settings`: one object per learner setting (`learner`,
+  `hidden`, `activation`, `hparams`, `num_steps`, `mean_return`, `std_over_inits`,
+  `min_over_inits`, `train_seconds_synthetic`, `real`: the equal-time real-env baseline).
+* `python` runs (written by `ued.host.run_trainer` from Python): the newest metrics row that
+  holds an evaluation (its unit number, `eval/NAME` as the run logged it, and the row's
+  other metrics), `run_dir`, `source`.
+"""
+
+
 def render() -> str:
     """The whole reference as Markdown."""
     parts = [
@@ -55,6 +91,7 @@ def render() -> str:
     ]
     for heading, argv in SECTIONS:
         parts.append(f"## {heading}\n\n```text\n{_help(argv)}```\n")
+    parts.append(EVAL_JSON)
     return "\n".join(parts)
 
 

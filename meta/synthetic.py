@@ -99,10 +99,6 @@ class SynthConfig:
         """Size of the action encoding fed to the networks (one-hot or the action vector)."""
         return self.num_actions
 
-    @property
-    def episode_steps(self) -> int:
-        return 1 if self.kind == "scb" else self.max_steps
-
 
 @struct.dataclass
 class SynthParams:

@@ -233,7 +233,7 @@ def test_malformed_dataset_errors(cartpole_run, tmp_path, capsys):
     for name, msg in [
         ("shape", "states has shape"),
         ("missing", "missing array(s) targets"),
-        ("junk", "not a readable .npz"),
+        ("junk", "not a .npz archive"),
     ]:
         capsys.readouterr()
         assert main(["eval", str(tmp_path / f"{name}.npz")]) == 2

@@ -388,9 +388,9 @@ def test_gamble_presets_follow_the_pilot_design():
 
 def _fake_result(env, method, **means):
     def iv(m):
-        return {"per_seed": [m], "mean": m, "ci95": [m - 0.01, m + 0.01], "n": 1}
+        return {"per_seed": [m] * 3, "mean": m, "ci95": [m - 0.01, m + 0.01], "n": 3}
 
-    r = {"env": env, "method": method, "num_seeds": 1}
+    r = {"env": env, "method": method, "num_seeds": 3}
     if env == "gamble-maze":
         r["paying_share"] = iv(0.25)
         for mode in ("", "_sampled"):
@@ -424,7 +424,12 @@ def test_results_table_and_acceptance_checks(tmp_path):
     assert text.startswith("intro\n") and text.endswith(f"{TABLE_END}\noutro\n")
     assert "old" not in text and table in text
     rows = [ln for ln in table.splitlines() if ln.startswith("| dr |")]
-    assert rows[0].startswith("| dr | sampled | 1 | 0.850 [0.840, 0.860] |")  # exit rate first
+    assert rows[0].startswith("| dr | sampled | 3 | 0.850 [0.840, 0.860] (n=3) |")  # exit rate first
+    one = dict(res[2], num_seeds=1, exit_rate_sampled={"per_seed": [0.85], "mean": 0.85,
+                                                       "ci95": [None, None], "n": 1})
+    files[2].write_text(json.dumps(one))
+    rows = [ln for ln in write_table(files, doc).splitlines() if ln.startswith("| dr |")]
+    assert rows[0].startswith("| dr | sampled | 1 | 0.850 (n=1, no interval) |")
 
 
 # ------------------------------------------------------------------------------ slow learning

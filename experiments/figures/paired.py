@@ -23,7 +23,7 @@ from experiments.figures.curves import plot_learning_curves
 from experiments.figures.levels import level_fields, maze_renderer
 from experiments.figures.style import _caption, _label_of, _wrap, load_metrics
 
-# PAIRED's metrics (experiments.presets.PAIRED_METRICS) as panels of plot_learning_curves:
+# PAIRED's metrics (curricula.paired_registration.PAIRED_METRICS) as panels of plot_learning_curves:
 # (title, y label, [(metric key, series label)], y in [0, 1])
 PAIRED_PANELS: list[tuple[str, str, list[tuple[str, str]], bool]] = [
     (

@@ -137,10 +137,12 @@ def register_kind(kind: Kind) -> Kind:
 
 
 def kinds() -> dict[str, Kind]:
-    """Every kind, by name (their modules imported)."""
+    """Every kind, by name (their modules imported), in the order of ``KIND_MODULES`` whatever
+    order they were first imported in (help texts and the CLI reference list them so)."""
     for m in KIND_MODULES:
         importlib.import_module(f"experiments.kinds.{m}")
-    return dict(_KINDS)
+    order = {m: i for i, m in enumerate(KIND_MODULES)}
+    return dict(sorted(_KINDS.items(), key=lambda kv: order.get(kv[0], len(order))))
 
 
 def kind_named(name: str) -> Kind:
