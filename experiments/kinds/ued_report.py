@@ -367,15 +367,20 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
     if fig is not None:
         written.append(F.save(fig, out / "curriculum.png"))
     history = run.level_history()
+    space = None
+    if run.buffer_levels is not None or entry.plain_metrics:
+        space = kind.build(cfg, None).experiment.space
     if entry.plain_metrics:  # regret and path-length curves, the teacher's levels over training
-        fig = F.plot_paired_curves(run.metrics, label=label)
+        # the teacher's action count, for the entropy panel's uniform maximum
+        fig = F.plot_paired_curves(run.metrics, label=label,
+                                   teacher_actions=getattr(space, "num_edit_actions", None))  # fmt: skip
         written.append(F.save(fig, out / "paired_curves.png"))
         fig = F.plot_teacher_levels(history, label=label)
         if fig is not None:
             written.append(F.save(fig, out / "teacher_levels.png"))
     render = None
     if run.buffer_levels is not None:
-        render = space_renderer(kind.build(cfg, None).experiment.space)
+        render = space_renderer(space)
     if render is not None:
         p = top_levels(run, out / "top_levels.png", render, teacher=bool(entry.plain_metrics))
         if p is not None:
