@@ -486,8 +486,8 @@ def test_samplr_figure(tmp_path, env):
     _check(fig, tmp_path)
     assert fig._suptitle.get_text() == f"{env}: dr, robust-plr, samplr"
     titles = [a.get_title() for a in fig.axes]
-    assert titles == ["Training return", "Levels trained on vs the prior",
-                      "Levels stored in the buffer vs the prior", titles[3]]  # fmt: skip
+    assert titles == ["Training return", "Levels trained on (per finished episode)\nvs the prior",
+                      "Levels stored in the buffer\nvs the prior", titles[3]]  # fmt: skip
     assert titles[3].startswith("Buffer at the end of the run")
     # the prior is the reference of the parameter's panels
     prior = F.samplr.PRIORS[env][0]

@@ -82,8 +82,9 @@ def plot_samplr_runs(env: str, runs: Sequence[Mapping[str, Any]], *, note: str =
 
     * training return against env steps;
     * levels trained on: the aleatoric parameter averaged over the levels each update trained
-      on (on ``gamble-maze`` the share whose coin pays; on the lava maze the mean theta)
-      against the prior's mean (dashed); the bias SAMPLR removes shows here;
+      on, weighted by the episodes finished on each (on ``gamble-maze`` the share whose coin
+      pays; on the lava maze the mean theta) against the prior's mean (dashed); the bias SAMPLR
+      removes shows here;
     * levels stored: the same average over the buffer's levels (methods with a buffer);
     * the buffer at the end, when a run gives it: on ``gamble-maze`` the share of stored levels
       that pay (bar pooled over seeds, a dot per seed), on the lava maze the density of theta
@@ -119,8 +120,9 @@ def plot_samplr_runs(env: str, runs: Sequence[Mapping[str, Any]], *, note: str =
         elif kind == "buffer_values":
             _final_buffer_axes(ax, env, bars, prior, prior_name)
         else:
-            what = "Levels trained on" if kind == "trained" else "Levels stored in the buffer"
-            style_axes(ax, f"{what} vs the prior", "env steps", pname)
+            what = ("Levels trained on (per finished episode)" if kind == "trained"
+                    else "Levels stored in the buffer")  # fmt: skip
+            style_axes(ax, f"{what}\nvs the prior", "env steps", pname)
             if env == "gamble-maze":
                 ax.set_ylim(-0.03, 1.03)
             if prior is not None:
