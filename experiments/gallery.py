@@ -252,8 +252,7 @@ def _run_notebooks(run_root: Path, fig_dir: Path, executed: Path, small: bool) -
     subprocess.run([sys.executable, str(nb), "--out", str(executed)], env=env, check=True)
 
 
-def _notebooks(root: Path, run_root: Path, rec: dict, record: Path, small: bool,
-               fig_dir: Path) -> None:  # fmt: skip
+def _notebooks(run_root: Path, rec: dict, record: Path, small: bool, fig_dir: Path) -> None:
     """Execute the notebooks with their runs under ``run_root/notebooks`` (kept while the
     notebooks and the size are the same) and their figures in ``fig_dir``."""
     settings = _notebook_settings(small)
@@ -266,7 +265,7 @@ def _notebooks(root: Path, run_root: Path, rec: dict, record: Path, small: bool,
         shutil.rmtree(nb_runs)
     rec["runs"]["notebooks"] = {"settings": settings, "complete": False}
     _save_record(record, rec)
-    _run_notebooks(nb_runs, fig_dir, run_root / "notebooks-executed", small)
+    _run_notebooks(nb_runs, fig_dir, nb_runs / "executed", small)
     rec["runs"]["notebooks"]["complete"] = True
     _save_record(record, rec)
 
@@ -336,7 +335,7 @@ def gallery(out: Path, small: bool, seeds: int = 3, notebooks: bool = False) -> 
     figures += _files_under(out, "compare")
     if notebooks:
         _clear_owned(out, rec, "notebooks")
-        _notebooks(out, runs_dir, rec, record, small, out / "notebooks")
+        _notebooks(runs_dir, rec, record, small, out / "notebooks")
         figures += _files_under(out, "notebooks")
     pictures = [f for f in figures if f.endswith((".png", ".gif"))]
     lines = ["# openued gallery", "", f"Made by `openued gallery{' --small' if small else ''}`"
@@ -450,10 +449,13 @@ def docs(runs_dir: Path | None = None, only: str = "", docs_dir: Path = DOCS) ->
         runs_dir = ensure_dir(runs_dir or REPO / "runs" / "docs")
         record = runs_dir / RECORD
         rec = _load_record(record)
+        names = (["notebooks"] if "notebooks" in parts else []) + \
+            (list(PAIRED_CHECKS) if "paired" in parts else [])  # fmt: skip
+        _check_foreign(runs_dir, rec, [], runs_dir, names)
     if "notebooks" in parts:
-        staging = runs_dir / "notebook-figures"
+        staging = runs_dir / "notebooks" / "figures"  # inside the gallery's own directory
         shutil.rmtree(staging, ignore_errors=True)
-        _notebooks(runs_dir, runs_dir, rec, record, False, staging)
+        _notebooks(runs_dir, rec, record, False, staging)
         made = {str(p.relative_to(staging)) for p in staging.rglob("*.png")}
         if made != set(NOTEBOOK_FIGURES):
             raise RuntimeError(f"the notebooks drew {sorted(made)}, not the manifest's "
@@ -462,11 +464,8 @@ def docs(runs_dir: Path | None = None, only: str = "", docs_dir: Path = DOCS) ->
             written.append(_copy(staging / f, docs_dir / "figures" / "notebooks" / f))
     if "paired" in parts:
         for preset in PAIRED_CHECKS:
-            spec = paired_check_run(preset)
-            _check_foreign(runs_dir, rec, [], runs_dir, [spec.name])
-            d = _ensure_run(spec, runs_dir, rec, record)
-            plots = runs_dir / f"{preset}-plots"
-            shutil.rmtree(plots, ignore_errors=True)
+            d = _ensure_run(paired_check_run(preset), runs_dir, rec, record)
+            plots = d / "plots"  # inside the gallery's own run directory
             _openued("plot", d, "--out", plots)
             for name, short in PAIRED_FIGURES.items():
                 written.append(_copy(plots / name,

@@ -197,3 +197,45 @@ def test_docs_samplr_figures_come_from_committed_inputs(tmp_path):
         if f.part == "samplr":
             for src in (REPO).glob(f.source):
                 assert src.stat().st_size > 1000, src
+
+
+def test_docs_paired_figures_retrain_the_learning_checks(monkeypatch, tmp_path):
+    issued = []
+
+    def fake(*argv):
+        argv = [str(a) for a in argv]
+        issued.append(argv)
+        out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else None
+        if argv[0] == "train":
+            out.mkdir(parents=True)
+        elif argv[0] == "plot":
+            out.mkdir(parents=True, exist_ok=True)
+            for name in ("paired_curves.png", "teacher_levels.png", "learning_curves.png"):
+                (out / name).write_bytes(f"{name} of {argv[1]}".encode())
+
+    monkeypatch.setattr(gallery, "_openued", fake)
+    docs = tmp_path / "docs"
+    (docs / "samplr").mkdir(parents=True)
+    written = gallery.docs(tmp_path / "runs", only="paired", docs_dir=docs)
+    want = {f.path for f in gallery.docs_manifest() if f.part == "paired"}
+    assert {str(p.relative_to(tmp_path)) for p in written} == want
+    assert (docs / "figures" / "paired" / "maze-minimax_curves.png").read_bytes() == (
+        f"paired_curves.png of {tmp_path / 'runs' / 'maze-minimax'}".encode()
+    )
+    trains = [a for a in issued if a[0] == "train"]
+    assert [a[1] for a in trains] == ["maze-paired", "maze-minimax"]
+    for a in trains:  # the settings of docs/learning-checks.md
+        assert a[a.index("--num-updates") + 1] == "160" and a[a.index("--num-seeds") + 1] == "3"
+        assert a[a.index("--eval-every") + 1] == "80"
+    issued.clear()
+    gallery.docs(tmp_path / "runs", only="paired", docs_dir=docs)
+    assert not [a for a in issued if a[0] == "train"]  # the same settings: reused
+
+
+def test_docs_refuses_a_runs_dir_holding_runs_it_did_not_make(monkeypatch, tmp_path):
+    monkeypatch.setattr(gallery, "_openued", lambda *a: pytest.fail(f"ran {a}"))
+    (tmp_path / "runs" / "maze-paired").mkdir(parents=True)
+    docs = tmp_path / "docs"
+    (docs / "samplr").mkdir(parents=True)
+    with pytest.raises(gallery.O.ConfigError, match="maze-paired: a run directory"):
+        gallery.docs(tmp_path / "runs", only="paired", docs_dir=docs)
