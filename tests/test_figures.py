@@ -621,6 +621,17 @@ def test_paired_entropy_panel_shows_the_uniform_maximum():
     assert not [ln for ln in ax.lines if ln.get_linestyle() == "--"]
 
 
+def test_student_entropy_panel_shows_the_uniform_maximum():
+    rows = _rows(k=2)
+    for r in rows:
+        r["ppo/entropy"] = [1.0986 - 0.0001 * r["update"]] * 2  # zoomed: 1.095 .. 1.0985
+    ax = next(a for a in F.plot_learning_curves(rows, num_actions=3).axes
+              if a.get_title().startswith("Policy entropy"))  # fmt: skip
+    ref = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert len(ref) == 1 and np.allclose(ref[0].get_ydata(), np.log(3))
+    assert "ln 3 = 1.099" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+
+
 def test_captions_say_smoothing_only_where_a_curve_is_smoothed():
     long = F.plot_learning_curves(_rows(n=30, k=3))
     short = F.plot_learning_curves(_rows(n=10, k=3, evals=2))

@@ -10,6 +10,7 @@ nothing is jittable.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -54,8 +55,18 @@ LEARNING_PANELS: list[tuple[str, str, list[tuple[str, str]], bool]] = [
         False,
     ),  # fmt: skip
     ("PPO loss", "loss", [("ppo/loss", "total loss")], False),
-    ("Policy entropy", "entropy (nats)", [("ppo/entropy", "entropy")], False),
+    ("Policy entropy", "entropy (nats)", [("ppo/entropy", "student")], False),
 ]
+
+
+ENTROPY_PANEL = "Policy entropy"
+
+
+def uniform_entropy(num_actions: int) -> tuple[float, str]:
+    """``(ln n, label)``: the entropy of the uniform policy over ``n`` discrete actions, the
+    most a policy's entropy can be (the reference an entropy panel is read against)."""
+    n = int(num_actions)
+    return math.log(n), f"uniform over the {n} actions: ln {n} = {math.log(n):.3f}"
 
 
 def _trained_only(m: Mapping[str, np.ndarray], key: str) -> np.ndarray:
@@ -167,14 +178,18 @@ def plot_learning_curves(
     smoothing: float | None = None,
     panels: Sequence[tuple[str, str, list[tuple[str, str]], bool]] | None = None,
     references: Mapping[str, tuple[float, str]] | None = None,
+    num_actions: int | None = None,
 ) -> Figure:
     """Learning curves of one run against env steps: training return, solve rate and episode
     length, evaluation solve rate (prefab and validation), PPO loss (updates that trained
     only) and policy entropy. ``metrics``: a run directory, metric rows or columns.
     ``smoothing``: EMA weight in [0, 1) (``None``: by the number of points; 0: none).
     ``references``: ``{panel title: (value, label)}``, dashed lines that give a zoomed panel
-    its scale. Panels whose metrics the run does not have are left out and named in the
-    caption. Returns the Figure."""
+    its scale; ``num_actions``: the student's discrete actions, whose uniform entropy
+    (:func:`uniform_entropy`) the entropy panel then shows. Panels whose metrics the run does
+    not have are left out and named in the caption. Returns the Figure."""
+    if num_actions:
+        references = {ENTROPY_PANEL: uniform_entropy(num_actions), **(references or {})}
     runs = _runs(metrics, [label] if label else None)
     panels, missing = panels_with_data(runs, LEARNING_PANELS if panels is None else panels)
     lab, m = runs[0]
@@ -277,8 +292,10 @@ def plot_per_level_solve_rate(
 
 
 __all__ = [
+    "ENTROPY_PANEL",
     "LEARNING_PANELS",
     "final_level_scores",
     "plot_learning_curves",
     "plot_per_level_solve_rate",
+    "uniform_entropy",
 ]

@@ -12,7 +12,6 @@ only; nothing is jittable.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from experiments.figures.curves import plot_learning_curves
+from experiments.figures.curves import plot_learning_curves, uniform_entropy
 from experiments.figures.levels import level_fields, maze_renderer
 from experiments.figures.style import _caption, _label_of, _wrap, load_metrics
 
@@ -97,11 +96,7 @@ def plot_paired_curves(
         # protagonist's negative return
         panels[0] = ("Teacher's reward: minus the protagonist's return", "teacher's reward",
                      [("teacher_reward", "teacher's reward")], False)  # fmt: skip
-    refs = {}
-    if teacher_actions:
-        n = int(teacher_actions)
-        refs[ENTROPY_PANEL] = (math.log(n), f"uniform over the {n} actions: ln {n} = "
-                                            f"{math.log(n):.3f}")  # fmt: skip
+    refs = {ENTROPY_PANEL: uniform_entropy(teacher_actions)} if teacher_actions else {}
     head = "Minimax adversary: the teacher's reward" if minimax else "PAIRED: regret"
     return plot_learning_curves(
         {label: m},
