@@ -640,6 +640,33 @@ def test_captions_say_smoothing_only_where_a_curve_is_smoothed():
     assert "n = 3 seeds" in short._supxlabel.get_text()
 
 
+def test_curriculum_branches_keep_their_colour_in_every_panel():
+    from matplotlib.colors import to_hex
+
+    rows = _rows(k=2)
+    for r in rows:  # ACCEL-like: three branches, a mean score per branch
+        u = r["update"]
+        r["branch/new"], r["branch/replay"], r["branch/mutate"] = ([4 * (u % 3 == i)] * 2
+                                                                   for i in range(3))  # fmt: skip
+        for i, b in enumerate(("new", "replay", "mutate")):
+            r[f"cur/score/{b}"] = [0.1 * i + 0.01 * u] * 2 if u % 3 == i else [None] * 2
+    fig = F.plot_curriculum(rows)
+    colors: dict[str, set] = {}
+    for ax in fig.axes:
+        for coll, lab in zip(ax.collections, ax.get_legend_handles_labels()[1], strict=False):
+            if ax.get_title().startswith("Proposals by branch"):  # the stacked shares
+                colors.setdefault(lab.split(" ")[0], set()).add(to_hex(coll.get_facecolor()[0]))
+        for ln in ax.lines:
+            if ln.get_label().startswith("mean, "):
+                colors.setdefault(ln.get_label()[6:], set()).add(to_hex(ln.get_color()))
+    assert set(colors) == {"new", "replay", "mutate"}
+    assert all(len(c) == 1 for c in colors.values()), colors
+    assert len({c for cs in colors.values() for c in cs}) == 3
+    scores = next(a for a in fig.axes if a.get_title() == "Scores of proposed levels")
+    maxline = next(ln for ln in scores.lines if ln.get_label() == "max")
+    assert to_hex(maxline.get_color()) not in {c for cs in colors.values() for c in cs}
+
+
 def test_curriculum_single_branch_and_buffer_share_are_not_panels():
     rows = _rows(k=2)
     for r in rows:

@@ -102,13 +102,34 @@ _BOOKKEEPING = {"update", "env_steps", "generation", "trained", "nonfinite_loss"
 
 
 def branch_names(m: Mapping[str, Any]) -> list[str]:
-    """The branches a run logged, in its own order: the ``X`` of its ``branch/X`` metrics
-    (each curriculum names its own, ``ued.Curriculum.branches``), else of ``cur/branch/X``."""
+    """The branches a run logged: the ``X`` of its ``branch/X`` metrics (each curriculum names
+    its own, ``ued.Curriculum.branches``), else of ``cur/branch/X``; the shared ones in the
+    order of :data:`BRANCHES`, a curriculum's own after them."""
     for prefix in ("branch/", "cur/branch/"):
         names = [k[len(prefix) :] for k in m if k.startswith(prefix)]
         if names:
-            return names
+            known = [b for b in BRANCHES if b in names]
+            return known + [b for b in names if b not in known]
     return []
+
+
+# one colour per branch, the same in every panel (proposal shares, scores per branch)
+BRANCH_COLORS = {b: f"C{i}" for i, b in enumerate(BRANCHES)}
+_NAMED = {BRANCH_NAMES.get(b, b): b for b in BRANCHES}
+
+
+def _branch_of(label: str) -> str | None:
+    """The branch a series label names (``"mean, replay"``, ``"replay (from buffer)"``)."""
+    b = label[len("mean, ") :] if label.startswith("mean, ") else _NAMED.get(label)
+    return b if b in BRANCH_COLORS else None
+
+
+def _colors(labels: Sequence[str]) -> list[str]:
+    """A colour per series: a branch's series in its branch's colour, the others in the first
+    colours no branch of the panel uses."""
+    used = {BRANCH_COLORS[b] for b in map(_branch_of, labels) if b}
+    free = iter([f"C{j}" for j in range(10) if f"C{j}" not in used] * 2)
+    return [BRANCH_COLORS[b] if (b := _branch_of(lab)) else next(free) for lab in labels]
 
 
 def _branch_shares(m: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -277,8 +298,8 @@ def plot_curriculum(
             )
             continue
         vals = []
-        for i, (slab, v) in enumerate(data):
-            info = draw_series(ax, x, v, label=slab or None, color=f"C{i}", smoothing=smoothing)
+        for (slab, v), color in zip(data, _colors([lab for lab, _ in data]), strict=True):
+            info = draw_series(ax, x, v, label=slab or None, color=color, smoothing=smoothing)
             vals.append(info["values"])
             smoothed |= info["smoothed"]
         lone = data[0][0] if len(data) == 1 and ptitle not in refs else ""
@@ -328,7 +349,7 @@ def _block_panel(ax, x, xlabel, title, ylabel, data, stacked: bool) -> None:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 ys.append(np.nan_to_num(np.nanmean(ym, 1)))
         ax.stackplot(xc, *ys, labels=[lab for lab, _ in data], alpha=0.85,
-                     colors=[f"C{i}" for i in range(len(data))])  # fmt: skip
+                     colors=_colors([lab for lab, _ in data]))  # fmt: skip
         legend_outside(ax)
     else:
         for i, (lab, v) in enumerate(data):
