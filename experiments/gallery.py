@@ -117,7 +117,7 @@ def gallery_runs(small: bool, seeds: int = 3) -> list[GalleryRun]:
         *(("--generations", "2", "--population", "8", "--eval-policies", "2",
            "--eval-episodes", "1") if small else ()))))  # fmt: skip
     runs.append(GalleryRun("synth-cartpole", (
-        "synth", "train", "cartpole", "--no-progress", "--no-plot",
+        "synth", "train", "cartpole", "--no-progress",
         *(("--generations", "2", "--population", "4", "--inner-steps", "64")
           if small else ("--generations", "60")))))  # fmt: skip
     return runs

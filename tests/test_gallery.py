@@ -35,9 +35,11 @@ class FakeOpenued:
         argv = [str(a) for a in argv]
         self.issued.append(argv)
         cmd = argv[2:] if argv[0] in ("hades", "synth") else argv
-        if argv[0] == "train":
-            preset, rest = argv[1], argv[1:]
-            kind = next(k for k in kinds().values() if preset in k.presets() and not k.group)
+        if "train" in argv[:2]:
+            group = argv[0] if argv[0] in ("hades", "synth") else ""
+            preset, rest = (argv[2], argv[2:]) if group else (argv[1], argv[1:])
+            kind = next(k for k in kinds().values()
+                        if k.group == group and (group or preset in k.presets()))  # fmt: skip
             _, overrides = kind.train_options(preset, rest).parse(rest)
             kind.make_config(preset, overrides)  # raises ConfigError on a bad value
         if "--out" in cmd:
