@@ -25,7 +25,11 @@
 # then compares the curricula on held-out tracks and draws what the buffer and the archive
 # hold.
 #
-# Set the environment variable `SMALL=1` for a CPU-sized smoke run (what CI runs).
+# Every run is an ordinary run directory (`ued.host.run_trainer`: config, `metrics.jsonl`,
+# checkpoints) under `RUN_ROOT` (default `runs/`); the figures go to `FIG_DIR` (default
+# `runs/notebook-figures/`, not committed; `openued gallery --docs` is what refreshes the
+# copies in `docs/`). Set the environment variable `SMALL=1` for a CPU-sized smoke run (what
+# CI runs).
 
 # %%
 import os
@@ -37,6 +41,9 @@ if SMALL:
         "XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
     )
 
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402, F401  (turns on Jupyter's inline figures)
@@ -45,13 +52,15 @@ from flax import struct  # noqa: E402
 
 import curricula  # noqa: E402
 import ued  # noqa: E402
+from ued.host import HostConfig, run_trainer  # noqa: E402
 from ued.testing import check_env, check_level_space  # noqa: E402
 
 L = 16  # cells per track
 T = 2 * L  # episode step limit
 NUM_UPDATES = 12 if SMALL else 400
 NUM_SEEDS = 3
-FIG_DIR = os.environ.get("FIG_DIR", "docs/figures/notebooks")
+ROOT = Path(os.environ.get("RUN_ROOT", "runs")) / ("notebook-01-small" if SMALL else "notebook-01")
+FIG_DIR = os.environ.get("FIG_DIR", "runs/notebook-figures")
 os.makedirs(FIG_DIR, exist_ok=True)
 
 # %% [markdown]
@@ -178,12 +187,15 @@ check_env(env, space)  # the env contract: jit, vmap, scan, dtypes, determinism,
 # %% [markdown]
 # ## Four curricula, one trainer, 3 seeds each
 # Every curriculum is a value passed to the same `ued.make_train`. `train(key)` is pure, so
-# `jax.vmap` trains the seeds in one program.
+# the seeds train in one vmapped program; `run_trainer` runs it in chunks into a run
+# directory.
 
 # %%
 B, STEPS = 32, 32
 student = ued.make_actor_critic(ued.NetworkConfig(core="none", core_size=64, head_size=64), 2)
-buffer = curricula.LevelSamplerConfig(capacity=512)
+# the buffer replays once half full (min fill 0.5): after 8 updates of new tracks at full
+# size, after the first one at smoke size, so that robust PLR replays and ACCEL mutates there too
+buffer = curricula.LevelSamplerConfig(capacity=2 * B if SMALL else 512)
 archive_config = curricula.ArchiveConfig(lower=(0.0, 0.0), upper=(15.0, 15.0), bins=(8, 8))
 CURRICULA = {
     "DR": curricula.make_dr(space, B),
@@ -196,10 +208,26 @@ keys = jax.random.split(jax.random.key(0), NUM_SEEDS)
 runs = {}
 for name, cur in CURRICULA.items():
     trainer = ued.make_train(config, env, space, cur, student, score="maxmc")
-    state, metrics = jax.jit(jax.vmap(trainer.train))(keys)
+    out = ROOT / name.lower().replace(" ", "-")
+    shutil.rmtree(out, ignore_errors=True)  # this notebook's run of an earlier execution
+    state = run_trainer(out, trainer, NUM_UPDATES, num_seeds=NUM_SEEDS, keys=keys,
+                        host=HostConfig(NUM_UPDATES, chunk_size=NUM_UPDATES, progress=False))
+    metrics = ued.load_run(out).metrics  # {key: (updates, seeds)}
     runs[name] = (state, metrics)
     print(f"{name:>10}: final training solve rate per seed",
-          np.round(np.asarray(metrics["rollout/solve_rate"][:, -1]), 2))
+          np.round(np.asarray(metrics["rollout/solve_rate"][-1]), 2))
+
+# %% [markdown]
+# Each curriculum logs how many of an update's levels came from each of its branches
+# (`branch/<name>`: new, replay, mutate, archive). Every branch of every curriculum took
+# levels, in every seed:
+
+# %%
+for name, (_, metrics) in runs.items():
+    used = {k[len("branch/"):]: np.nansum(v, axis=0).astype(int).tolist()
+            for k, v in metrics.items() if k.startswith("branch/")}  # fmt: skip
+    print(f"{name:>10}: levels per branch and seed {used}")
+    assert all(min(n) > 0 for n in used.values()), (name, used)
 
 # %% [markdown]
 # ## Held-out evaluation
@@ -227,20 +255,19 @@ for name, s in solve.items():
 # rate's interquartile mean over seeds with its 95% stratified-bootstrap interval (rliable).
 
 # %%
-from experiments.figures import compare_runs, comparison_markdown  # noqa: E402
+from experiments.figures import compare_runs, comparison_markdown, save  # noqa: E402
 
 columns = {}
 for name, (_, metrics) in runs.items():
-    col = {k: np.asarray(v).T for k, v in metrics.items() if np.ndim(v) == 2}  # (updates, seeds)
-    col["env_steps"] = np.arange(1, NUM_UPDATES + 1, dtype=float) * B * STEPS
-    held = np.full((NUM_UPDATES, NUM_SEEDS), np.nan)
-    held[-1] = solve[name].mean(1)
+    col = dict(metrics)  # (updates, seeds) per key
+    held = np.full((len(col["update"]), NUM_SEEDS), np.nan)
+    held[-1] = solve[name].mean(1)  # the held-out evaluation, once, at the end
     col["eval/validation_solve_rate"] = held
     columns[name] = col
 fig, table = compare_runs(
     columns, title=f"Platformer: four curricula, {NUM_SEEDS} seeds each ({NUM_UPDATES} updates)"
 )
-fig.savefig(f"{FIG_DIR}/01_compare.png", dpi=120, bbox_inches="tight")
+save(fig, f"{FIG_DIR}/01_compare.png", dpi=120)
 print(comparison_markdown(table))
 fig
 

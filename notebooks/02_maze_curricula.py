@@ -21,7 +21,9 @@
 # each curriculum kept over training.
 #
 # Every run is an ordinary run directory, as `openued train` writes one, so `openued plot`,
-# `openued eval` and `--resume` work on them too. `SMALL=1` gives a smoke-sized run (what CI
+# `openued eval` and `--resume` work on them too; they go under `RUN_ROOT` (default `runs/`),
+# the figures to `FIG_DIR` (default `runs/notebook-figures/`, not committed; `openued gallery
+# --docs` is what refreshes the copies in `docs/`). `SMALL=1` gives a smoke-sized run (what CI
 # runs). The full size takes about 20 minutes on 2 CPU cores, which is far below the
 # literature's budgets (tens of millions of steps), so read the numbers as a demonstration of
 # the workflow, not as a replication.
@@ -47,11 +49,16 @@ PRESETS = ["maze-dr", "maze-robust-plr", "maze-accel"]
 # 256 steps per rollout, as published: longer than the 250-step episode limit, so every
 # update's training episodes include the ones that time out (with shorter rollouts only the
 # quickly solved episodes finish inside one, and the training solve rate reads 1)
-UPDATES = 3 if SMALL else 60
-SIZE = ["--num-envs", "4", "--num-steps", "16", "--eval-attempts", "2", "--num-validation-levels", "8"] \
+UPDATES = 6 if SMALL else 60
+# (smoke size: episodes of at most 16 steps, the rollout's length, for the same reason)
+SIZE = ["--num-envs", "4", "--num-steps", "16", "--max-episode-steps", "16", "--eval-attempts",
+        "2", "--num-validation-levels", "8"] \
     if SMALL else ["--num-envs", "32", "--num-steps", "256", "--eval-attempts", "5"]
-ROOT = Path(os.environ.get("RUN_ROOT", "runs/notebook-02"))
-FIG_DIR = Path(os.environ.get("FIG_DIR", "docs/figures/notebooks"))
+# the buffer may replay once half full (min fill 0.5): after 16 of the 60 updates at full
+# size, after the first at smoke size, so that robust PLR replays and ACCEL mutates there too
+BUFFER = ["--buffer-capacity", "8" if SMALL else "1000", "--min-fill", "0.5"]
+ROOT = Path(os.environ.get("RUN_ROOT", "runs")) / ("notebook-02-small" if SMALL else "notebook-02")
+FIG_DIR = Path(os.environ.get("FIG_DIR", "runs/notebook-figures"))
 FIG_DIR.mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]
@@ -67,11 +74,28 @@ for preset in PRESETS:
         shutil.rmtree(out)  # an unfinished run from an interrupted notebook: start it again
     if not out.exists():
         argv = ["train", preset, *SIZE, "--num-updates", str(UPDATES), "--num-seeds", "3",
-                "--eval-every", str(max(UPDATES // 4, 1)), "--buffer-capacity", "1000",
-                "--no-progress", "--out", str(out)]  # fmt: skip
+                "--eval-every", str(max(UPDATES // 4, 1)),
+                *(BUFFER if preset != "maze-dr" else []), "--no-progress", "--out", str(out)]  # fmt: skip
         assert openued(*argv) == 0, preset
         assert openued("eval", out) == 0, preset  # writes RUN_DIR/eval.json
     runs[preset] = out
+
+# %% [markdown]
+# Each curriculum logs how many of an update's levels came from each of its branches
+# (`branch/<name>` in `metrics.jsonl`: new, replay, mutate). Every branch of every curriculum
+# took levels, in every seed:
+
+# %%
+import numpy as np  # noqa: E402
+
+from ued.host import load_run  # noqa: E402
+
+for preset, out in runs.items():
+    m = load_run(out).metrics  # {key: (updates, seeds)}
+    used = {k[len("branch/"):]: np.nansum(v, axis=0).astype(int).tolist()
+            for k, v in m.items() if k.startswith("branch/")}  # fmt: skip
+    print(f"{preset:>16}: levels per branch and seed {used}")
+    assert all(min(n) > 0 for n in used.values()), (preset, used)
 
 # %% [markdown]
 # ## Evaluation

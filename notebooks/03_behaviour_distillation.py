@@ -24,8 +24,10 @@
 # learned environment, so that RL agents trained inside it do well on the real CartPole.
 #
 # Both are ordinary run directories (`openued hades train`, `openued synth train`), with
-# checkpoints, exact resume and `metrics.jsonl`. `SMALL=1` gives a smoke-sized run (what CI
-# runs). The full size takes under 20 minutes on 2 CPU cores.
+# checkpoints, exact resume and `metrics.jsonl`, under `RUN_ROOT` (default `runs/`); the figures
+# go to `FIG_DIR` (default `runs/notebook-figures/`, not committed; `openued gallery --docs` is
+# what refreshes the copies in `docs/`). `SMALL=1` gives a smoke-sized run (what CI runs). The
+# full size takes under 20 minutes on 2 CPU cores.
 
 # %%
 import os
@@ -51,8 +53,8 @@ from experiments import figures as F  # noqa: E402
 from meta import visited_states  # noqa: E402
 from ued.host import read_metrics  # noqa: E402
 
-ROOT = Path(os.environ.get("RUN_ROOT", "runs/notebook-03"))
-FIG_DIR = Path(os.environ.get("FIG_DIR", "docs/figures/notebooks"))
+ROOT = Path(os.environ.get("RUN_ROOT", "runs")) / ("notebook-03-small" if SMALL else "notebook-03")
+FIG_DIR = Path(os.environ.get("FIG_DIR", "runs/notebook-figures"))
 FIG_DIR.mkdir(parents=True, exist_ok=True)
 
 

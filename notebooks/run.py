@@ -6,6 +6,12 @@
 Each source is converted in memory to a notebook and run by a Jupyter kernel (nbclient), as a
 reader would run it; the executed ``.ipynb`` goes to ``--out`` (default ``notebooks/_executed``,
 not committed). Exits 1 on the first failing cell, printing the cell and the error.
+
+The notebooks write their runs under ``RUN_ROOT`` (default ``runs/``, one directory per
+notebook and size) and their figures under ``FIG_DIR`` (default ``runs/notebook-figures/``):
+running them never writes a committed file. The figures in ``docs/figures/notebooks/`` are
+refreshed by ``openued gallery --docs`` (which runs them at full size into a directory of its
+own and copies the figures the docs show).
 """
 
 from __future__ import annotations

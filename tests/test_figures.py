@@ -121,9 +121,13 @@ def test_learning_curves(tmp_path):
     assert axes["Evaluation: solve rate"].get_ylabel() == "solve rate"
     assert axes["Training episodes: return"].get_xlabel() == "env steps"
     assert axes["Evaluation: solve rate"].get_legend() is not None  # prefab and validation
-    # the constant entropy is said so, on readable limits (no +1.098 offset)
-    texts = [t.get_text() for t in axes["Policy entropy"].texts]
-    assert any("constant" in t for t in texts)
+    # the constant entropy is said so in the panel's title (where it covers no data), on
+    # readable limits (no +1.098 offset)
+    entropy = next(t for t in axes if t.startswith("Policy entropy"))
+    assert "(constant 1.1)" in entropy
+    # 30 points: smoothed, and the caption says how (trailing) and over how many seeds
+    caption = fig._supxlabel.get_text()
+    assert "trailing (causal)" in caption and "n = 2 seeds" in caption
 
 
 def test_learning_curves_from_arrays_and_run_dir(tmp_path):
@@ -132,9 +136,18 @@ def test_learning_curves_from_arrays_and_run_dir(tmp_path):
     rows = _rows(k=1, evals=1)
     fig = F.plot_learning_curves(metrics_to_arrays(rows))
     ax = next(a for a in fig.axes if a.get_title() == "Evaluation: solve rate")
-    # a single evaluation is a marker (no line through one point) with a note
+    # a single evaluation is a marker (no line through one point); its panel has no training
+    # axis, and its axis label says when it was made
     assert all(ln.get_linestyle() in ("None", "") for ln in ax.lines if ln.get_label()[0] != "_")
-    assert "one evaluation" in ax.get_xlabel()
+    assert ax.get_xlabel() == "evaluated once, after 30k env steps"
+    assert len(ax.get_xticks()) == 0
+    # the training panels keep their axis and no note about evaluations
+    for a in fig.axes:
+        if a.get_visible() and a is not ax:
+            assert a.get_xlabel() == "env steps", a.get_title()
+    # one seed: no band, and the caption says there is no interval
+    assert not any(c for a in fig.axes for c in a.collections)
+    assert "1 seed (no interval)" in fig._supxlabel.get_text()
     run = tmp_path / "run"
     run.mkdir()
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -171,11 +184,11 @@ def test_per_level_bars(tmp_path):
 def test_per_level_bars_all_zero_say_so(tmp_path):
     fig = F.plot_per_level_solve_rate(_rows(zero=True))
     _check(fig, tmp_path)
+    assert "(all 0: no level solved" in fig.axes[0].get_title()
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert any(t.startswith("all 0") for t in texts)
     assert texts.count("0.00") == 3  # the values are printed on the (empty) bars
     fig = F.plot_per_level_solve_rate(names=["a", "b"], values=[0.0, 0.0])
-    assert any(t.get_text().startswith("all 0") for t in fig.axes[0].texts)
+    assert "all 0" in fig.axes[0].get_title()
 
 
 def test_curriculum_panels_are_named_and_deduplicated(tmp_path):
@@ -365,20 +378,33 @@ def test_eval_report_one_seed():
     json.dumps(rep, allow_nan=False)
 
 
-def test_compare_single_evaluations_stay_visible(tmp_path):
-    # several runs evaluated once at the same step: each point is drawn apart (dodged), and
-    # the note sits in the axis label where no point can cover it
+def test_compare_drops_a_panel_of_single_evaluations(tmp_path):
+    # runs evaluated once, at the same step: a curve panel of them would repeat the IQM panel
+    # (and its axis would not be a training axis), so it is left out and the caption says when
     runs = {f"run{i}": _rows(seed=i, k=2, evals=1) for i in range(3)}
     fig, _ = F.compare_runs(runs, reps=100, seed=0)
     _check(fig, tmp_path, "single.png")
-    ax = next(a for a in fig.axes if "validation" in a.get_title().lower())
-    xs = [float(ln.get_xdata()[0]) for ln in ax.lines if not ln.get_label().startswith("_")]
-    assert len(xs) == 3 and len(set(xs)) == 3
-    assert "one evaluation" in ax.get_xlabel() and not ax.texts
-    # one tick, at the evaluation step; the dodged positions are not labelled as steps
-    assert len(ax.get_xticks()) == 1 and min(xs) < ax.get_xticks()[0] < max(xs)
+    titles = [a.get_title() for a in fig.axes]
+    assert not any(t.startswith("Evaluation") for t in titles)
+    assert "Final evaluation: IQM, 95% CI" in titles
+    caption = fig._supxlabel.get_text()
+    assert "evaluation: validation levels: every run evaluated once, after 30k env steps" in caption
+    assert not any("evaluat" in a.get_xlabel() for a in fig.axes)
 
 
+def test_a_training_series_of_one_point_is_not_called_an_evaluation(tmp_path):
+    # a run whose training episodes finished in one update only: one point on the training axis,
+    # named in the caption, never labelled as an evaluation on that axis
+    rows = _rows(seed=0, k=3)
+    for r in rows:
+        r["rollout/return"] = r["rollout/return"] if r["update"] == 12 else [None] * 3
+    fig, _ = F.compare_runs({"DR": rows, "PLR": _rows(seed=1, k=3)}, reps=100, seed=0)
+    _check(fig, tmp_path)
+    ax = next(a for a in fig.axes if a.get_title() == "Training episodes: return")
+    assert ax.get_xlabel() == "env steps" and len(ax.get_xticks()) > 1
+    assert "one value only: DR, training episodes: return (at 12k env steps)" in (
+        fig._supxlabel.get_text()
+    )
 def test_curriculum_draws_each_series_once():
     from experiments.figures.curriculum import _merge_identical
 
@@ -417,26 +443,259 @@ def test_level_grid_and_top_levels(tmp_path):
     assert F.top_indices(scores, filled, 10) == [1, 3, 0]
 
 
-@pytest.mark.parametrize("env", ["gamble-maze", "lava-maze"])
-def test_samplr_figure(tmp_path, env):
+def _samplr_runs(env, order=("dr", "robust-plr", "samplr")):
     rng = np.random.default_rng(0)
     x = np.arange(1, 31) * 512.0
     field = (rng.uniform(size=(3, 40)) < 0.3).astype(float) if env == "gamble-maze" else rng.beta(
         2, 8, size=(3, 40))  # fmt: skip
-    runs = [
-        {"method": "dr", "x": x, "returns": rng.normal(size=(30, 3))},
-        {"method": "robust-plr", "x": x, "returns": rng.normal(size=(30, 3)),
-         "buffer_values": field, "buffer_filled": rng.uniform(size=(3, 40)) < 0.8},
-        {"method": "samplr", "x": x, "returns": rng.normal(size=(30, 3)),
-         "buffer_values": field[::-1], "buffer_filled": np.ones((3, 40), bool)},
-    ]  # fmt: skip
-    fig = F.plot_samplr_runs(env, runs)
+    runs = {
+        "dr": {"method": "dr", "x": x, "returns": rng.normal(size=(30, 3)),
+               "trained": rng.uniform(0.2, 0.3, size=(30, 3))},
+        "robust-plr": {"method": "robust-plr", "x": x, "returns": rng.normal(size=(30, 3)),
+                       "trained": rng.uniform(0.5, 0.9, size=(30, 3)),
+                       "buffer_mean": rng.uniform(0.3, 0.9, size=(30, 3)),
+                       "buffer_values": field, "buffer_filled": rng.uniform(size=(3, 40)) < 0.8},
+        "samplr": {"method": "samplr", "x": x, "returns": rng.normal(size=(30, 3)),
+                   "trained": rng.uniform(0.2, 0.3, size=(30, 3)),
+                   "buffer_mean": rng.uniform(0.2, 0.3, size=(30, 3)),
+                   "buffer_values": field[::-1], "buffer_filled": np.ones((3, 40), bool)},
+    }  # fmt: skip
+    return [runs[m] for m in order]
+
+
+def _colors_by_method(fig):
+    """``{method: {colour of each curve of that method, in every panel}}`` (curves only: the
+    method of a curve is known from the figure legend's colours)."""
+    from matplotlib.colors import to_hex
+
+    legend = fig.legends[0]
+    names = [t.get_text() for t in legend.get_texts()]
+    by_color = {to_hex(h.get_color()): n for h, n in zip(legend.legend_handles, names, strict=True)}
+    out = {}
+    for ax in fig.axes:
+        for ln in ax.lines:
+            c = to_hex(ln.get_color())
+            if ln.get_linestyle() != "--" and c != "#000000":  # not the prior, not seed dots
+                out.setdefault(by_color.get(c, "?"), set()).add(c)
+    return out
+
+
+@pytest.mark.parametrize("env", ["gamble-maze", "lava-maze"])
+def test_samplr_figure(tmp_path, env):
+    fig = F.plot_samplr_runs(env, _samplr_runs(env))
     _check(fig, tmp_path)
-    assert fig._suptitle.get_text().startswith(f"{env}: 3 seeds per method")
-    left, right = fig.axes
-    assert [t.get_text() for t in left.get_legend().get_texts()] == ["dr", "robust-plr", "samplr"]
-    assert right.get_legend() is not None and "prior" in " ".join(
-        t.get_text() for t in right.get_legend().get_texts())  # fmt: skip
+    assert fig._suptitle.get_text() == f"{env}: dr, robust-plr, samplr"
+    titles = [a.get_title() for a in fig.axes]
+    assert titles == ["Training return", "Levels trained on (per finished episode)\nvs the prior",
+                      "Levels stored in the buffer\nvs the prior", titles[3]]  # fmt: skip
+    assert titles[3].startswith("Buffer at the end of the run")
+    # the prior is the reference of the parameter's panels
+    prior = F.samplr.PRIORS[env][0]
+    for ax in fig.axes[1:3]:
+        assert any(ln.get_linestyle() == "--" and np.allclose(ln.get_ydata(), prior)
+                   for ln in ax.lines)  # fmt: skip
+    assert "n = 3 seeds" in fig._supxlabel.get_text()
+    assert "no buffer (nothing stored): dr" in fig._supxlabel.get_text()
+
+
+def test_samplr_methods_keep_their_colour_in_every_panel_and_figure():
+    seen = {}
+    for order in (("dr", "robust-plr", "samplr"), ("samplr", "robust-plr"), ("robust-plr",)):
+        fig = F.plot_samplr_runs("gamble-maze", _samplr_runs("gamble-maze", order))
+        for method, colors in _colors_by_method(fig).items():
+            assert method != "?" and len(colors) == 1, (order, method, colors)
+            assert seen.setdefault(method, colors) == colors, (method, order)
+        # the bars of the buffer at the end are the methods' colours too
+        from matplotlib.colors import to_hex
+
+        bars = [to_hex(p.get_facecolor()) for p in fig.axes[-1].patches] if len(fig.axes) > 3 \
+            else []  # fmt: skip
+        assert set(bars) <= {c for cs in seen.values() for c in cs}
+    assert seen == {"dr": {"#1f77b4"}, "robust-plr": {"#ff7f0e"}, "samplr": {"#2ca02c"}}
+
+
+def test_samplr_run_data_from_metrics():
+    rows = [{"update": u, "env_steps": 100 * u, "rollout/return": [0.1 * u, 0.2 * u],
+             "cur/aleatoric/trained": [0.5, None if u == 2 else 0.3], "trained": [1, int(u != 2)],
+             "cur/aleatoric/buffer": [0.25, 0.3]} for u in range(1, 4)]  # fmt: skip
+    d = F.samplr_run_data(rows, "samplr")
+    assert d["method"] == "samplr" and d["x"].tolist() == [100, 200, 300]
+    assert d["returns"].shape == (3, 2) and np.isnan(d["trained"][1, 1])
+    assert d["buffer_mean"].shape == (3, 2) and "buffer_values" not in d
+    d = F.samplr_run_data(rows, "dr", {"values": np.zeros((2, 4)), "filled": np.ones((2, 4))})
+    assert d["buffer_filled"].dtype == bool
+
+
+def _render(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    return fig.canvas.get_renderer()
+
+
+def _panels(fig):
+    return [a for a in fig.axes if a.get_visible() and a.axison and a.get_label() != "<colorbar>"]
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def _hades_rows():
+    return [{"generation": g, "fitness_mean": 10.0 + g, "fitness_best": 20.0 + g}
+            | ({"eval_mean_return": 15.0 + g} if g % 5 == 0 else {}) for g in range(20)]  # fmt: skip
+
+
+def _rng():
+    return np.random.default_rng(0)
+
+
+# every figure function of the package on synthetic data: name -> figure maker
+FIGURES_ON_DATA = {
+    "learning curves": lambda: F.plot_learning_curves(_rows(k=3)),
+    "curriculum": lambda: F.plot_curriculum(_rows(k=3), panels=[]),
+    "compare": lambda: F.compare_runs({"A": _rows(k=3), "B": _rows(seed=2, k=3, shift=-0.2)},
+                                      reps=50)[0],  # fmt: skip
+    "paired": lambda: F.plot_paired_curves(_paired_rows(), teacher_actions=169),
+    "per level": lambda: F.plot_per_level_solve_rate(_rows(k=3)),
+    "level evolution": lambda: F.plot_level_evolution(_history()),
+    "samplr": lambda: F.plot_samplr_runs("gamble-maze", _samplr_runs("gamble-maze")),
+    "hades fitness": lambda: F.plot_hades_fitness(_hades_rows()),
+    "hades dataset": lambda: F.plot_hades_dataset(
+        _rng().normal(size=(16, 4)), np.eye(2)[_rng().integers(0, 2, 16)], discrete=True,
+        visited=_rng().normal(size=(100, 4)), target="cartpole"),  # fmt: skip
+    "synth meta-training": lambda: F.plot_synth_meta_training(
+        [{"generation": g, "fitness_mean": 20.0 + g, "fitness_best": 40.0 + g, "learner": "ppo"}
+         for g in range(1, 21)], target="cartpole", kind="scb"),  # fmt: skip
+    "synth initial states": lambda: F.plot_synth_initial_states(
+        _rng().normal(size=(200, 4)), _rng().normal(size=(50, 4)), dims=(0, 1),
+        target="cartpole"),  # fmt: skip
+}
+
+
+def _paired_rows(n=30, k=3):
+    rng = np.random.default_rng(0)
+    rows = []
+    for u in range(1, n + 1):
+        ps = lambda base, s=0.01: [float(base + s * rng.standard_normal()) for _ in range(k)]  # noqa: E731
+        rows.append({"update": u, "env_steps": 1000 * u, "regret": ps(0.0), "teacher_reward":
+                     ps(0.0), "protagonist_return": ps(0.1 + u / n * 0.3), "antagonist_return":
+                     ps(0.1 + u / n * 0.3), "level_path_length": ps(9.5, 0.3), "level_solvable":
+                     ps(0.97), "level_walls": ps(36.0, 0.5),
+                     "teacher_entropy": ps(5.129 - 0.03 * u / n, 0.001)})  # fmt: skip
+    return rows
+
+
+@pytest.mark.parametrize("name", list(FIGURES_ON_DATA))
+def test_legends_never_cover_data_and_no_panel_is_empty(name):
+    fig = FIGURES_ON_DATA[name]()
+    _render(fig)
+    panels = _panels(fig)
+    assert panels, name
+    for ax in panels:
+        # every panel shows data (a panel without any is left out and named in the caption)
+        assert ax.lines or ax.collections or ax.patches or ax.images, (name, ax.get_title())
+        box = ax.get_window_extent()
+        leg = ax.get_legend()
+        if leg is not None:
+            assert not _overlap(leg.get_window_extent(), box), (name, ax.get_title())
+        for leg in fig.legends:
+            assert not _overlap(leg.get_window_extent(), box), (name, ax.get_title())
+        # notes inside a panel are only for panels without data; data panels carry them in
+        # their titles
+        assert not [t for t in ax.texts if t.get_bbox_patch() is not None], (name, ax.get_title())
+
+
+def test_paired_entropy_panel_shows_the_uniform_maximum():
+    fig = F.plot_paired_curves(_paired_rows(), teacher_actions=169)
+    ax = next(a for a in fig.axes if a.get_title().startswith("Teacher: policy entropy"))
+    ref = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert len(ref) == 1 and np.allclose(ref[0].get_ydata(), np.log(169))
+    lo, hi = ax.get_ylim()
+    assert lo < 5.10 and hi > np.log(169)  # the zoomed axis reaches the maximum it is read against
+    legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    assert "ln 169 = 5.130" in legend.replace("\n", " ")
+    # without the action count there is no reference (none is made up)
+    fig = F.plot_paired_curves(_paired_rows())
+    ax = next(a for a in fig.axes if a.get_title().startswith("Teacher: policy entropy"))
+    assert not [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+
+
+def test_student_entropy_panel_shows_the_uniform_maximum():
+    rows = _rows(k=2)
+    for r in rows:
+        r["ppo/entropy"] = [1.0986 - 0.0001 * r["update"]] * 2  # zoomed: 1.095 .. 1.0985
+    ax = next(a for a in F.plot_learning_curves(rows, num_actions=3).axes
+              if a.get_title().startswith("Policy entropy"))  # fmt: skip
+    ref = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert len(ref) == 1 and np.allclose(ref[0].get_ydata(), np.log(3))
+    assert "ln 3 = 1.099" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_captions_say_smoothing_only_where_a_curve_is_smoothed():
+    long = F.plot_learning_curves(_rows(n=30, k=3))
+    short = F.plot_learning_curves(_rows(n=10, k=3, evals=2))
+    assert "trailing (causal)" in long._supxlabel.get_text()
+    assert "moving average" not in short._supxlabel.get_text()
+    assert "n = 3 seeds" in short._supxlabel.get_text()
+
+
+def test_curriculum_branches_keep_their_colour_in_every_panel():
+    from matplotlib.colors import to_hex
+
+    rows = _rows(k=2)
+    for r in rows:  # ACCEL-like: three branches, a mean score per branch
+        u = r["update"]
+        r["branch/new"], r["branch/replay"], r["branch/mutate"] = ([4 * (u % 3 == i)] * 2
+                                                                   for i in range(3))  # fmt: skip
+        for i, b in enumerate(("new", "replay", "mutate")):
+            r[f"cur/score/{b}"] = [0.1 * i + 0.01 * u] * 2 if u % 3 == i else [None] * 2
+    fig = F.plot_curriculum(rows)
+    colors: dict[str, set] = {}
+    for ax in fig.axes:
+        for coll, lab in zip(ax.collections, ax.get_legend_handles_labels()[1], strict=False):
+            if ax.get_title().startswith("Proposals by branch"):  # the stacked shares
+                colors.setdefault(lab.split(" ")[0], set()).add(to_hex(coll.get_facecolor()[0]))
+        for ln in ax.lines:
+            if ln.get_label().startswith("mean, "):
+                colors.setdefault(ln.get_label()[6:], set()).add(to_hex(ln.get_color()))
+    overall = colors.pop("all")  # the mean score over every branch, beside theirs
+    assert set(colors) == {"new", "replay", "mutate"}
+    assert all(len(c) == 1 for c in colors.values()), colors
+    assert len({c for cs in colors.values() for c in cs}) == 3
+    assert not overall & {c for cs in colors.values() for c in cs}
+    scores = next(a for a in fig.axes if a.get_title() == "Scores of proposed levels")
+    maxline = next(ln for ln in scores.lines if ln.get_label() == "max")
+    assert to_hex(maxline.get_color()) not in {c for cs in colors.values() for c in cs}
+
+
+def test_curriculum_single_branch_and_buffer_share_are_not_panels():
+    rows = _rows(k=2)
+    for r in rows:
+        r["branch/new"], r["branch/replay"] = [4, 4], [0, 0]  # one branch only
+        r["cur/buffer/size"] = [float(min(r["update"] * 4, 40))] * 2
+        r["cur/buffer/fill"] = [min(r["update"] * 4, 40) / 40] * 2
+        r["cur/buffer/min_size"] = [20.0] * 2
+    panels, notes = F.curriculum_panels(rows)
+    titles = [p[0] for p in panels]
+    assert "Proposals by branch" not in titles
+    assert "Buffer: share of slots filled" not in titles and "Buffer: stored levels" in titles
+    joined = " ".join(notes)
+    assert "every proposal came from one branch: new (generated)" in joined
+    assert "share of slots filled = stored levels / capacity" in joined
+
+
+def test_compare_interval_needs_two_seeds(tmp_path):
+    fig, table = F.compare_runs({"one": _rows(k=1), "two": _rows(seed=1, k=2)}, reps=50)
+    _check(fig, tmp_path)
+    md = F.comparison_markdown(table)
+    assert "| one | 1 |" in md and "(n=1 seed: no interval)" in md.split("| one |")[1].split("\n")[0]
+    assert "no interval" not in md.split("| two |")[1].split("\n")[0]
+    iqm_panel = fig.axes[-1]
+    bars = [c for c in iqm_panel.collections if c.get_segments()]  # error bars: one per interval
+    assert len(bars) == 2  # run "two" (prefab, validation); none for the run of one seed
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["one (n = 1)", "two (n = 2)"]
 
 
 def _imports(path: Path) -> set[str]:

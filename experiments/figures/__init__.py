@@ -7,10 +7,15 @@ close); :func:`save` writes it atomically. The same functions back ``openued plo
 called from a notebook.
 
 Conventions of every figure: a title, axis labels with units, no offset notation on the axes,
-curves smoothed (a trailing exponential moving average, which lags the data) with the unsmoothed curve faint behind,
-and, when the metrics carry a seed axis ``(rows, K)``, the mean over seeds with a band of its
-95% percentile-bootstrap interval (:func:`seed_band`). Series with one point are drawn as
-markers with a note, never as a line; empty or constant data is said so in the panel.
+curves of more than 12 points smoothed (a trailing, causal exponential moving average, which
+lags the data; the caption says so) with the unsmoothed curve faint behind, and, when the
+metrics carry a seed axis ``(rows, K)``, the mean over seeds with a band of its 95%
+percentile-bootstrap interval (:func:`seed_band`; the caption gives n; one seed: no band).
+Series with one point are drawn as markers, never as a line. Legends sit outside the data
+(:func:`legend_outside`); a panel without data is left out and named in the caption; constant
+data is said so in the panel's title; a zoomed axis shows the reference that gives it scale
+(a dashed line: an entropy's uniform maximum, a prior's mean). A method or run keeps one colour
+in every panel of a figure.
 
 One module per subject:
 
@@ -28,7 +33,8 @@ One module per subject:
 * ``synth``: :func:`plot_synth_meta_training`, :func:`plot_synth_reward_map`,
   :func:`plot_synth_initial_states`;
 * ``paired``: :func:`plot_paired_curves`, :func:`plot_teacher_levels`;
-* ``samplr``: :func:`plot_samplr_runs`.
+* ``samplr``: :func:`plot_samplr_runs`, :func:`samplr_run_data` (one colour per method,
+  :data:`METHOD_COLORS`).
 
 Reading run directories and deciding which figures a run gets is not done here but by each
 experiment kind (``experiments.kinds``: ``figures`` of its ``Kind``).
@@ -89,7 +95,7 @@ from experiments.figures.paired import (
     plot_paired_curves,
     plot_teacher_levels,
 )
-from experiments.figures.samplr import plot_samplr_runs
+from experiments.figures.samplr import METHOD_COLORS, plot_samplr_runs, samplr_run_data
 
 # the underscored helpers stay reachable as ``F._note`` and so on, as before the package split
 from experiments.figures.style import (  # noqa: F401
@@ -101,11 +107,15 @@ from experiments.figures.style import (  # noqa: F401
     auto_smoothing,
     draw_series,
     ema,
+    grid_shape,
+    legend_outside,
     load_metrics,
     num_seeds,
+    reference_line,
     save,
     seed_band,
     style_axes,
+    title_note,
 )
 from experiments.figures.synth import (
     plot_synth_initial_states,
@@ -123,6 +133,7 @@ __all__ = [
     "DESCRIPTOR_NAMES",
     "DUPLICATE_KEYS",
     "LEARNING_PANELS",
+    "METHOD_COLORS",
     "METRIC_NAMES",
     "PAIRED_PANELS",
     "action_names",
@@ -139,7 +150,9 @@ __all__ = [
     "final_level_scores",
     "final_scores",
     "gif_frames",
+    "grid_shape",
     "iqm_interval",
+    "legend_outside",
     "level_fields",
     "load_metrics",
     "maze_renderer",
@@ -156,16 +169,19 @@ __all__ = [
     "plot_paired_curves",
     "plot_per_level_solve_rate",
     "plot_samplr_runs",
+    "samplr_run_data",
     "plot_score_histogram",
     "plot_synth_initial_states",
     "plot_synth_meta_training",
     "plot_synth_reward_map",
     "plot_teacher_levels",
     "plot_top_levels",
+    "reference_line",
     "save",
     "seed_band",
     "state_names",
     "style_axes",
+    "title_note",
     "top_indices",
     "write_comparison",
 ]

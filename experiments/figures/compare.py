@@ -18,12 +18,21 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from experiments.figures.curves import _draw_panels, final_level_scores
+from experiments.figures.curves import (
+    LEARNING_PANELS,
+    _draw_panels,
+    final_level_scores,
+    panels_with_data,
+    without_unpaired_solve_rate,
+)
 from experiments.figures.style import (
     _note,
     _runs,
+    _seed_note,
     _seeds,
     _si,
+    _wrap,
+    _x_axis,
     load_metrics,
     num_seeds,
     save,
@@ -59,6 +68,8 @@ def comparison_table(
     """Final evaluation scores of several runs: per run and evaluation set (``prefab``,
     ``validation``) the IQM over seeds x levels with its 95% stratified-bootstrap interval
     (:func:`iqm_interval`, rliable), the plain mean, seeds, tasks and the per-seed means.
+    With one seed rliable's interval is the value itself (resampling one run changes nothing):
+    it is kept here as rliable gives it, and the figure and the Markdown table show none.
     JSON-able."""
     rs = _runs(runs, labels)
     out = {
@@ -128,6 +139,21 @@ def comparison_markdown(table: Mapping) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _single_step(runs: list[tuple[str, dict]], panel) -> float | None:
+    """The step at which every run has its only value of ``panel``'s series (``None`` when a
+    run has several values, or they differ in step)."""
+    steps = set()
+    for _, m in runs:
+        x, _ = _x_axis(m)
+        for key, _ in panel[2]:
+            if key in m:
+                ok = np.isfinite(_seeds(m[key])).any(1)
+                if ok.sum() > 1:
+                    return None
+                steps |= {float(v) for v in x[ok]}
+    return steps.pop() if len(steps) == 1 else None
+
+
 def compare_runs(
     runs: Any,
     labels: Sequence[str] | None = None,
@@ -139,15 +165,17 @@ def compare_runs(
 ) -> tuple[Figure, dict]:
     """Several runs (or curricula) overlaid: training return, training and evaluation solve
     rates against env steps (mean over seeds with 95% bootstrap bands), and the final
-    evaluation IQM per run with its 95% stratified-bootstrap interval (rliable). ``runs``: a
-    list of run directories / metric rows / metric columns, or ``{label: run}``; ``labels``
-    default to the directory names. Returns ``(figure, table)`` with the table of
-    :func:`comparison_table` (render it with :func:`comparison_markdown`)."""
+    evaluation IQM per run with its 95% stratified-bootstrap interval (rliable; none for a run
+    of one seed). An evaluation every run made only once is not drawn as a curve panel: the
+    IQM panel shows it. ``runs``: a list of run directories / metric rows / metric columns, or
+    ``{label: run}``; ``labels`` default to the directory names. Every run keeps its colour in
+    every panel. Returns ``(figure, table)`` with the table of :func:`comparison_table` (render
+    it with :func:`comparison_markdown`)."""
     rs = _runs(runs, labels)
     table = comparison_table({lab: m for lab, m in rs}, reps=reps, seed=seed)
+    rs, notes = without_unpaired_solve_rate(rs)
     panels = [
-        ("Training episodes: return", "mean episode return", [("rollout/return", "return")], False),
-        ("Training episodes: solve rate", "solve rate", [("rollout/solve_rate", "solve")], True),
+        *LEARNING_PANELS[:2],  # training return; solve rate beside the finished share
         ("Evaluation: prefab mazes", "solve rate", [("eval/prefab_solve_rate", "prefab")], True),
         (
             "Evaluation: validation levels",
@@ -156,18 +184,21 @@ def compare_runs(
             True,
         ),  # fmt: skip
     ]
-    panels = [p for p in panels if any(k in m for _, m in rs for k, _ in p[2])]
-    ncols = 2 if len(panels) > 1 else 1
+    panels, _ = panels_with_data(rs, panels)
+    once = {}
+    for p in list(panels):
+        x0 = _single_step(rs, p) if p[0].startswith("Evaluation") else None
+        if x0 is not None:
+            once[p[0]] = x0
+            panels.remove(p)
+    ncols = 2 if len(panels) == 4 else max(len(panels), 1)
     nrows = max(1, math.ceil(len(panels) / ncols))
-    fig = Figure(figsize=(4.3 * (ncols + 1) + 1.4, 3.3 * nrows + 0.7), layout="constrained")
+    fig = Figure(figsize=(4.0 * (ncols + 1) + 2.0, 3.3 * nrows + 1.0), layout="constrained")
     gs = fig.add_gridspec(nrows, ncols + 1)
     axes = [fig.add_subplot(gs[i // ncols, i % ncols]) for i in range(len(panels))]
     axes.append(fig.add_subplot(gs[:, ncols]))
-    _draw_panels(list(zip(axes[:-1], panels, strict=True)), rs, panels, smoothing)
-    for ax in axes[:-1]:
-        leg = ax.get_legend()
-        if leg is not None:
-            leg.remove()
+    info = _draw_panels(list(zip(axes[:-1], panels, strict=True)), rs, panels, smoothing,
+                        legends=False)  # fmt: skip
     ax = axes[-1]
     sets = [s for s in ("prefab", "validation") if any(s in r for r in table["runs"])]
     width = 0.8 / max(len(sets), 1)
@@ -178,29 +209,43 @@ def compare_runs(
                 continue
             y = ri + (si - (len(sets) - 1) / 2) * width
             lo, hi = e["ci95"]
-            err = None if lo is None else [[e["iqm"] - lo], [hi - e["iqm"]]]  # one seed: none
+            err = None if lo is None or e["seeds"] < 2 else [[e["iqm"] - lo], [hi - e["iqm"]]]
             ax.errorbar(e["iqm"], y, xerr=err, fmt="o", color=f"C{ri % 10}",
-                        mfc="white" if si else None, capsize=3,
-                        label=s if ri == 0 else None)  # fmt: skip
-    style_axes(ax, "Final evaluation: IQM, 95% CI", "solve rate", "run")
-    ax.set_yticks(range(len(rs)), [lab for lab, _ in rs], fontsize=8)
+                        mfc="white" if si else None, capsize=3)  # fmt: skip
+    style_axes(ax, "Final evaluation: IQM, 95% CI",
+               "solve rate" + ("  (filled: prefab, open: validation)" if len(sets) > 1 else ""),
+               "run")  # fmt: skip
+    ax.set_yticks(range(len(rs)), [f"{lab}\n{num_seeds(m)} seed{'s' * (num_seeds(m) > 1)}"
+                                   for lab, m in rs], fontsize=8)  # fmt: skip
     ax.set_ylim(len(rs) - 0.5, -0.5)
     ax.set_xlim(-0.03, 1.03)
-    if len(sets) > 1:
-        ax.legend(fontsize=7, loc="lower right", title="filled: prefab\nopen: validation",
-                  title_fontsize=7)  # fmt: skip
-        ax.get_legend().remove()
-        _note(ax, "filled: prefab\nopen: validation", loc="lower right")
     if not sets:
         _note(ax, "no evaluation recorded")
     handles = [axes[0].plot([], [], color=f"C{i % 10}", lw=2)[0] for i in range(len(rs))]
-    fig.legend(handles, [lab for lab, _ in rs], loc="outside right center", fontsize=8,
-               title="run", title_fontsize=8)  # fmt: skip
+    fig.legend(handles, [f"{lab} (n = {num_seeds(m)})" for lab, m in rs],
+               loc="outside right center", fontsize=8, title="run (seeds)",
+               title_fontsize=8)  # fmt: skip
     fig.suptitle(title or f"Comparison of {len(rs)} runs", fontsize=12)
     ks = sorted({num_seeds(m) for _, m in rs})
-    fig.supxlabel(f"curves: mean over seeds ({'/'.join(map(str, ks))}), band: 95% "
-             "bootstrap interval of the mean; right: IQM over seeds x levels with 95% stratified-bootstrap interval "
-             "(rliable)", ha="center", va="bottom", fontsize=7.5, color="0.35")  # fmt: skip
+    foot = ["curves: " + _seed_note("/".join(map(str, ks)), info["smoothed"])]
+    tasks = []
+    for s in sets:
+        n = sorted({r[s]["tasks"] for r in table["runs"] if s in r})
+        each = "/".join(map(str, n))
+        tasks.append(f"{s}: the set's mean solve rate" if n == [1] else f"{s}: {each} levels")
+    foot.append("right: IQM over seeds x tasks (" + "; ".join(tasks) + ") with its 95% "
+                "stratified-bootstrap interval over seeds (rliable); a run of one seed has no "
+                "interval")  # fmt: skip
+    for t, x0 in once.items():
+        foot.append(f"{t.lower()}: every run evaluated once, after {_si(x0)} env steps "
+                    "(the right panel)")  # fmt: skip
+    if info["single"]:
+        foot.append("one value only: " + "; ".join(info["single"]))
+    foot += notes
+    both = LEARNING_PANELS[1]
+    if any(p[0] == both[0] for p in panels) and len(rs) > 1:
+        foot.append(f"{both[0].lower()}: solid, {both[2][0][1]}; dashed, {both[2][1][1]}")
+    fig.supxlabel("\n".join(_wrap(f, 190) for f in foot), fontsize=7.5, color="0.35")
     return fig, table
 
 

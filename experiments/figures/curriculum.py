@@ -27,7 +27,6 @@ from experiments.figures.style import (
     _flat_limits,
     _fmt,
     _new_figure,
-    _note,
     _runs,
     _same,
     _seed_note,
@@ -35,10 +34,13 @@ from experiments.figures.style import (
     _wrap,
     _x_axis,
     draw_series,
+    legend_outside,
     load_metrics,
     num_seeds,
+    reference_line,
     save,
     style_axes,
+    title_note,
 )
 
 if TYPE_CHECKING:
@@ -102,13 +104,34 @@ _BOOKKEEPING = {"update", "env_steps", "generation", "trained", "nonfinite_loss"
 
 
 def branch_names(m: Mapping[str, Any]) -> list[str]:
-    """The branches a run logged, in its own order: the ``X`` of its ``branch/X`` metrics
-    (each curriculum names its own, ``ued.Curriculum.branches``), else of ``cur/branch/X``."""
+    """The branches a run logged: the ``X`` of its ``branch/X`` metrics (each curriculum names
+    its own, ``ued.Curriculum.branches``), else of ``cur/branch/X``; the shared ones in the
+    order of :data:`BRANCHES`, a curriculum's own after them."""
     for prefix in ("branch/", "cur/branch/"):
         names = [k[len(prefix) :] for k in m if k.startswith(prefix)]
         if names:
-            return names
+            known = [b for b in BRANCHES if b in names]
+            return known + [b for b in names if b not in known]
     return []
+
+
+# one colour per branch, the same in every panel (proposal shares, scores per branch)
+BRANCH_COLORS = {b: f"C{i}" for i, b in enumerate(BRANCHES)}
+_NAMED = {BRANCH_NAMES.get(b, b): b for b in BRANCHES}
+
+
+def _branch_of(label: str) -> str | None:
+    """The branch a series label names (``"mean, replay"``, ``"replay (from buffer)"``)."""
+    b = label[len("mean, ") :] if label.startswith("mean, ") else _NAMED.get(label)
+    return b if b in BRANCH_COLORS else None
+
+
+def _colors(labels: Sequence[str]) -> list[str]:
+    """A colour per series: a branch's series in its branch's colour, the others in the first
+    colours no branch of the panel uses."""
+    used = {BRANCH_COLORS[b] for b in map(_branch_of, labels) if b}
+    free = iter([f"C{j}" for j in range(10) if f"C{j}" not in used] * 2)
+    return [BRANCH_COLORS[b] if (b := _branch_of(lab)) else next(free) for lab in labels]
 
 
 def _branch_shares(m: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -147,6 +170,9 @@ def curriculum_panels(
     never = [b for b in shares if b not in active]
     if never:
         notes.append("branches never used: " + ", ".join(never))
+    if len(active) == 1:  # a share that is 1 throughout says nothing a panel should show
+        notes.append(f"every proposal came from one branch: {BRANCH_NAMES.get(active[0], active[0])}")
+        active = []
     level_panels = []
     desc = sorted({k.split("/")[-1] for k in m if re.match(r"^(cur/)?level/", k)} - {"solve_rate"})
     for d in desc:
@@ -156,12 +182,20 @@ def curriculum_panels(
     own = [(p.title, p.ylabel, [(k, clean_name(k)) for k in p.keys], False) for p in extra]
     specs = list(CURRICULUM_PANELS[:2]) + own + list(CURRICULUM_PANELS[2:-1]) + level_panels
     specs.append(CURRICULUM_PANELS[-1])
+    if "cur/buffer/size" in m and "cur/buffer/fill" in m:
+        # the share filled is the stored count over the capacity: one panel draws both
+        specs = [sp for sp in specs if sp[0] != "Buffer: share of slots filled"]
+        used.add("cur/buffer/fill")
+        notes.append("buffer: share of slots filled = stored levels / capacity (drawn once, "
+                     "as stored levels)")  # fmt: skip
     for title, ylabel, series, unit in specs:
         if title == "Scores of proposed levels":  # one mean per branch the run logged
             series = [("score/max", "max"), ("score/mean", "mean, all")]
             series += [(f"cur/score/{b}", f"mean, {b}") for b in names]
         if title == "Proposals by branch":
             data = [(BRANCH_NAMES.get(b, b), shares[b]) for b in active]
+            if not data:
+                continue
         else:
             data = []
             for key, lab in series:
@@ -258,7 +292,8 @@ def plot_curriculum(
     if not panels:
         return None
     x, xlabel = _x_axis(m)
-    fig, axes = _new_figure(len(panels), 3, w=4.2, h=2.9)
+    fig, axes = _new_figure(len(panels), 3, w=4.6, h=2.9)
+    smoothed = False
     for ax, (ptitle, ylabel, data, unit) in zip(axes, panels, strict=True):
         if ptitle in _BLOCK_PANELS:
             _block_panel(
@@ -266,25 +301,26 @@ def plot_curriculum(
             )
             continue
         vals = []
-        for i, (slab, v) in enumerate(data):
-            info = draw_series(ax, x, v, label=slab or None, color=f"C{i}", smoothing=smoothing)
+        for (slab, v), color in zip(data, _colors([lab for lab, _ in data]), strict=True):
+            info = draw_series(ax, x, v, label=slab or None, color=color, smoothing=smoothing)
             vals.append(info["values"])
+            smoothed |= info["smoothed"]
+        lone = data[0][0] if len(data) == 1 and ptitle not in refs else ""
+        if lone and " = " not in lone and lone.lower() not in ptitle.lower():
+            ylabel = f"{ylabel} ({lone})"  # a lone series gets no legend: the axis names it
         style_axes(ax, ptitle, xlabel, ylabel)
         if ptitle in refs:
-            value, text = refs[ptitle]
-            ax.axhline(value, ls="--", color="0.4", lw=1, label=text)
-            vals.append(np.asarray([value], float))
+            reference_line(ax, *refs[ptitle])
+            vals.append(np.asarray([refs[ptitle][0]], float))
         note = _flat_limits(ax, np.concatenate(vals), unit)
         if unit and note is None:
             ax.set_ylim(-0.03, 1.03)
-        if note:
-            _note(ax, note)
+        title_note(ax, note)
         if len(data) > 1 or " = " in data[0][0] or ptitle in refs:  # several, or one for two
-            ax.legend(fontsize=7, loc="best", framealpha=0.85)
+            legend_outside(ax)
     fig.suptitle(title or f"Curriculum diagnostics: {lab}", fontsize=12)
-    foot = [_seed_note(num_seeds(m))] + notes
-    _caption(fig, "\n".join(_wrap(s, 160) for s in foot), ha="center", va="bottom",
-             fontsize=7.5, color="0.35")  # fmt: skip
+    foot = [_seed_note(num_seeds(m), smoothed)] + notes
+    _caption(fig, "\n".join(_wrap(s, 170) for s in foot), fontsize=7.5)
     return fig
 
 
@@ -316,14 +352,16 @@ def _block_panel(ax, x, xlabel, title, ylabel, data, stacked: bool) -> None:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 ys.append(np.nan_to_num(np.nanmean(ym, 1)))
         ax.stackplot(xc, *ys, labels=[lab for lab, _ in data], alpha=0.85,
-                     colors=[f"C{i}" for i in range(len(data))])  # fmt: skip
-        ax.legend(fontsize=7, loc="lower right", framealpha=0.85)
+                     colors=_colors([lab for lab, _ in data]))  # fmt: skip
+        legend_outside(ax)
     else:
         for i, (lab, v) in enumerate(data):
             xc, ym, size = block_mean(x, v)
             draw_series(ax, xc, ym, label=lab or None, color=f"C{i}", smoothing=0)
     style_axes(ax, f"{title} (mean per {size} updates)", xlabel, ylabel)
     ax.set_ylim(-0.02, 1.02)
+    if not stacked and len(data) > 1:
+        legend_outside(ax)
 
 
 # ----------------------------------------------------------------------------- stored levels

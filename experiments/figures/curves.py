@@ -10,6 +10,7 @@ nothing is jittable.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,11 +27,15 @@ from experiments.figures.style import (
     _seed_note,
     _seeds,
     _si,
+    _wrap,
     _x_axis,
     draw_series,
+    legend_outside,
     load_metrics,
     num_seeds,
+    reference_line,
     style_axes,
+    title_note,
 )
 
 # (panel title, y label, [(metric key, series label)], y in [0, 1])
@@ -57,8 +62,18 @@ LEARNING_PANELS: list[tuple[str, str, list[tuple[str, str]], bool]] = [
         False,
     ),  # fmt: skip
     ("PPO loss", "loss", [("ppo/loss", "total loss")], False),
-    ("Policy entropy", "entropy (nats)", [("ppo/entropy", "entropy")], False),
+    ("Policy entropy", "entropy (nats)", [("ppo/entropy", "student")], False),
 ]
+
+
+ENTROPY_PANEL = "Policy entropy"
+
+
+def uniform_entropy(num_actions: int) -> tuple[float, str]:
+    """``(ln n, label)``: the entropy of the uniform policy over ``n`` discrete actions, the
+    most a policy's entropy can be (the reference an entropy panel is read against)."""
+    n = int(num_actions)
+    return math.log(n), f"uniform over the {n} actions: ln {n} = {math.log(n):.3f}"
 
 
 def _trained_only(m: Mapping[str, np.ndarray], key: str) -> np.ndarray:
@@ -70,18 +85,56 @@ def _trained_only(m: Mapping[str, np.ndarray], key: str) -> np.ndarray:
     return v
 
 
+def panels_with_data(
+    runs: list[tuple[str, dict]], panels: Sequence[tuple[str, str, list[tuple[str, str]], bool]]
+) -> tuple[list, list[str]]:
+    """``(panels some run has a finite value for, titles of the others)``: a figure draws the
+    first and names the second in its caption, instead of drawing empty panels."""
+    kept, missing = [], []
+    for p in panels:
+        has = any(
+            key in m and np.isfinite(_trained_only(m, key)).any()
+            for _, m in runs
+            for key, _ in p[2]
+        )
+        (kept if has else missing).append(p if has else p[0])
+    return kept, missing
+
+
+def without_unpaired_solve_rate(runs: list[tuple[str, dict]]) -> tuple[list, list[str]]:
+    """``(runs, notes)``: ``runs`` with ``rollout/solve_rate`` dropped from every run that did
+    not record ``rollout/finished_share``, and the caption note that says so (none: empty).
+    The rate counts finished episodes only, so alone it reads 1.0 when rollouts are shorter than
+    the episodes they cut."""
+    out, dropped = [], False
+    for lab, m in runs:
+        if "rollout/solve_rate" in m and "rollout/finished_share" not in m:
+            m, dropped = {k: v for k, v in m.items() if k != "rollout/solve_rate"}, True
+        out.append((lab, m))
+    note = ("training solve rate left out: the run did not record the share of episodes that "
+            "finish inside a rollout, which the rate counts alone")  # fmt: skip
+    return out, [note] if dropped else []
+
+
 def _draw_panels(
     fig_axes,
     runs: list[tuple[str, dict]],
     panels: Sequence[tuple[str, str, list[tuple[str, str]], bool]],
     smoothing: float | None,
-) -> None:
+    references: Mapping[str, tuple[float, str]] | None = None,
+    legends: bool = True,
+) -> dict:
+    """Draw ``panels`` of ``runs`` on their axes. ``references``: ``{panel title: (value,
+    label)}`` drawn as dashed lines. Returns what the caption must say: ``{"smoothed": any
+    curve smoothed, "single": ["<series> at <x>"] for series of one point beside curves,
+    "once": {panel title: x} for panels whose every series is one point at the same x}``."""
     multi = len(runs) > 1
     colors = [f"C{i % 10}" for i in range(len(runs))]
+    styles = ["-", "--", ":", "-."]
+    out: dict[str, Any] = {"smoothed": False, "single": [], "once": {}}
     for ax, (title, ylabel, series, unit) in fig_axes:
-        drawn, singles, vals, single_x = 0, [], [], set()
+        drawn, vals, points = 0, [], []
         xlabel = None
-        styles = ["-", "--", ":", "-."]
         for ri, (rlab, m) in enumerate(runs):
             x, xlabel = _x_axis(m)
             seen: list[tuple[np.ndarray, Any]] = []  # this run's drawn series and their lines
@@ -95,43 +148,48 @@ def _draw_panels(
                     twin.set_label(f"{twin.get_label()} = {slab}")
                     continue
                 color = colors[ri] if multi else f"C{si}"
-                info = draw_series(ax, x, y, label=lab, color=color,
-                                   smoothing=smoothing, dodge=ri - (len(runs) - 1) / 2)  # fmt: skip
+                # the first run widest, the last on top narrowest: equal curves stay visible
+                width = 1.0 + 0.5 * (len(runs) - 1 - ri) if multi else 1.0
+                info = draw_series(ax, x, y, label=lab, color=color, smoothing=smoothing,
+                                   dodge=ri - (len(runs) - 1) / 2, width=width)  # fmt: skip
                 if info["points"] == 0:
                     continue
                 seen.append((_seeds(y), info["line"]))
                 if multi and len(series) > 1 and info["line"] is not None:
                     info["line"].set_linestyle(styles[si % len(styles)])
                 drawn += 1
+                out["smoothed"] |= info["smoothed"]
                 vals.append(info["values"])
-                if info["points"] == 1:
-                    single_x.add(float(info["x"][0]))
-                    single = f"one evaluation, at {_si(float(info['x'][0]))}"
-                    if single not in singles:  # several runs evaluated at the same step
-                        singles.append(single)
-        if singles and xlabel:
-            # below the axis, where no point can hide it; points of several runs are dodged
-            xlabel = f"{xlabel} ({'; '.join(singles)})"
+                points.append((lab, info["points"], float(info["x"][0])))
         style_axes(ax, title, xlabel, ylabel)
-        if drawn and len(single_x) == 1 and all(len(v) <= 1 for v in vals):
-            # every series is one point at the same step: one tick there, the dodged points
-            # around it (their offsets are not steps)
+        ref = (references or {}).get(title)
+        if ref is not None:
+            reference_line(ax, *ref)
+            vals.append(np.asarray([ref[0]], float))
+        single_x = {x0 for _, n, x0 in points if n == 1}
+        if drawn and all(n == 1 for _, n, _ in points) and len(single_x) == 1:
+            # every series is one point at the same step: there is no training axis here, only
+            # the runs side by side (dodged); the step is said in the axis label
             (x0,) = single_x
             half = (len(runs) / 2 + 0.5) * 0.01 * max(abs(x0), 1.0)
             ax.set_xlim(x0 - half, x0 + half)
-            ax.set_xticks([x0], [_si(x0)])
-        if not drawn:
-            _note(ax, "not recorded in this run")
-            ax.set_yticks([])
-            continue
+            ax.set_xticks([])
+            ax.set_xlabel(f"evaluated once, after {_si(x0)} {xlabel}", fontsize=9)
+            out["once"][title] = x0
+        else:
+            for lab, n, x0 in points:
+                what = f"{lab}, {title.lower()}" if lab else title.lower()
+                if n == 1 and f"{what} (at {_si(x0)} {xlabel})" not in out["single"]:
+                    out["single"].append(f"{what} (at {_si(x0)} {xlabel})")
         allv = np.concatenate(vals) if vals else np.zeros(0)
         note = _flat_limits(ax, allv, unit)
         if unit and note is None:
             ax.set_ylim(-0.03, 1.03)
-        if note:
-            _note(ax, note, loc="lower right" if unit else "upper left")
-        if drawn > 1 or len(series) > 1:  # a panel of several series names even a lone one
-            ax.legend(fontsize=7.5, loc="best", framealpha=0.85)
+        title_note(ax, note)
+        several = drawn > 1 or len(series) > 1 or ref is not None
+        if legends and several:  # a panel of several series names even a lone one
+            legend_outside(ax)
+    return out
 
 
 def plot_learning_curves(
@@ -141,27 +199,37 @@ def plot_learning_curves(
     title: str | None = None,
     smoothing: float | None = None,
     panels: Sequence[tuple[str, str, list[tuple[str, str]], bool]] | None = None,
+    references: Mapping[str, tuple[float, str]] | None = None,
+    num_actions: int | None = None,
 ) -> Figure:
     """Learning curves of one run against env steps: training return, solve rate and episode
     length, evaluation solve rate (prefab and validation), PPO loss (updates that trained
     only) and policy entropy. ``metrics``: a run directory, metric rows or columns.
     ``smoothing``: EMA weight in [0, 1) (``None``: by the number of points; 0: none).
-    Panels whose metrics the run does not have say so. Returns the Figure."""
+    ``references``: ``{panel title: (value, label)}``, dashed lines that give a zoomed panel
+    its scale; ``num_actions``: the student's discrete actions, whose uniform entropy
+    (:func:`uniform_entropy`) the entropy panel then shows. Panels whose metrics the run does
+    not have are left out and named in the caption. Returns the Figure."""
+    if num_actions:
+        references = {ENTROPY_PANEL: uniform_entropy(num_actions), **(references or {})}
     runs = _runs(metrics, [label] if label else None)
-    notes = []
-    for i, (lab, m) in enumerate(runs):
-        if "rollout/solve_rate" in m and "rollout/finished_share" not in m:
-            # a rate of finished episodes alone misleads when most never finish in a rollout
-            runs[i] = (lab, {k: v for k, v in m.items() if k != "rollout/solve_rate"})
-            notes.append("training solve rate left out: the run did not record the share of "
-                         "episodes that finish inside a rollout, which the rate counts alone")  # fmt: skip
-    panels = list(LEARNING_PANELS if panels is None else panels)
-    fig, axes = _new_figure(len(panels), 3)
-    _draw_panels(list(zip(axes, panels, strict=True)), runs, panels, smoothing)
+    runs, notes = without_unpaired_solve_rate(runs)
+    panels, missing = panels_with_data(runs, LEARNING_PANELS if panels is None else panels)
     lab, m = runs[0]
+    fig, axes = _new_figure(max(len(panels), 1), 3)
+    info = _draw_panels(list(zip(axes, panels, strict=False)), runs, panels, smoothing,
+                        references)  # fmt: skip
+    if not panels:
+        axes[0].set_axis_off()
+        axes[0].text(0.5, 0.5, "no learning curves recorded in this run", ha="center",
+                     va="center", transform=axes[0].transAxes)  # fmt: skip
     fig.suptitle(title or f"Learning curves: {lab}", fontsize=12)
-    _caption(fig, "\n".join([_seed_note(num_seeds(m)), *notes[:1]]), ha="center", va="bottom",
-             fontsize=8, color="0.35")  # fmt: skip
+    foot = [_seed_note(num_seeds(m), info["smoothed"]), *notes[:1]]
+    if info["single"]:
+        foot.append("one value only: " + "; ".join(info["single"]))
+    if missing:
+        foot.append("not recorded in this run: " + ", ".join(t.lower() for t in missing))
+    _caption(fig, "\n".join(_wrap(f, 170) for f in foot))
     return fig
 
 
@@ -237,18 +305,20 @@ def plot_per_level_solve_rate(
     if fin.size:
         mu = float(fin.mean())
         ax.axhline(mu, ls="--", lw=1, color="C3", label=f"mean over levels: {mu:.3f}")
-        ax.legend(fontsize=8, loc="upper right")
+        legend_outside(ax)
     if fin.size and np.all(fin == 0):
-        _note(ax, f"all 0: no level solved in any attempt{at}", loc="upper left")
+        title_note(ax, f"all 0: no level solved in any attempt{at}")
     elif fin.size and np.all(fin == 1):
-        _note(ax, f"all 1: every level solved in every attempt{at}", loc="upper left")
+        title_note(ax, f"all 1: every level solved in every attempt{at}")
     ax.set_xticks(xs, names, rotation=30, ha="right", fontsize=8)
     return fig
 
 
 __all__ = [
+    "ENTROPY_PANEL",
     "LEARNING_PANELS",
     "final_level_scores",
     "plot_learning_curves",
     "plot_per_level_solve_rate",
+    "uniform_entropy",
 ]

@@ -4,7 +4,8 @@ Host only; nothing is jittable.
 * :func:`plot_hades_fitness`: population mean and best fitness, and the ES mean's evaluation,
   against generation;
 * :func:`plot_hades_dataset`: the dataset's states (PCA axes with the variance they explain,
-  or the two named state dimensions) coloured by action, or its image states one by one.
+  or the two named state dimensions) coloured by action, over the states a policy trained on
+  it visits, or its image states one by one.
 """
 
 from __future__ import annotations
@@ -15,32 +16,41 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from experiments.figures.names import action_names, state_names
-from experiments.figures.style import _caption, _note, draw_series, style_axes
+from experiments.figures.style import _caption, _wrap, draw_series, legend_outside, style_axes
 
 
 def plot_hades_fitness(rows: Sequence[Mapping], *, title: str | None = None) -> Figure:
-    """HaDES meta-training: population mean and generation best fitness (return of policies
-    trained on each candidate dataset) and the periodic evaluation of the ES mean, against
-    generation. ``rows``: metric rows (``read_metrics``) with ``fitness_mean``."""
+    """HaDES meta-training of one ES run: population mean and generation best fitness (return
+    of policies trained on each candidate dataset) and the periodic evaluation of the ES mean,
+    against generation. ``rows``: metric rows (``read_metrics``) with ``fitness_mean``."""
     recs = [r for r in rows if "fitness_mean" in r]
-    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    fig = Figure(figsize=(7.6, 4.4), layout="constrained")
     ax = fig.subplots()
     g = np.array([r.get("generation", i) for i, r in enumerate(recs)], float)
+    smoothed = False
     for key, lab in (("fitness_mean", "population mean"), ("fitness_best", "generation best")):
         v = np.array([np.nan if r.get(key) is None else r[key] for r in recs], float)
-        draw_series(ax, g, v, label=lab)
+        smoothed |= draw_series(ax, g, v, label=lab)["smoothed"]
     ev = [(r.get("generation"), r["eval_mean_return"]) for r in rows
           if r.get("eval_mean_return") is not None]  # fmt: skip
     if ev:
         gx, gy = map(np.asarray, zip(*ev, strict=True))
-        ax.plot(gx, gy, "s-", color="C2", ms=4, label="ES mean: fresh policies")
-        if len(ev) == 1:
-            _note(ax, "ES mean evaluated once", loc="lower right")
+        once = " (evaluated once)" if len(ev) == 1 else ""
+        ax.plot(gx, gy, "s-", color="C2", ms=4, label=f"ES mean: fresh policies{once}")
     style_axes(ax, None, "generation", "return on the real environment")
-    ax.legend(fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    legend_outside(ax)
     fig.suptitle(title or "HaDES meta-training", fontsize=12)
+    foot = "one ES run (no seed interval)"
+    if smoothed:
+        foot += ("; bold: trailing (causal) exponential moving average, which lags the data; "
+                 "faint: unsmoothed")  # fmt: skip
+    if ev:
+        foot += "; ES mean: mean return of policies trained afresh on the mean's dataset"
+    _caption(fig, _wrap(foot, 110))
     return fig
 
 
@@ -69,7 +79,7 @@ def plot_hades_dataset(
     components (fitted on dataset + visited states; axes say the share of variance each
     explains), coloured by action as categories with a legend of action names (continuous
     actions: a colour bar of the first action dimension); with ``visited`` (states a policy
-    trained on the dataset visits) a second panel shows them behind the dataset. For 2-D
+    trained on the dataset visits) they are drawn behind it in the same panel. For 2-D
     states the axes are the named state dimensions instead of PCA. Image states
     (``image=True``): one picture per state, titled with its action name."""
     states = np.asarray(states, float)
@@ -107,9 +117,10 @@ def plot_hades_dataset(
         axis_names = [f"PC {i + 1} ({ratio[i]:.0%} of variance)" for i in range(2)]
     ps = (flat_s - mu) @ proj
     pv = None if vis is None else (vis - mu) @ proj
-    npan = 2 if pv is not None else 1
-    fig = Figure(figsize=(5.4 * npan + 1.2, 4.4), layout="constrained")
-    axes = fig.subplots(1, npan, squeeze=False, sharex=True, sharey=True)[0]
+    # with visited states one panel shows both: a second panel of the dataset alone would
+    # repeat its points
+    fig = Figure(figsize=(6.6, 4.6), layout="constrained")
+    ax = fig.subplots()
 
     def dataset(ax, marker, size):
         if discrete:
@@ -117,30 +128,29 @@ def plot_hades_dataset(
                 sel = labels == a
                 if sel.any():
                     ax.scatter(ps[sel, 0], ps[sel, 1], s=size, marker=marker, color=f"C{a % 10}",
-                               edgecolor="black", lw=0.5, label=anames[a], zorder=3)  # fmt: skip
+                               edgecolor="black", lw=0.5, label=f"dataset: {anames[a]}",
+                               zorder=3)  # fmt: skip
             return None
         return ax.scatter(ps[:, 0], ps[:, 1], c=labels, cmap="coolwarm", s=size, marker=marker,
                           edgecolor="black", lw=0.5, zorder=3)  # fmt: skip
 
-    sc = dataset(axes[0], "o", 60)
-    style_axes(axes[0], "dataset states, colour: action", axis_names[0], axis_names[1])
     if pv is not None:
-        ax = axes[1]
-        ax.scatter(pv[:, 0], pv[:, 1], s=5, alpha=0.35, c="0.5", label="visited by the policy")
-        dataset(ax, "*", 110)
-        style_axes(ax, "states visited by a policy trained on it", axis_names[0], axis_names[1])
-    if discrete:
-        handles, labs = axes[-1].get_legend_handles_labels()
-        fig.legend(handles, labs, loc="outside right center", fontsize=8, title="action",
-                   title_fontsize=8)  # fmt: skip
-    elif sc is not None:
-        cb = fig.colorbar(sc, ax=list(axes), pad=0.01)
+        ax.scatter(pv[:, 0], pv[:, 1], s=5, alpha=0.35, c="0.5",
+                   label="visited by a policy\ntrained on the dataset")  # fmt: skip
+    sc = dataset(ax, "*" if pv is not None else "o", 110 if pv is not None else 60)
+    what = "dataset states (colour: action)"
+    if pv is not None:
+        what += " and the states a policy trained on them visits"
+    style_axes(ax, _wrap(what, 60), axis_names[0], axis_names[1])
+    if discrete or pv is not None:
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside right center", fontsize=8)
+    if not discrete and sc is not None:
+        cb = fig.colorbar(sc, ax=ax, pad=0.01)
         cb.set_label("action (first dimension)", fontsize=8)
     fig.suptitle(name, fontsize=12)
     if ratio is not None:
-        _caption(fig, f"PCA fitted on dataset{' + visited' if vis is not None else ''} "
-                 f"states ({d} dimensions); the two components explain {ratio.sum():.0%}",
-                 ha="center", va="bottom", fontsize=8, color="0.35")  # fmt: skip
+        _caption(fig, _wrap(f"PCA fitted on dataset{' + visited' if vis is not None else ''} "
+                 f"states ({d} dimensions); the two components explain {ratio.sum():.0%}", 90))
     return fig
 
 

@@ -237,7 +237,6 @@ def plot_level_evolution(
             lo_u, hi_u = np.nanmin(unsolv), np.nanmax(unsolv)
             share = f"{hi_u:.0%}" if f"{lo_u:.0%}" == f"{hi_u:.0%}" else f"{lo_u:.0%} to {hi_u:.0%}"
             extra.append(f"{name}: unsolvable levels left out ({share} of those stored)")
-        ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
         xaxis(ax)
         ax.yaxis.set_major_locator(MaxNLocator(integer=integer))
     ax = axes[dim]
@@ -253,10 +252,19 @@ def plot_level_evolution(
     if np.isfinite(med).any():
         ax.plot(pos, med, "o-", ms=3, color="C0", label="median")
         ax.fill_between(pos, q1, q3, alpha=0.25, color="C0", lw=0, label="interquartile range")
-        ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
     else:
         _note(ax, "no scores stored")
     xaxis(ax)
+    # one legend for every panel, beside them (inside, it would cover the distributions)
+    handles, labels = [], []
+    for a in axes:
+        for h, lab in zip(*a.get_legend_handles_labels(), strict=True):
+            lab = f"score: {lab}" if a is ax else lab
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    if handles:
+        fig.legend(handles, labels, loc="outside right center", fontsize=7.5, frameon=False)
     seeds = f"{k} seeds pooled" if k > 1 else "1 seed"
     fig.suptitle(title or f"Curriculum levels over training{': ' + label if label else ''}",
                  fontsize=12)  # fmt: skip

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from experiments.figures.curves import plot_learning_curves
+from experiments.figures.curves import plot_learning_curves, uniform_entropy
 from experiments.figures.levels import level_fields, maze_renderer
 from experiments.figures.style import _caption, _label_of, _wrap, load_metrics
 
@@ -56,6 +56,7 @@ PAIRED_PANELS: list[tuple[str, str, list[tuple[str, str]], bool]] = [
     ("Teacher's levels: walls", "walls per level", [("level_walls", "walls")], False),
     ("Teacher: policy entropy", "entropy (nats)", [("teacher_entropy", "teacher")], False),
 ]
+ENTROPY_PANEL = PAIRED_PANELS[-1][0]
 
 
 def paired_columns(m: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -75,11 +76,15 @@ def plot_paired_curves(
     label: str | None = None,
     title: str | None = None,
     smoothing: float | None = None,
+    teacher_actions: int | None = None,
 ) -> Figure:
     """Regret, the students' returns and the teacher's levels (shortest path of the solvable
     ones, share solvable, walls) and the teacher's entropy of one PAIRED run against env steps.
-    ``metrics``: a run directory, metric rows or columns. Panels whose metric the run lacks
-    (e.g. the antagonist's return of a minimax run) say so."""
+    ``metrics``: a run directory, metric rows or columns. ``teacher_actions``: the number of
+    the teacher's actions (the level space's ``num_edit_actions``, e.g. 169 cells on a 13x13
+    maze); the entropy panel then shows the uniform policy's entropy, ln of it, as a dashed
+    line, the scale its zoomed axis needs. Panels whose metric the run lacks (e.g. the
+    antagonist's return of a minimax run) are left out and named in the caption."""
     m = paired_columns(load_metrics(metrics))
     if label is None:
         label = _label_of(metrics, 0)
@@ -91,12 +96,14 @@ def plot_paired_curves(
         # protagonist's negative return
         panels[0] = ("Teacher's reward: minus the protagonist's return", "teacher's reward",
                      [("teacher_reward", "teacher's reward")], False)  # fmt: skip
+    refs = {ENTROPY_PANEL: uniform_entropy(teacher_actions)} if teacher_actions else {}
     head = "Minimax adversary: the teacher's reward" if minimax else "PAIRED: regret"
     return plot_learning_curves(
         {label: m},
         title=title or f"{head} and the teacher's levels: {label}",
         smoothing=smoothing,
         panels=panels,
+        references=refs,
     )
 
 

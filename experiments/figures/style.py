@@ -2,11 +2,16 @@
 series drawer and the one way a figure file is written. Host only; nothing is jittable.
 
 Metrics are columns ``{key: (rows,) or (rows, K)}`` float64 (:func:`load_metrics` accepts a run
-directory, metric rows or columns). A curve is smoothed with a centred exponential moving
-average (:func:`ema`), drawn bold over its unsmoothed self drawn faint, and with K > 1 seeds it
-is the mean over seeds inside the 95% percentile-bootstrap interval of that mean
-(:func:`seed_band`); :func:`draw_series` does all of it for one series. Every figure file goes
-through :func:`save`, which writes atomically (a reader never sees a half-written PNG or GIF).
+directory, metric rows or columns). A curve of more than 12 points is smoothed with a trailing
+(causal) exponential moving average (:func:`ema`, which lags the data), drawn bold over its
+unsmoothed self drawn faint, and with K > 1 seeds it is the mean over seeds inside the 95%
+percentile-bootstrap interval of that mean (:func:`seed_band`; one seed: no interval);
+:func:`draw_series` does all of it for one series and says whether it smoothed. Legends sit
+outside the panels (:func:`legend_outside`), so they never cover data; notes about a panel's
+data go into its title (:func:`title_note`) or the caption (:func:`_caption`,
+:func:`_seed_note` says what the curves and bands are, with the number of seeds). Every figure
+file goes through :func:`save`, which writes atomically (a reader never sees a half-written PNG
+or GIF).
 """
 
 from __future__ import annotations
@@ -283,48 +288,92 @@ def draw_series(
     color=None,
     smoothing: float | None = None,
     dodge: float = 0.0,
+    width: float = 1.0,
 ) -> dict:
     """Draw one metric against ``x`` on ``ax``: the mean over seeds (smoothed, the unsmoothed
-    mean faint behind) and a 95% bootstrap band (:func:`seed_band`) when ``y`` has K > 1 seeds; rows where every
-    seed is NaN are skipped. Series with at most 12 points are drawn as markers joined by a
-    line (no smoothing); a single point as a marker with its seed interval, moved sideways by
-    ``dodge`` percent of its x so that several runs evaluated at the same step stay visible.
-    Returns ``{"points": n, "seeds": K, "values": finite means}``."""
+    mean faint behind) and a 95% bootstrap band (:func:`seed_band`) when ``y`` has K > 1 seeds
+    (one seed: no band); rows where every seed is NaN are skipped. Series with at most 12 points
+    are drawn as markers joined by a line (no smoothing); a single point as a marker with its
+    seed interval, moved sideways by ``dodge`` percent of its x so that several runs evaluated
+    at the same step stay visible. ``width`` scales line widths and marker sizes (several runs
+    drawn over each other: the first widest, so that equal curves all stay visible). Returns ``{"points": n, "seeds": K, "values": finite means,
+    "smoothed": whether a moving average was drawn, "line", "x"}``."""
     a = _seeds(y)
     x = np.asarray(x, float)
     rows = ~np.all(np.isnan(a), axis=1)
     x, a = x[rows], a[rows]
     n, k = len(x), a.shape[1]
-    info = {"points": n, "seeds": k, "values": np.zeros(0), "line": None}
+    info = {"points": n, "seeds": k, "values": np.zeros(0), "line": None, "smoothed": False}
     if n == 0:
         return info
     w = auto_smoothing(n) if smoothing is None else float(smoothing)
+    smooth = w > 0 and n > 12
     raw_mean, _, _ = seed_band(a)
-    sm = _fill_gaps(x, ema(a, w)) if w > 0 else a
+    sm = _fill_gaps(x, ema(a, w)) if smooth else a
     mean, lo, hi = seed_band(sm)
     if n == 1:
         xd = x + dodge * 0.01 * max(abs(float(x[0])), 1.0)
-        (line,) = ax.plot(xd, mean, "o", ms=7, color=color, label=label, zorder=3)
+        (line,) = ax.plot(xd, mean, "o", ms=7 * width, color=color, label=label, zorder=3)
         if k > 1 and np.isfinite(lo).all():
             ax.errorbar(xd, mean, yerr=[mean - lo, hi - mean], fmt="none", color=line.get_color())
-    elif n <= 12:
-        (line,) = ax.plot(x, mean, "o-", ms=4, lw=1.4, color=color, label=label, zorder=3)
+    elif not smooth:
+        (line,) = ax.plot(x, mean, "o-", ms=4 * width, lw=1.4 * width, color=color, label=label,
+                          zorder=3)  # fmt: skip
     else:
-        if w > 0:
-            (faint,) = ax.plot(x, raw_mean, lw=0.7, alpha=0.3, color=color, zorder=1)
-            color = faint.get_color()
-        (line,) = ax.plot(x, mean, lw=1.6, color=color, label=label, zorder=3)
+        (faint,) = ax.plot(x, raw_mean, lw=0.7, alpha=0.3, color=color, zorder=1)
+        color = faint.get_color()
+        (line,) = ax.plot(x, mean, lw=1.6 * width, color=color, label=label, zorder=3)
     if k > 1 and n > 1:
         ok = np.isfinite(lo) & np.isfinite(hi)
         ax.fill_between(x, np.where(ok, lo, mean), np.where(ok, hi, mean), alpha=0.2, lw=0,
                         color=line.get_color())  # fmt: skip
-    info.update(values=raw_mean[np.isfinite(raw_mean)], line=line, x=x)
+    info.update(values=raw_mean[np.isfinite(raw_mean)], line=line, x=x, smoothed=smooth)
     return info
 
 
+def legend_outside(ax, handles=None, labels=None, *, title: str | None = None, wrap: int = 26):
+    """The panel's legend to the right of its axes, outside the data area (a constrained layout
+    makes room for it), so that it never covers a curve, a band or a bar. Labels longer than
+    ``wrap`` characters are wrapped. Returns the legend (``None`` without labelled artists)."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    labels = [_wrap(str(lab), wrap) for lab in labels]
+    return ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5),
+                     borderaxespad=0.0, fontsize=7.5, frameon=False, title=title,
+                     title_fontsize=7.5)  # fmt: skip
+
+
+def reference_line(ax, value: float, text: str) -> None:
+    """A dashed horizontal line at ``value`` labelled ``text`` (in the legend): the scale a
+    zoomed axis needs, e.g. an entropy's uniform maximum or a prior's mean."""
+    ax.axhline(value, ls="--", lw=1.1, color="0.3", label=text, zorder=2)
+
+
+def title_note(ax, note: str | None) -> None:
+    """Append ``note`` (e.g. "constant 1") to the panel's title, where it cannot cover data."""
+    if note:
+        title = ax.get_title()
+        ax.set_title(f"{title}\n({note})" if title else f"({note})", fontsize=10)
+
+
+def grid_shape(n: int, max_cols: int = 3) -> tuple[int, int]:
+    """``(rows, cols)`` for ``n`` panels: one row when they fit in ``max_cols``, else
+    ``max_cols`` or ``max_cols + 1`` columns, whichever leaves fewer cells empty (ties: fewer
+    rows), 4 panels 2 x 2; e.g. 7 panels are 2 x 4, 8 are 2 x 4, 9 are 3 x 3, 5 are 2 x 3."""
+    if n == 4 and max_cols < 4:
+        return 2, 2
+    if n <= max_cols:
+        return 1, max(n, 1)
+    best = min(
+        (math.ceil(n / c) * c - n, math.ceil(n / c), c) for c in (max_cols + 1, max_cols)
+    )
+    return best[1], best[2]
+
+
 def _new_figure(n: int, ncols: int, w: float = 4.0, h: float = 3.0):
-    ncols = max(1, min(ncols, n))
-    nrows = max(1, math.ceil(n / ncols))
+    nrows, ncols = grid_shape(max(n, 1), ncols)
     fig = Figure(figsize=(w * ncols, h * nrows + 0.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axes[n:]:
@@ -332,14 +381,17 @@ def _new_figure(n: int, ncols: int, w: float = 4.0, h: float = 3.0):
     return fig, list(axes[:n])
 
 
-def _seed_note(k: int, smoothed: bool = True) -> str:
-    parts = []
-    if k > 1:
-        parts.append(f"mean over {k} seeds, band: 95% bootstrap interval of the mean")
+def _seed_note(k: int | str, smoothed: bool = True) -> str:
+    """What the curves of a figure are: the mean over ``k`` seeds with the band's interval and
+    its n (one seed: no interval), and, when a curve was smoothed, that the smoothing is a
+    trailing moving average. ``k``: seeds, or a text such as "3/5" when runs differ."""
+    if k == 1 or k == "1":
+        parts = ["1 seed (no interval)"]
     else:
-        parts.append("1 seed")
+        parts = [f"mean over n = {k} seeds, band: 95% bootstrap interval of that mean"]
     if smoothed:
-        parts.append("bold: trailing moving average (it lags the data), faint: raw")
+        parts.append("bold: trailing (causal) exponential moving average, which lags the data; "
+                     "faint: unsmoothed")  # fmt: skip
     return "; ".join(parts)
 
 
@@ -386,9 +438,13 @@ __all__ = [
     "auto_smoothing",
     "draw_series",
     "ema",
+    "grid_shape",
+    "legend_outside",
+    "reference_line",
     "load_metrics",
     "num_seeds",
     "save",
     "seed_band",
     "style_axes",
+    "title_note",
 ]

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from experiments.figures.names import state_names
-from experiments.figures.style import _caption, draw_series, style_axes
+from experiments.figures.style import _caption, _wrap, draw_series, legend_outside, style_axes
 
 
 def plot_synth_meta_training(
@@ -33,12 +34,13 @@ def plot_synth_meta_training(
     a coloured strip under the curves, one colour per learner, and markers of the population
     mean coloured by learner when generations alternate between learners."""
     gens = [r for r in rows if "fitness_mean" in r]
-    fig = Figure(figsize=(7.4, 4.6), layout="constrained")
+    fig = Figure(figsize=(8.4, 4.8), layout="constrained")
     ax, strip = fig.subplots(2, 1, sharex=True, height_ratios=[6, 1])
     g = np.array([r["generation"] for r in gens], float)
-    draw_series(ax, g, np.array([r["fitness_mean"] for r in gens], float), label="population mean")
-    draw_series(ax, g, np.array([r.get("fitness_best", np.nan) for r in gens], float),
-                label="population best")  # fmt: skip
+    smoothed = draw_series(ax, g, np.array([r["fitness_mean"] for r in gens], float),
+                           label="population mean")["smoothed"]  # fmt: skip
+    smoothed |= draw_series(ax, g, np.array([r.get("fitness_best", np.nan) for r in gens], float),
+                            label="population best")["smoothed"]  # fmt: skip
     mean_recs = [r for r in rows if r.get("mean_fitness") is not None]
     if mean_recs:
         mx = np.array([r["generation"] for r in mean_recs], float)
@@ -71,7 +73,8 @@ def plot_synth_meta_training(
     strip.set_ylabel("inner\nlearner", fontsize=8, rotation=0, ha="right", va="center")
     style_axes(strip, None, "generation", None)
     strip.grid(False)
-    ax.legend(fontsize=7.5, loc="best")
+    strip.xaxis.set_major_locator(MaxNLocator(integer=True))
+    legend_outside(ax)
     what = (
         f"synthetic {({'scb': 'contextual bandit (SCB)', 'mdp': 'MDP'}).get(kind, kind)}"
         if kind
@@ -79,6 +82,11 @@ def plot_synth_meta_training(
     )
     fig.suptitle(title or f"Meta-training a {what}" + (f" for {target}" if target else ""),
                  fontsize=12)  # fmt: skip
+    foot = "one ES run (no seed interval)"
+    if smoothed:
+        foot += ("; bold: trailing (causal) exponential moving average, which lags the data; "
+                 "faint: unsmoothed")  # fmt: skip
+    _caption(fig, _wrap(foot, 120))
     return fig
 
 
@@ -143,14 +151,16 @@ def plot_synth_initial_states(
     visits under a random policy, on two named state dimensions."""
     rs, ins = np.asarray(real_states, float), np.asarray(init_states, float)
     names = state_names(target, rs.shape[-1])
-    fig = Figure(figsize=(5.6, 4.6), layout="constrained")
+    fig = Figure(figsize=(7.6, 4.6), layout="constrained")
     ax = fig.subplots()
     ax.scatter(rs[:, dims[0]], rs[:, dims[1]], s=4, alpha=0.3, color="C0",
                label=f"real {target or 'env'}, random policy (n={len(rs)})")  # fmt: skip
     ax.scatter(ins[:, dims[0]], ins[:, dims[1]], s=4, alpha=0.5, color="C1",
                label=f"synthetic initial states (n={len(ins)})")  # fmt: skip
     style_axes(ax, None, names[dims[0]], names[dims[1]])
-    ax.legend(fontsize=8, markerscale=3)
+    leg = legend_outside(ax)
+    for h in leg.legend_handles:
+        h.set_sizes([30])  # the points are 4 px: the legend's markers would be invisible
     fig.suptitle(title or "Synthetic initial states vs real visited states", fontsize=12)
     _caption(fig, "states in the normalised observation space (meta.targets)",
              ha="center", va="bottom", fontsize=8, color="0.35")  # fmt: skip

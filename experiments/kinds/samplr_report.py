@@ -191,20 +191,16 @@ def plot_runs(run_dirs, out_dir: str | Path) -> list[str]:
     for env, rs in by_env.items():
         data = []
         for r in rs:
-            m = r.metrics
-            x = np.asarray(m.get("env_steps", m.get("update")), np.float64)
-            x = x if x.ndim == 1 else np.nanmean(x.reshape(x.shape[0], -1), 1)
-            run = {"method": r.config["curriculum"], "x": x,
-                   "returns": np.asarray(m.get("rollout/return"), np.float64)}  # fmt: skip
             _, sd, _ = load_latest_checkpoint(r.run_dir, None, warn=lambda s: None)
             buf = sd.get("curriculum", {}).get("buffer") if isinstance(sd, dict) else None
+            final = None
             if buf is not None:  # DR keeps no buffer
                 field = "coin" if env == "gamble-maze" else "theta"
-                run["buffer_values"] = buf["levels"][field]
-                run["buffer_filled"] = buf["filled"]
-            data.append(run)
+                final = {"values": buf["levels"][field], "filled": buf["filled"]}
+            data.append(F.samplr_run_data(r.metrics, r.config["curriculum"], final))
         p = out_dir / f"samplr_{env}.png"
-        F.save(F.plot_samplr_runs(env, data), p, dpi=100, bbox_inches=None)
+        F.save(F.plot_samplr_runs(env, data, note="buffer at the end: the newest checkpoint"),
+               p, dpi=100)  # fmt: skip
         written.append(str(p))
     return written
 

@@ -351,6 +351,7 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
     from experiments import figures as F
     from experiments.kinds import stored_run
     from ued.host import ensure_dir, load_run
+    from ued.networks import CATEGORICAL
 
     opts = {**O.defaults_of(PlotOptions), **opts}
     kind, cfg = stored_run(run_dir)
@@ -362,7 +363,13 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
     if "env_steps" not in m or not len(m["env_steps"]):
         return written
     label = run_label(run)
-    written.append(F.save(F.plot_learning_curves(m, label=label), out / "learning_curves.png"))
+    # the run's objects (cached per config): its space draws levels, its student's and its
+    # teacher's action counts give the entropy panels their uniform maximum
+    exp = kind.build(cfg, None).experiment
+    student = exp.student
+    n_act = student.num_actions if student.dist is CATEGORICAL else None
+    fig = F.plot_learning_curves(m, label=label, num_actions=n_act)
+    written.append(F.save(fig, out / "learning_curves.png"))
     names, _, _ = F.final_level_scores(m)
     if names:
         fig = F.plot_per_level_solve_rate(m, title=f"Solve rate per prefab maze: {label}")
@@ -376,15 +383,17 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
     if fig is not None:
         written.append(F.save(fig, out / "curriculum.png"))
     history = run.level_history()
+    space = exp.space
     if entry.plain_metrics:  # regret and path-length curves, the teacher's levels over training
-        fig = F.plot_paired_curves(run.metrics, label=label)
+        fig = F.plot_paired_curves(run.metrics, label=label,
+                                   teacher_actions=getattr(space, "num_edit_actions", None))  # fmt: skip
         written.append(F.save(fig, out / "paired_curves.png"))
         fig = F.plot_teacher_levels(history, label=label)
         if fig is not None:
             written.append(F.save(fig, out / "teacher_levels.png"))
     render = None
     if run.buffer_levels is not None:
-        render = space_renderer(kind.build(cfg, None).experiment.space)
+        render = space_renderer(space)
     if render is not None:
         p = top_levels(run, out / "top_levels.png", render, teacher=bool(entry.plain_metrics))
         if p is not None:
