@@ -28,6 +28,13 @@ import jax  # noqa: E402
 _CACHE = os.environ.get(
     "OPENUED_TEST_JAX_CACHE", os.path.join(tempfile.gettempdir(), "openued-test-jax-cache")
 )
-jax.config.update("jax_compilation_cache_dir", _CACHE)
-jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+_CACHE_SETTINGS = {
+    "jax_compilation_cache_dir": _CACHE,
+    "jax_persistent_cache_min_compile_time_secs": 0.0,
+    "jax_persistent_cache_min_entry_size_bytes": 0,
+}
+for _name, _value in _CACHE_SETTINGS.items():
+    jax.config.update(_name, _value)
+    # the CLI subprocesses the tests start (kill/resume, plugins, README) read the same settings
+    # from the environment, so a program one of them compiled is loaded, not compiled, by the next
+    os.environ.setdefault(_name.upper(), str(_value))

@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import jax
 import pytest
 
 from experiments import cli
@@ -56,14 +55,9 @@ RUNS = {
 
 
 def _env() -> dict:
-    # the subprocess shares this process's compile cache and compiler flags (same programs)
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "JAX_COMPILATION_CACHE_DIR": jax.config.jax_compilation_cache_dir or "",
-        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.5",
-        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-    }
+    # the subprocess shares this process's compile cache and compiler flags (tests/conftest.py
+    # puts both in the environment), so it loads the programs the uninterrupted run compiled
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def _rows(d: Path) -> int:
@@ -110,7 +104,13 @@ def straight(tmp_path_factory):
     return get
 
 
-@pytest.mark.parametrize("kind", list(RUNS))
+def _grouped(kinds):
+    # both tests of a kind on one xdist worker (``--dist loadgroup``), so the uninterrupted run
+    # they compare with is made once
+    return [pytest.param(k, marks=pytest.mark.xdist_group(f"resume-{k}")) for k in kinds]
+
+
+@pytest.mark.parametrize("kind", _grouped(RUNS))
 def test_sigkill_then_resume_equals_an_uninterrupted_run(kind, straight, tmp_path, capsys):
     argv, resume = RUNS[kind]
     straight, killed = straight(kind), tmp_path / "killed"
@@ -126,7 +126,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(kind, straight, tmp_pat
     assert ua == ub and pa.read_bytes() == pb.read_bytes()
 
 
-@pytest.mark.parametrize("kind", ["ued", "hades", "synth"])
+@pytest.mark.parametrize("kind", _grouped(["ued", "hades", "synth"]))
 def test_ctrl_c_checkpoints_at_the_next_chunk_and_names_the_resume(kind, straight, tmp_path):
     argv, resume = RUNS[kind]
     straight, stopped = straight(kind), tmp_path / "stopped"

@@ -205,8 +205,9 @@ def test_a_plugin_space_trains_evaluates_and_plots_through_openued(site, tmp_pat
         rows = _rows(d)
         assert [r["update"] for r in rows] == [1, 2, 3, 4]
         assert "eval/validation_solve_rate" in rows[-1]
-        res = json.loads(_openued(site, "eval", d).stdout.strip().splitlines()[-1])
-        assert set(res["solve_rate"]) == {f"width-{w}" for w in range(1, 9)}
+        if cur == "robust-plr":  # the evaluation does not depend on the curriculum: once
+            res = json.loads(_openued(site, "eval", d).stdout.strip().splitlines()[-1])
+            assert set(res["solve_rate"]) == {f"width-{w}" for w in range(1, 9)}
         plots = _openued(site, "plot", d).stdout.split()
         assert any(p.endswith("learning_curves.png") for p in plots)
         assert any(p.endswith("curriculum.png") for p in plots)
