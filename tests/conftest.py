@@ -30,7 +30,7 @@ _CACHE = os.environ.get(
 )
 _CACHE_SETTINGS = {
     "jax_compilation_cache_dir": _CACHE,
-    "jax_persistent_cache_min_compile_time_secs": 0.0,
+    "jax_persistent_cache_min_compile_time_secs": 0.5,
     "jax_persistent_cache_min_entry_size_bytes": 0,
 }
 for _name, _value in _CACHE_SETTINGS.items():
