@@ -47,6 +47,7 @@ from meta.synthetic import (
 )
 from meta.targets import obs_normalisation, target_names, target_spec
 from ued.host.files import atomic_write_bytes, open_npz, write_json
+from ued.networks import ACTIVATIONS
 from ued.validation import require_ints
 from ued.wrappers import auto_reset
 
@@ -68,6 +69,10 @@ class SynthMetaConfig:
       mdp_max_steps: episode limit of a synthetic MDP.
       learners: inner-loop learners, rotated per generation (``generation % len``); ``None``
         takes every learner that fits the action space.
+      activations: agent activations rotated with the learners: generation ``g`` trains
+        variant ``g % (len(learners) * len(activations))`` of ``learners x activations`` (for
+        each activation every learner in turn), so the environment is selected for students of
+        every activation listed; ``None``: ``learner.activation`` only.
       learner: static settings of the inner learners (``num_steps`` default 10k).
       eval_envs: real-environment episodes per fitness evaluation.
       horizon_init, horizon_end, horizon_begin, horizon_transition: evaluation-horizon
@@ -82,6 +87,7 @@ class SynthMetaConfig:
     hidden: int = 32
     mdp_max_steps: int = 200
     learners: tuple[str, ...] | None = None
+    activations: tuple[str, ...] | None = None
     learner: LearnerConfig = LearnerConfig()
     eval_envs: int = 16
     horizon_init: int | None = None
@@ -101,6 +107,13 @@ class SynthMetaConfig:
         if self.kind is not None and self.kind not in KINDS:
             raise ValueError(f"SynthMetaConfig.kind must be one of {KINDS}, got {self.kind!r}")
         require_ints(self, ("hidden", "mdp_max_steps", "eval_envs", "population"))
+        if self.activations is not None:
+            bad = [a for a in self.activations if a not in ACTIVATIONS]
+            if not self.activations or bad or len(set(self.activations)) < len(self.activations):
+                raise ValueError(
+                    "SynthMetaConfig.activations must be None or distinct names of "
+                    f"{tuple(ACTIVATIONS)}, got {self.activations!r}"
+                )
         if self.population < 2:
             raise ValueError("SynthMetaConfig.population must be >= 2")
         for name in ("horizon_init", "horizon_end"):
@@ -132,8 +145,9 @@ class SynthMetaConfig:
         d = dict(d)
         lc = dict(d.pop("learner"))
         lc["ranges"] = tuple(tuple(r) for r in lc.get("ranges", ()))
-        if d.get("learners") is not None:
-            d["learners"] = tuple(d["learners"])
+        for name in ("learners", "activations"):
+            if d.get(name) is not None:
+                d[name] = tuple(d[name])
         return SynthMetaConfig(learner=LearnerConfig(**lc), **d)
 
 
@@ -296,10 +310,11 @@ def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) 
     """Build the fitness function and the ES loop for ``config``. Host-only (builds closures).
 
     ``fitness(key, synth_params, generation) -> float32[]`` (jittable, vmappable over params;
-    ``generation`` int32[]): learner ``generation % len(learners)`` trains on the synthetic env
+    ``generation`` int32[]): variant ``generation % len`` of the learners x activations (see
+    :class:`SynthMetaConfig`) trains on the synthetic env
     with hyperparameters drawn from its ranges, then the mean real-env return over
     ``eval_envs`` episodes cut at ``horizon_schedule(generation)`` is returned. Deterministic
-    per key. ``fitness_with(i, key, params, generation)`` uses learner ``i`` (static).
+    per key. ``fitness_with(i, key, params, generation)`` uses variant ``i`` (static).
 
     ``loop`` is ``meta.es.make_es_loop`` over a context-taking problem (the generation reaches
     ``fitness``) with ``evaluate_mean=True``, and ``trainer`` is it as a trainer of the one host
@@ -311,7 +326,15 @@ def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) 
     senv = SynthGymnaxEnv(scfg)
     names = tuple(config.learners or learners_for(real.discrete))
     template = init_synth_params(jax.random.key(0) if init_key is None else init_key, scfg)
-    learners = [make_learner(n, senv, config.learner, template) for n in names]
+    acts = config.activations or (config.learner.activation,)
+    # (label, learner) per rotated variant; one activation keeps the plain learner names
+    variants = [
+        (n if len(acts) == 1 else f"{n}/{a}",
+         make_learner(n, senv, dataclasses.replace(config.learner, activation=a), template))
+        for a in acts for n in names
+    ]  # fmt: skip
+    labels = tuple(lab for lab, _ in variants)
+    learners = [lrn for _, lrn in variants]
     max_h = max(config.horizon)
 
     def fitness_with(i: int, key, params: SynthParams, generation):
@@ -345,7 +368,7 @@ def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) 
     def annotate(row: dict) -> dict:
         # the row of generation g >= 1 was evaluated at generation index g - 1
         g = max(int(row["generation"]) - 1, 0)
-        return {"horizon": int(horizon_schedule(config, g)), "learner": names[g % len(names)]}
+        return {"horizon": int(horizon_schedule(config, g)), "learner": labels[g % len(labels)]}
 
     return SynthMeta(
         config, real, scfg, senv, names, template, fitness, fitness_with, loop, annotate,

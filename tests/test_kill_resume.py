@@ -47,7 +47,8 @@ RUNS = {
     ),
     "synth": (
         ["synth", "train", "cartpole", "--generations", "8", "--population", "4",
-         "--learners", "ppo", "--inner-steps", "64", "--inner-envs", "2", "--agent-hidden", "4",
+         "--learners", "ppo", "--agent-activation", "tanh", "--inner-steps", "64",
+         "--inner-envs", "2", "--agent-hidden", "4",
          "--eval-envs", "2", "--chunk-size", "1", "--checkpoint-every", "2", "--no-progress"],
         ["synth", "train", "--resume"],
     ),

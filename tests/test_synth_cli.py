@@ -60,11 +60,14 @@ def test_train_writes_run_dir(run_dir, capsys):
         recs = [json.loads(line) for line in f]
     # generation g's row: the fitness of the mean it sampled around (the mean after g - 1)
     assert np.isfinite(recs[0]["mean_fitness"])
-    assert recs[0]["learner"] == "ppo" and recs[0]["horizon"] == 500
+    assert recs[0]["horizon"] == 500
+    # by default the students' activation rotates with the learners: tanh, then relu
+    assert [r["learner"] for r in recs] == ["ppo/tanh", "ppo/relu"]
     assert [r["generation"] for r in recs] == [1, 2]
     assert all(np.isfinite(r["fitness_mean"]) for r in recs)
     cfg = json.loads(open(os.path.join(run_dir, "config.json")).read())
     assert cfg["kind"] == "synth" and cfg["synth_kind"] == "scb"
+    assert cfg["agent_activations"] == cfg["config"]["activations"] == ["tanh", "relu"]
     with np.load(os.path.join(run_dir, "env.npz"), allow_pickle=False) as z:
         # one array per leaf, named by its slash-separated path under the head
         assert any(f.startswith("reward/") for f in z.files)
@@ -208,3 +211,20 @@ def test_plot_on_an_empty_run(run_copy, capsys):
     empty.mkdir()
     assert main(["plot", str(empty)]) == 2
     assert "not a run directory" in _one_error_line(capsys)
+
+
+def test_agent_activations_resolve_and_are_checked():
+    from experiments.kinds.synth import config_from_dict, config_to_dict, make_config
+    from meta.synth import SynthMetaConfig
+
+    # --agent-activation alone means that one activation, as before the rotation existed
+    assert make_config("cartpole", {"agent_activation": "relu"}).agent_activations is None
+    both = make_config("cartpole", {"agent_activation": "elu", "agent_activations": ("elu",)})
+    assert both.agent_activations == ("elu",)
+    # a stored run made before the rotation (no agent_activations) resumes as it was made
+    d = config_to_dict(make_config("cartpole", {}))
+    del d["agent_activations"]
+    assert config_from_dict(d).agent_activations is None
+    for bad in [("tanh", "bogus"), (), ("relu", "relu")]:
+        with pytest.raises(ValueError, match="SynthMetaConfig.activations"):
+            SynthMetaConfig(activations=bad)
