@@ -112,7 +112,8 @@ print(json.dumps(ev, indent=1)[:1500])
 # ## A synthetic CartPole
 # ES over a synthetic contextual bandit: one learned step per episode, rewarding the actions
 # that balance the real pole. The figures show the meta-training curve, which inner learner
-# ran each generation, and the learned reward over two named state dimensions.
+# and student activation ran each generation (they rotate, so the environment is selected for
+# students of every activation listed), and the learned reward over two named state dimensions.
 
 # %%
 synth_dir = ROOT / "synth-cartpole"
