@@ -105,13 +105,7 @@ def straight(tmp_path_factory):
     return get
 
 
-def _grouped(kinds):
-    # both tests of a kind on one xdist worker (``--dist loadgroup``), so the uninterrupted run
-    # they compare with is made once
-    return [pytest.param(k, marks=pytest.mark.xdist_group(f"resume-{k}")) for k in kinds]
-
-
-@pytest.mark.parametrize("kind", _grouped(RUNS))
+@pytest.mark.parametrize("kind", list(RUNS))
 def test_sigkill_then_resume_equals_an_uninterrupted_run(kind, straight, tmp_path, capsys):
     argv, resume = RUNS[kind]
     straight, killed = straight(kind), tmp_path / "killed"
@@ -127,7 +121,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(kind, straight, tmp_pat
     assert ua == ub and pa.read_bytes() == pb.read_bytes()
 
 
-@pytest.mark.parametrize("kind", _grouped(["ued", "hades", "synth"]))
+@pytest.mark.parametrize("kind", ["ued", "hades", "synth"])
 def test_ctrl_c_checkpoints_at_the_next_chunk_and_names_the_resume(kind, straight, tmp_path):
     argv, resume = RUNS[kind]
     straight, stopped = straight(kind), tmp_path / "stopped"
