@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 _CHILD = r"""
+import os
 import sys
 import jax, jax.numpy as jnp
 what, n, cur, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -48,10 +49,13 @@ if what == "env":
     fn = et._make_rollout(env, lambda k, m: jax.random.split(k, m))
     text = fn.lower(state, jax.random.key(1), actions).compile().as_text()
 else:
-    try:
+    # by the tree's files, not by an ImportError: the editable install of the other tree is on
+    # sys.path too, and could complete a package the tree lacks
+    tree = os.environ["PYTHONPATH"].split(os.pathsep)[0]
+    if os.path.isdir(os.path.join(tree, "experiments", "kinds")):
         from experiments.kinds import ued as P
         build = P.build_experiment
-    except ImportError:  # trees from before the run kinds
+    else:  # trees from before the run kinds
         from experiments import presets as P
         build = P.build
     cfg = P.make_config(
