@@ -47,7 +47,7 @@ from meta.synthetic import (
 )
 from meta.targets import obs_normalisation, target_names, target_spec
 from ued.host.files import atomic_write_bytes, open_npz, write_json
-from ued.networks import ACTIVATIONS
+from ued.networks import check_activation
 from ued.validation import require_ints
 from ued.wrappers import auto_reset
 
@@ -108,12 +108,13 @@ class SynthMetaConfig:
             raise ValueError(f"SynthMetaConfig.kind must be one of {KINDS}, got {self.kind!r}")
         require_ints(self, ("hidden", "mdp_max_steps", "eval_envs", "population"))
         if self.activations is not None:
-            bad = [a for a in self.activations if a not in ACTIVATIONS]
-            if not self.activations or bad or len(set(self.activations)) < len(self.activations):
+            if not self.activations or len(set(self.activations)) < len(self.activations):
                 raise ValueError(
-                    "SynthMetaConfig.activations must be None or distinct names of "
-                    f"{tuple(ACTIVATIONS)}, got {self.activations!r}"
+                    "SynthMetaConfig.activations must be None or distinct activation names, "
+                    f"got {self.activations!r}"
                 )
+            for a in self.activations:
+                check_activation(a, "SynthMetaConfig.activations")
         if self.population < 2:
             raise ValueError("SynthMetaConfig.population must be >= 2")
         for name in ("horizon_init", "horizon_end"):

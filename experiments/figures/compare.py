@@ -209,7 +209,7 @@ def compare_runs(
                 continue
             y = ri + (si - (len(sets) - 1) / 2) * width
             lo, hi = e["ci95"]
-            err = None if lo is None or e["seeds"] < 2 else [[e["iqm"] - lo], [hi - e["iqm"]]]
+            err = None if lo is None else [[e["iqm"] - lo], [hi - e["iqm"]]]  # one seed: none
             ax.errorbar(e["iqm"], y, xerr=err, fmt="o", color=f"C{ri % 10}",
                         mfc="white" if si else None, capsize=3)  # fmt: skip
     style_axes(ax, "Final evaluation: IQM, 95% CI",
