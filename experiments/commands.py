@@ -317,7 +317,8 @@ class CompareOptions:
         False,
         O.BOOL,
         "overlay two or more runs (or curricula): compare.png, plus compare.md and compare.json "
-        "with each run's final evaluation IQM and its 95% stratified-bootstrap interval",
+        "with each run's final evaluation IQM and its 95% stratified-bootstrap interval, and "
+        "the alpha-CVaR table and cvar.png where runs' eval.json has them (--sample-levels)",
     )
     out: str = O.option("", O.STR, "output directory (required)")
     labels: tuple[str, ...] = O.option(
@@ -359,8 +360,10 @@ def cmd_plot(argv: list[str], group: str = "") -> int:
 
 def compare_plots(run_dirs: list, out_dir, labels: list[str] | None = None) -> list[Path]:
     """``compare.png`` (learning curves of every run overlaid, final IQM with 95%
-    stratified-bootstrap intervals), ``compare.md`` and ``compare.json`` in ``out_dir``; labels
-    default to ``preset (dir name)``, made unique. Returns the paths written."""
+    stratified-bootstrap intervals), ``compare.md`` and ``compare.json`` in ``out_dir``, and
+    where runs have the alpha-CVaR of ``openued eval --sample-levels`` in their ``eval.json``,
+    its table (in ``compare.md``) and ``cvar.png``; labels default to ``preset (dir name)``,
+    made unique. Returns the paths written."""
     from experiments import figures as F
     from experiments.kinds.ued_report import run_label
     from ued.host import load_run
@@ -373,7 +376,9 @@ def compare_plots(run_dirs: list, out_dir, labels: list[str] | None = None) -> l
             seen[lab] = seen.get(lab, 0) + 1
             labels.append(lab if seen[lab] == 1 else f"{lab} ({seen[lab]})")
     metrics = {lab: r.metrics for lab, r in zip(labels, runs, strict=True)}
-    return F.write_comparison(metrics, out_dir)
+    # each run's eval.json: its alpha-CVaR numbers when openued eval --sample-levels wrote them
+    cvar = dict(zip(labels, run_dirs, strict=True))
+    return F.write_comparison(metrics, out_dir, cvar=cvar)
 
 
 def _plot_compare(argv: list[str]) -> int:

@@ -153,6 +153,55 @@ def report_markdown(report: Mapping) -> str:
     return "\n".join(lines) + "\n"
 
 
+CVAR_PROTOCOL = (
+    "SFL (Rutherford et al. 2024): N levels drawn from the level space; rollouts with a first "
+    "key rank them by win rate, the worst ceil(alpha N) are scored with the rollouts of a second "
+    "key (all N re-evaluated)"
+)
+CVAR_INTERVAL = "Student t, 95%, over the per-seed values, clipped to [0, 1]; one seed: none"
+
+
+def cvar_report(result: Any, *, space: str, num_attempts: int, greedy: bool, seed: int) -> dict:
+    """The ``cvar`` object of ``eval.json`` from a ``ued.robustness.CVaRResult`` (leaves
+    unbatched for one seed, or with a leading seed axis ``K``). Per alpha (``by_alpha``, in the
+    order given): the number of worst levels and the win rate on them as
+    :func:`ued.stats.seed_interval` (``per_seed``, ``mean``, ``ci95`` clipped to [0, 1], ``n``
+    seeds; one seed: no interval), and the selection-biased win rate of the same levels; the
+    mean win rate over all N levels (``mean_win_rate``, which alpha = 1 equals) and the
+    selection rollouts' mean. Host only; JSON-able after ``ued.host.jsonable``."""
+    from ued.stats import seed_interval
+
+    k_seeds, n_alphas = int(np.size(result.mean)), len(result.alphas)
+    cv = np.asarray(result.cvar, np.float64).reshape(k_seeds, n_alphas)
+    biased = np.asarray(result.biased_cvar, np.float64).reshape(k_seeds, n_alphas)
+    by_alpha = []
+    for i, (a, k) in enumerate(zip(result.alphas, result.num_worst, strict=True)):
+        b = seed_interval(biased[:, i], bounds=RATE)
+        by_alpha.append({
+            "alpha": float(a),
+            "num_worst": int(k),
+            "win_rate": seed_interval(cv[:, i], bounds=RATE),
+            "biased_win_rate": {"per_seed": b["per_seed"], "mean": b["mean"]},
+        })  # fmt: skip
+    n_levels = int(np.shape(result.score_rate)[-1])
+    return {
+        "protocol": CVAR_PROTOCOL,
+        "space": space,
+        "num_levels": n_levels,
+        "num_attempts": int(num_attempts),
+        "greedy": bool(greedy),
+        "seed": int(seed),
+        "num_seeds": k_seeds,
+        "alphas": [float(a) for a in result.alphas],
+        "by_alpha": by_alpha,
+        "mean_win_rate": seed_interval(np.reshape(result.mean, -1), bounds=RATE),
+        "selection_mean_win_rate": seed_interval(
+            np.reshape(result.selection_mean, -1), bounds=RATE
+        ),
+        "interval": CVAR_INTERVAL,
+    }
+
+
 def paired_learning_check(metrics: Any, warmup: float = 0.5) -> dict:
     """The learning check of a PAIRED run from its per-update metrics (a run directory, rows or
     columns with a seed axis). Warm-up is the first ``warmup`` share of the updates; every
@@ -226,7 +275,16 @@ def paired_learning_check(metrics: Any, warmup: float = 0.5) -> dict:
     return res
 
 
-__all__ = ["CI_METHOD", "eval_report", "paired_learning_check", "report_markdown", "t_interval"]
+__all__ = [
+    "CI_METHOD",
+    "CVAR_INTERVAL",
+    "CVAR_PROTOCOL",
+    "cvar_report",
+    "eval_report",
+    "paired_learning_check",
+    "report_markdown",
+    "t_interval",
+]
 
 
 if __name__ == "__main__":  # python -m experiments.report paired-check RUN_DIR [OUT.json]

@@ -84,6 +84,11 @@ class ScoreInputs:
     solved: jax.Array  # bool[T, B] an episode ended solved at step t
     episode_return: jax.Array  # float32[T, B] return of the episode ending at t (where done)
     optimal_return: jax.Array  # float32[B] best achievable return (nan where unknown)
+    # the GAE's ingredients, for scores built from n-step returns (``mna``); ``ued.make_train``
+    # fills them, a hand-built ScoreInputs may leave them out (such scores then refuse it)
+    td_error: jax.Array | None = None  # float32[T, B] delta_t of ued.ppo.td_errors
+    gamma: jax.Array | None = None  # float32[] the GAE's discount
+    gae_lambda: jax.Array | None = None  # float32[] the GAE's lambda
 
 
 def new_proposal(levels: Any, branch: int, train: bool) -> Proposal:

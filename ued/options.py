@@ -83,6 +83,12 @@ def ints(lo: int, hi: int | None = None) -> tuple:
     return ("ints", lo, hi)
 
 
+def floats(lo: float, hi: float | None = None, lo_open: bool = False) -> tuple:
+    """A list of numbers in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``): ``0.1 0.5`` or
+    ``0.1,0.5``."""
+    return ("floats", lo, hi, lo_open)
+
+
 def strs(*values: str | Callable[[], Sequence[str]]) -> tuple:
     """A list of strings, each one of ``values`` when given (``a b`` or ``a,b``)."""
     return ("strs", values)
@@ -91,7 +97,7 @@ def strs(*values: str | Callable[[], Sequence[str]]) -> tuple:
 BOOL = ("bool",)
 STR = ("str",)
 STRS = strs()
-LIST_KINDS = ("ints", "strs")
+LIST_KINDS = ("ints", "floats", "strs")
 
 
 def values_of(vals: tuple) -> tuple[str, ...]:
@@ -128,6 +134,8 @@ def describe(check: tuple) -> str:
     if kind == "ints":
         _, lo, hi = check
         return "one or more integers " + (f">= {lo}" if hi is None else f"in [{lo}, {hi}]")
+    if kind == "floats":
+        return "one or more " + describe(("float", *check[1:]))[2:].replace("number", "numbers", 1)
     if kind == "strs":
         vals = values_of(check[1])
         return "one or more of " + ", ".join(vals) if vals else "one or more words"
@@ -143,6 +151,7 @@ def type_name(check: tuple) -> str:
         "float": "FLOAT",
         "bool": "[BOOL]",
         "ints": "INT ...",
+        "floats": "FLOAT ...",
         "strs": "WORD ...",
     }.get(kind, "CHOICE" if kind == "choice" else "TEXT")
 
@@ -189,6 +198,8 @@ def convert(check: tuple, text: Any) -> tuple[bool, Any]:
         for x in items:
             if kind == "ints":
                 ok, v = convert(("int", check[1], check[2]), x)
+            elif kind == "floats":
+                ok, v = convert(("float", *check[1:]), x)
             else:
                 vals = values_of(check[1])
                 v = str(x)
@@ -241,6 +252,7 @@ __all__ = [
     "describe",
     "flag",
     "float_",
+    "floats",
     "int_",
     "ints",
     "is_list",

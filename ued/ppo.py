@@ -55,6 +55,31 @@ class StudentState:
     num_updates: jax.Array  # int32[] gradient batches applied so far (drives the lr schedule)
 
 
+def td_errors(
+    reward: jax.Array,
+    value: jax.Array,
+    terminated: jax.Array,
+    truncated: jax.Array,
+    last_value: jax.Array,
+    gamma: jax.Array | float,
+) -> jax.Array:
+    """float32[T, B] one-step TD errors ``delta_t = r_t + gamma V_next - V(s_t)`` of :func:`gae`.
+    Jittable.
+
+    ``V_next`` is ``V(s_{t+1})`` (``last_value`` after the last step), ``0`` where the step
+    terminated, and ``V(s_t)`` where it was truncated: the observation after a done step belongs
+    to the next episode, and the post-truncation state is never observed.
+    """
+    reward = reward.astype(jnp.float32)
+    value = value.astype(jnp.float32)
+    terminated = terminated.astype(bool)
+    truncated = truncated.astype(bool)
+    next_value = jnp.concatenate([value[1:], last_value[None].astype(jnp.float32)], axis=0)
+    next_value = jnp.where(truncated, value, next_value)
+    next_value = jnp.where(terminated, 0.0, next_value)
+    return reward + gamma * next_value - value
+
+
 def gae(
     reward: jax.Array,
     value: jax.Array,
@@ -74,17 +99,9 @@ def gae(
     Returns:
       (advantage float32[T, B], target float32[T, B] = advantage + value).
     """
-    reward = reward.astype(jnp.float32)
     value = value.astype(jnp.float32)
-    terminated = terminated.astype(bool)
-    truncated = truncated.astype(bool)
-    done = jnp.logical_or(terminated, truncated)
-    next_value = jnp.concatenate([value[1:], last_value[None].astype(jnp.float32)], axis=0)
-    # the observation after a done step belongs to the next episode: on truncation bootstrap
-    # from V(s_t) (the post-truncation state is never observed); on termination not at all.
-    next_value = jnp.where(truncated, value, next_value)
-    next_value = jnp.where(terminated, 0.0, next_value)
-    delta = reward + gamma * next_value - value
+    delta = td_errors(reward, value, terminated, truncated, last_value, gamma)
+    done = jnp.logical_or(terminated.astype(bool), truncated.astype(bool))
     cont = 1.0 - done.astype(jnp.float32)
 
     def body(acc, x):
@@ -509,6 +526,7 @@ __all__ = [
     "check_ppo_params",
     "flatten_time",
     "gae",
+    "td_errors",
     "init_student",
     "learning_rate",
     "make_batch",

@@ -227,6 +227,10 @@ class SpaceBuild(NamedTuple):
         ``--accel-from-empty`` grows levels from it; ``None``: the space has none).
       load_levels: ``load_levels(path) -> (names, levels with a leading N axis)`` reading a
         file of levels for ``openued eval --levels`` (``None``: the space reads no files).
+      cvar_space: the ``ued.LevelSpace`` that ``openued eval --sample-levels N`` draws its
+        levels from for the alpha-CVaR of the win rate (``ued.robustness``); ``None``: the
+        run's training space ``space`` (the Maze: SFL's evaluation distribution, see
+        ``envs.maze.registration``).
     """
 
     space: Any
@@ -237,6 +241,7 @@ class SpaceBuild(NamedTuple):
     descriptor_bounds: tuple[tuple[float, ...], tuple[float, ...]] | None = None
     empty_level: Callable[[Any], Any] | None = None
     load_levels: Callable[[str], tuple[tuple[str, ...], Any]] | None = None
+    cvar_space: Any = None
 
 
 @dataclasses.dataclass(frozen=True)

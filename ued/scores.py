@@ -125,6 +125,94 @@ def true_regret(inputs: ScoreInputs, max_return: jax.Array) -> jax.Array:
     return jnp.where(jnp.isnan(opt), 0.0, regret).astype(jnp.float32)
 
 
+def clipped_lambda_advantage(
+    td_error: jax.Array, done: jax.Array, gamma: jax.Array, gae_lambda: jax.Array
+) -> jax.Array:
+    """float32[T, B]: MNA's maximised negative advantage of every step (Mead et al. 2025). Jittable.
+
+    For the step ``s`` and ``n = 1 .. N`` (``N``: steps to the end of its episode, the ending
+    step included, or to the rollout boundary), with ``x_n = sum_{k<n} gamma^k delta_{s+k}``
+    (the n-step return minus ``V(s_s)``), the clipped n-step advantage is
+
+        y_n = min(0, y_{n-1} + gamma^{n-1} delta_{s+n-1}),  y_0 = 0,
+
+    i.e. ``y_n = x_n - max(0, x_1, ..., x_n)``: the n-step return minus the *maximised* value,
+    the largest of ``V(s_s)`` and the shorter returns. The step's advantage is their lambda-return
+    mix, as GAE mixes the unclipped ``x_n``::
+
+        A_s = (1 - lambda) sum_{n=1}^{N} lambda^{n-1} y_n + lambda^N y_N   (<= 0)
+
+    (with every ``y`` replaced by ``x`` this is exactly the GAE of the same TD errors). This is
+    ``compute_clipped_gae(..., use_max_value=True)`` of the authors' code
+    (HarryMJMead/Dynamic-Environment-Generation-for-UED, ``minigrid/maze_plr.py``), written as a
+    forward scan over the ``T`` steps that carries one partial sum per start step (O(T^2 B)).
+
+    Args:
+      td_error: float32[T, B] ``delta_t`` (:func:`ued.ppo.td_errors`).
+      done: bool[T, B] an episode ended at ``t`` (terminated or truncated).
+      gamma, gae_lambda: float32[] the GAE's discount and lambda.
+    """
+    td_error = td_error.astype(jnp.float32)
+    done = done.astype(bool)
+    t_len = td_error.shape[0]
+    gamma = jnp.asarray(gamma, jnp.float32)
+    lam = jnp.asarray(gae_lambda, jnp.float32)
+    start = jnp.arange(t_len)[:, None]  # row s: the advantage of step s
+
+    def body(carry, x):
+        y, acc, ended = carry  # (T starts, B)
+        t, delta, dn = x
+        active = start <= t
+        i = jnp.maximum(t - start, 0).astype(jnp.float32)  # n - 1 for the rows it concerns
+        live = active & ~ended
+        y = jnp.where(live, jnp.minimum(y + gamma**i * delta[None], 0.0), y)
+        acc = acc + jnp.where(live, (1.0 - lam) * lam**i * y, 0.0)
+        last = live & (dn[None] | (t == t_len - 1))  # n = N: the tail weight lambda^N
+        acc = acc + jnp.where(last, lam ** (i + 1.0) * y, 0.0)
+        return (y, acc, ended | (active & dn[None])), None
+
+    zeros = jnp.zeros((t_len, td_error.shape[1]), jnp.float32)
+    (_, adv, _), _ = jax.lax.scan(
+        body, (zeros, zeros, zeros.astype(bool)), (jnp.arange(t_len), td_error, done)
+    )
+    return adv
+
+
+def mna(inputs: ScoreInputs, max_return: jax.Array) -> jax.Array:
+    """``mna``, Maximised Negative Advantage: ``C * mean over the T steps of -A_t``. float32[B].
+
+    From "Improving Regret Approximation for Unsupervised Dynamic Environment Generation" (Mead,
+    Lacerda, Foerster, Hawes; NeurIPS 2025, arXiv 2601.14957), whose code states it as
+    ``(1/T sum_t G^lambda_t) * C`` (README of HarryMJMead/Dynamic-Environment-Generation-for-UED).
+    ``A_t`` is :func:`clipped_lambda_advantage` (the code's ``compute_clipped_gae`` with
+    ``use_max_value=True``; ``-A_t >= 0`` is the paper's ``G^lambda_t``), and ``C`` is 1 on a
+    level the student has completed and 0 elsewhere: the code's ``max_returns > 0``, here
+    ``R_max > 0`` with ``R_max`` the best return ever achieved on the level (``max_return``
+    updated with this rollout, as for ``maxmc``; sparse goal rewards: solved at least once).
+
+    Our conventions (module docstring): the mean over the ``T`` rollout steps where the code
+    sums them (the same ranking of levels for a fixed ``T``); ``delta_t`` and the episode ends
+    are the trainer's GAE's (``terminated`` stops bootstrapping, ``truncated`` bootstraps from
+    ``V(s_t)``; the code, on jaxued's envs, bootstraps at neither). Always >= 0 and finite for
+    finite inputs; 0 on a level never completed. Where every ``delta`` is <= 0 it equals
+    ``C * mean(-GAE)``; where every ``delta`` is >= 0 it is 0 (``pvl`` is then largest).
+
+    Needs ``inputs.td_error``, ``gamma`` and ``gae_lambda`` (``ued.make_train`` fills them); a
+    ScoreInputs without them raises ``ValueError``.
+    """
+    missing = [f for f in ("td_error", "gamma", "gae_lambda") if getattr(inputs, f) is None]
+    if missing:
+        raise ValueError(
+            f"score 'mna' needs ScoreInputs.{', '.join(missing)} (the GAE's TD errors, discount "
+            "and lambda; ued.make_train fills them, ued.ppo.td_errors computes the TD errors)"
+        )
+    done = _done(inputs)
+    adv = clipped_lambda_advantage(inputs.td_error, done, inputs.gamma, inputs.gae_lambda)
+    completed = updated_max_return(inputs, max_return) > 0.0
+    neg = jnp.maximum(-adv, 0.0).mean(0)
+    return jnp.where(completed, neg, 0.0).astype(jnp.float32)
+
+
 def solve_rate(inputs: ScoreInputs) -> jax.Array:
     """float32[B] share of finished episodes that were solved; NaN where none finished."""
     done = _done(inputs)
@@ -140,6 +228,7 @@ SCORES: dict[str, ScoreFn] = {
     "neg_return": neg_return,
     "learnability": learnability,
     "true_regret": true_regret,
+    "mna": mna,
 }
 
 

@@ -48,6 +48,7 @@ from ued.ppo import (
     check_ppo_params,
     init_student,
     make_learner_step,
+    td_errors,
 )
 from ued.rollout import reset_batch, rollout_levels
 from ued.validation import require_ints
@@ -319,6 +320,12 @@ def make_train(
             solved=jnp.logical_and(traj.episode_done, traj.solved),
             episode_return=jnp.where(traj.episode_done, traj.episode_return, 0.0),
             optimal_return=opt_ret,
+            td_error=td_errors(
+                traj.reward, traj.value, traj.terminated, traj.truncated, col.last_value,
+                params.ppo.gamma,
+            ),  # fmt: skip
+            gamma=jnp.asarray(params.ppo.gamma, jnp.float32),
+            gae_lambda=jnp.asarray(params.ppo.gae_lambda, jnp.float32),
         )
         stats = score_fn(inputs, prop.extras.max_return)
 

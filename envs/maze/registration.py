@@ -11,6 +11,17 @@ value coef 0.5, grad clip 0.5, 25 walls; the curricula's own defaults are in the
 
 Held-out evaluation levels: the 8 standard mazes (when the maze is at least 13x13) and
 ``--num-validation-levels`` solvable levels of the training generator drawn with key 0.
+
+``openued eval --sample-levels N`` (the alpha-CVaR of SFL, ``ued.robustness``) draws from
+:func:`cvar_space`: SFL's evaluation mazes. The SFL code samples them with jaxued's
+``make_level_generator(13, 13, 60)``, which draws 60 wall cells with replacement (so up to 60
+distinct walls), then the agent and the goal uniformly on distinct free cells and a uniform
+direction, and keeps only solvable levels (``sfl/deploy/eval_minigrid_0_generate_levels.py``).
+Our generator draws ``n_walls`` cells with replacement in the same way, so SFL's 60 is
+``n_walls = 60`` at 13x13; the run's own maze size is kept, and for other sizes the wall count
+keeps SFL's density, ``round(60 * H * W / 169)`` (:func:`sfl_eval_walls`: 17 at 7x7, 128 at
+19x19), at most ``H * W - 2``. Solvable: ``only_solvable`` (rejection, with a carved path after
+8 unsolvable draws, rare at this density, where SFL rejects without a bound).
 """
 
 from __future__ import annotations
@@ -67,6 +78,24 @@ def eval_sets(mcfg: MazeConfig, n: int) -> dict[str, tuple[tuple[str, ...], Any]
     return out
 
 
+SFL_EVAL_WALLS, SFL_EVAL_CELLS = 60, 13 * 13  # jaxued make_level_generator(13, 13, 60) in SFL
+
+
+def sfl_eval_walls(height: int, width: int) -> int:
+    """Walls drawn for SFL's robustness evaluation on a ``height x width`` maze: 60 at 13x13,
+    else the same density, ``round(60 * height * width / 169)``, at most ``height * width - 2``."""
+    cells = height * width
+    return min(round(SFL_EVAL_WALLS * cells / SFL_EVAL_CELLS), cells - 2)
+
+
+def cvar_space(mcfg: MazeConfig):
+    """The level space ``openued eval --sample-levels`` draws from on a maze run of ``mcfg``
+    (module docstring): its size, :func:`sfl_eval_walls` walls, solvable levels only."""
+    n = sfl_eval_walls(mcfg.height, mcfg.width)
+    space = make_maze_space(dataclasses.replace(mcfg, n_walls=n, only_solvable=True))
+    return dataclasses.replace(space, name=f"{space.name}-{n}walls-solvable")
+
+
 def _validate(o: Any) -> None:
     if o.agent_view_size % 2 != 1:
         raise ConfigError(f"--agent-view-size: must be odd, got {o.agent_view_size}")
@@ -114,6 +143,7 @@ def build(options: Any, editor: dict | None = None) -> SpaceBuild:
         descriptor_bounds=((0.0, 0.0), (float(cells), float(cells))),
         empty_level=empty,
         load_levels=load,
+        cvar_space=cvar_space(mcfg),
     )
 
 
@@ -154,4 +184,13 @@ ENTRY = LEVEL_SPACES.register(
     )
 )
 
-__all__ = ["ENTRY", "MazeOptions", "PRESETS", "build", "eval_sets", "maze_config"]
+__all__ = [
+    "ENTRY",
+    "MazeOptions",
+    "PRESETS",
+    "build",
+    "cvar_space",
+    "eval_sets",
+    "maze_config",
+    "sfl_eval_walls",
+]

@@ -33,6 +33,8 @@ One module per subject:
 * ``synth``: :func:`plot_synth_meta_training`, :func:`plot_synth_reward_map`,
   :func:`plot_synth_initial_states`;
 * ``paired``: :func:`plot_paired_curves`, :func:`plot_teacher_levels`;
+* ``robustness``: :func:`plot_cvar`, :func:`cvar_markdown`, :func:`load_cvar` (the alpha-CVaR
+  of the win rate that ``openued eval --sample-levels`` writes);
 * ``samplr``: :func:`plot_samplr_runs`, :func:`samplr_run_data` (one colour per method,
   :data:`METHOD_COLORS`).
 
@@ -95,6 +97,7 @@ from experiments.figures.paired import (
     plot_paired_curves,
     plot_teacher_levels,
 )
+from experiments.figures.robustness import cvar_markdown, load_cvar, plot_cvar
 from experiments.figures.samplr import METHOD_COLORS, plot_samplr_runs, samplr_run_data
 
 # the underscored helpers stay reachable as ``F._note`` and so on, as before the package split
@@ -144,6 +147,7 @@ __all__ = [
     "comparison_markdown",
     "comparison_table",
     "curriculum_panels",
+    "cvar_markdown",
     "descriptor_label",
     "draw_series",
     "ema",
@@ -154,6 +158,7 @@ __all__ = [
     "iqm_interval",
     "legend_outside",
     "level_fields",
+    "load_cvar",
     "load_metrics",
     "maze_renderer",
     "metric_label",
@@ -161,6 +166,7 @@ __all__ = [
     "paired_columns",
     "plot_archive",
     "plot_curriculum",
+    "plot_cvar",
     "plot_hades_dataset",
     "plot_hades_fitness",
     "plot_learning_curves",

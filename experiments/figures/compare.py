@@ -253,16 +253,30 @@ def write_comparison(
     runs: Any,
     out_dir: str | os.PathLike,
     labels: Sequence[str] | None = None,
+    *,
+    cvar: Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> list[Path]:
     """``compare_runs`` written to ``OUT_DIR/compare.png``, ``compare.md`` and ``compare.json``
-    (atomically); returns the paths (``openued plot RUN RUN ... --compare --out DIR``)."""
+    (atomically); returns the paths (``openued plot RUN RUN ... --compare --out DIR``).
+
+    ``cvar``: ``{label: run directory, eval.json or its cvar object}`` (:func:`experiments.
+    figures.robustness.load_cvar`); where any run has the alpha-CVaR numbers of ``openued eval
+    --sample-levels``, ``compare.md`` gets their table, ``compare.json`` a ``cvar`` entry
+    ``{label: cvar object}`` and ``cvar.png`` the CVaR-against-alpha figure."""
+    from experiments.figures.robustness import cvar_markdown, load_cvar, plot_cvar
     from ued.host import atomic_write_text, ensure_dir, write_json
 
     out = ensure_dir(out_dir)
     fig, table = compare_runs(runs, labels, **kwargs)
+    text = comparison_markdown(table)
+    found = {lab: c for lab, c in ((lab, load_cvar(s)) for lab, s in (cvar or {}).items()) if c}
     paths = [save(fig, out / "compare.png")]
-    paths.append(atomic_write_text(out / "compare.md", comparison_markdown(table)))
+    if found:
+        table["cvar"] = found
+        text += "\n" + cvar_markdown(found)
+        paths.append(save(plot_cvar(dict(cvar)), out / "cvar.png"))
+    paths.append(atomic_write_text(out / "compare.md", text))
     paths.append(write_json(out / "compare.json", table))
     return paths
 

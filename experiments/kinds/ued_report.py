@@ -13,6 +13,8 @@ for a file the space reads) with ``ued.make_evaluator``. Figures are drawn by
 * ``top_levels.png`` / ``level_history.png``: the curriculum's stored levels;
 * PAIRED-style curricula (their diagnostics logged under plain names): ``paired_curves.png``
   and the teacher's levels over training;
+* ``cvar.png``: the alpha-CVaR of the win rate against alpha, when ``openued eval
+  --sample-levels`` wrote it into ``eval.json``;
 * ``agent.gif`` (``--gif``): the agent's first episode on each of the first evaluation levels.
 """
 
@@ -25,6 +27,8 @@ from typing import Any
 from experiments import options as O
 
 _EVAL_CACHE: dict = {}
+# the shares of the SFL paper's CVaR figures (1%, 2%, 5%, 10%, 20%, 50%, 100%)
+SFL_ALPHAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
 def make_eval_fn(
@@ -110,6 +114,20 @@ class EvalOptions:
     )
     greedy: bool = O.option(False, O.BOOL, "argmax actions")
     seed: int = O.option(0, O.int_(0), "evaluation key")
+    sample_levels: int | None = O.option(
+        None,
+        O.optional(O.int_(1)),
+        "also draw N levels from the level space (the Maze: SFL's 60-wall solvable mazes at the "
+        "run's size) and report the alpha-CVaR of the win rate on them (SFL's robustness "
+        "protocol; eval.json key cvar); the levels depend only on --seed",
+        default_text="none (off)",
+    )
+    cvar: tuple[float, ...] = O.option(
+        (),
+        O.floats(0.0, 1.0, lo_open=True),
+        "with --sample-levels: the shares alpha of worst levels to report",
+        default_text=" ".join(f"{a:g}" for a in SFL_ALPHAS) + " (SFL's)",
+    )
 
 
 EVAL_OPTIONS = O.Options(
@@ -133,9 +151,17 @@ def evaluate(run_dir: Path, opts: dict) -> dict:
     from ued.evaluation import iqm_ci
 
     opts = {**O.defaults_of(EvalOptions), **opts}
+    if opts["cvar"] and opts["sample_levels"] is None:
+        raise O.ConfigError("--cvar: takes effect with --sample-levels N (the levels to sample)")
     r = restore(run_dir)
     exp, state, update = r.built.experiment, r.state, r.unit
     cfg = r.config
+    robust = None
+    if opts["sample_levels"] is not None:
+        robust = cvar_evaluation(exp, state.student.params, opts)
+        if not opts["levels"] and not exp.eval_sets:  # no held-out sets: the CVaR alone
+            return {"cvar": robust, "update": update, "run_dir": str(run_dir),
+                    "student": exp.curriculum_entry.student_name}  # fmt: skip
     if opts["levels"]:
         load = exp.space_build.load_levels
         if load is None:
@@ -197,7 +223,54 @@ def evaluate(run_dir: Path, opts: dict) -> dict:
     # prefab mean rather than a mean over every level pooled (100 validation levels would
     # outweigh the 8 prefabs)
     out.update(eval_report(res))
+    if robust is not None:
+        out["cvar"] = robust
     return out
+
+
+def cvar_evaluation(exp: Any, params: Any, opts: dict) -> dict:
+    """``openued eval --sample-levels N --cvar ALPHA ...``: the alpha-CVaR of the win rate
+    (:mod:`ued.robustness`) over N levels of the space's ``cvar_space`` (default: the training
+    space), drawn with key ``--seed`` (the same levels for every seed and for every run of the
+    same space options), each level played ``--attempts`` times per key; prints one line per
+    alpha and returns the ``cvar`` object of ``eval.json`` (:func:`experiments.report.
+    cvar_report`)."""
+    import jax
+
+    from experiments.report import cvar_report
+    from ued.evaluation import make_evaluator
+    from ued.robustness import make_cvar_evaluator
+
+    cfg = exp.config
+    alphas = tuple(opts["cvar"]) or SFL_ALPHAS
+    n = int(opts["sample_levels"])
+    attempts = opts["attempts"] or cfg.eval_attempts
+    greedy = bool(opts["greedy"] or cfg.eval_greedy)
+    space = exp.space_build.cvar_space or exp.space
+    limit = int(exp.space_build.episode_limit)
+    ev = make_evaluator(exp.env, exp.student, num_attempts=attempts, max_steps=limit,
+                        greedy=greedy)  # fmt: skip
+    fn = make_cvar_evaluator(ev, space, n, alphas)
+    if cfg.num_seeds > 1:
+        fn = jax.vmap(fn, in_axes=(None, 0))
+    res = jax.device_get(jax.jit(fn)(jax.random.key(opts["seed"]), params))
+    rep = cvar_report(res, space=space.name, num_attempts=attempts, greedy=greedy,
+                      seed=opts["seed"])  # fmt: skip
+    k = rep["num_seeds"]
+
+    def show(e):
+        lo, hi = e["ci95"]
+        if lo is None:
+            return f"{e['mean']:.3f} (n={k} seed{'s' * (k > 1)}: no interval)"
+        return f"{e['mean']:.3f} [{lo:.3f}, {hi:.3f}] (95% CI, n={k} seeds)"
+
+    print(f"CVaR on {n} levels of {space.name}, {attempts} attempts per level and key:")
+    for e in rep["by_alpha"]:
+        print(f"  alpha {e['alpha']:<6g} worst {e['num_worst']:>6d}: win rate "
+              f"{show(e['win_rate'])}; same levels on the selecting rollouts "
+              f"{e['biased_win_rate']['mean']:.3f}")  # fmt: skip
+    print(f"  mean over all {n}: win rate {show(rep['mean_win_rate'])}")
+    return rep
 
 
 # ----------------------------------------------------------------------------- figures
@@ -401,6 +474,8 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
     fig = F.plot_level_evolution(history, label=label) if history else None
     if fig is not None:
         written.append(F.save(fig, out / "level_history.png"))
+    if F.load_cvar(run_dir) is not None:  # openued eval --sample-levels wrote the numbers
+        written.append(F.save(F.plot_cvar({label: run_dir}), out / "cvar.png"))
     if opts["gif"]:
         written.append(make_gif(run_dir, out / "agent.gif"))
     return written
@@ -409,6 +484,8 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
 __all__ = [
     "EVAL_OPTIONS",
     "EvalOptions",
+    "SFL_ALPHAS",
+    "cvar_evaluation",
     "PLOT_OPTIONS",
     "PlotOptions",
     "eval_summary",
