@@ -64,7 +64,16 @@ Fields by run kind:
   sets; `headline`: `{set, mean, ci95}` and `mean_solve_rate`: the headline set's mean
   (`prefab` when there is one, never all levels pooled); `set_balanced_solve_rate`: the mean of
   the set means; `per_seed_mean_solve_rate`; `num_attempts`, `update` (the checkpoint's),
-  `run_dir`, `student` (PAIRED: the protagonist).
+  `run_dir`, `student` (PAIRED: the protagonist). With `--sample-levels N` (added keys; a
+  space without held-out sets then gives only `cvar`, `update`, `run_dir`, `student`): `cvar`:
+  the alpha-CVaR of the win rate (SFL's robustness protocol, `ued.robustness`): `{protocol,
+  space` (the level space sampled; Maze: SFL's 60-wall solvable mazes at the run's size)`,
+  num_levels, num_attempts, greedy, seed, num_seeds, alphas, by_alpha: [{alpha, num_worst`
+  (ceil(alpha N))`, win_rate: {per_seed, mean, ci95, n}` (the worst levels as ranked by the
+  rollouts of one key, scored by those of a second key)`, biased_win_rate: {per_seed, mean}`
+  (the same levels scored by the rollouts that chose them)`}], mean_win_rate: {per_seed, mean,
+  ci95, n}` (all N levels, second key: alpha = 1 equals it)`, selection_mean_win_rate,
+  interval}` (`ci95`: Student-t over seeds, clipped to [0, 1]; `[null, null]` for one seed).
 * `samplr` runs: `env`, `method`, `num_seeds`, the ground-truth return and per-cue-class rates
   with intervals over seeds (`ground_truth_return`, `exit_rate`, `gamble_rate`,
   `detour_rate`, `stats`; suffixes name the evaluation mode), `run_dir`.

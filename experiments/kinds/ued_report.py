@@ -124,7 +124,7 @@ class EvalOptions:
     )
     cvar: tuple[float, ...] = O.option(
         (),
-        O.floats(0.0, 1.0, lo_open=True),
+        O.floats(0, 1, lo_open=True),
         "with --sample-levels: the shares alpha of worst levels to report",
         default_text=" ".join(f"{a:g}" for a in SFL_ALPHAS) + " (SFL's)",
     )
