@@ -50,6 +50,9 @@ the student is an uncoupled TiAda-Adam. ``student="tiada"`` (default) implements
 the code intends and TiAda prescribes; ``student="tiada-as-run"`` reproduces what the published
 runs computed (``v_y = 0``); ``student="adam"`` keeps the toolkit's Adam student (no coupling).
 
+The refresh runs under ``lax.cond``, so un-vmapped training pays for the probe only at
+refreshes; under ``vmap`` (seeds, params) both branches run and every update pays for it.
+
 Deviations, all CPU scaling: ``buffer_size=64`` (published 4000), ``num_new=16`` (published:
 the number of envs, 256), ``eval_episodes=4`` (published ``EVAL_NUM_ATTEMPTS``, set in its env
 config); ``refresh_every > 1`` holds ``y`` (and the buffer) fixed between refreshes. Not done:
