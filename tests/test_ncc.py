@@ -329,3 +329,24 @@ def test_openued_train_maze_with_ncc(tmp_path):
     assert abs(rows[0]["cur/ncc/entropy"] - np.log(8)) < 1e-4  # uniform before the first step
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["curriculum"] == "ncc" and cfg["score"] == "learnability"
+
+
+def test_registry_builds_the_maze_trainer_and_validates_options():
+    from experiments.kinds import ued as P
+    from ued.options import ConfigError
+
+    tiny = dict(num_envs=4, num_steps=8, network="small-ff", maze_size=7, n_walls=5,
+                max_episode_steps=16, num_validation_levels=0, ncc_buffer_size=8)  # fmt: skip
+    exp = P.build_experiment(P.make_config("maze-ncc", tiny))  # abstract evaluation only
+    assert exp.curriculum.name == "ncc" and exp.curriculum.default_params == C.NCCParams()
+    assert {"cur/ncc/entropy", "cur/ncc/dual_sq_norm", "branch/replay"} <= set(
+        exp.trainer.metric_names
+    )
+    st = jax.eval_shape(exp.trainer.init, jax.random.key(0))
+    _tiada_state(st.student.opt_state)
+    with pytest.raises(ConfigError, match="exceeds 1"):
+        P.make_config("maze-ncc", dict(tiny, ncc_floor=0.2))
+    with pytest.raises(ConfigError, match="--ncc-student tiada"):
+        P.make_config("maze-ncc", dict(tiny, optimizer="adam-rel"))
+    cfg = P.make_config("maze-ncc", dict(tiny, optimizer="adam-rel", ncc_student="adam"))
+    assert cfg.ncc_student == "adam"
