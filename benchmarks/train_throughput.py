@@ -1,6 +1,6 @@
 """Env steps/s of full train updates (rollout + GAE + scores + PPO + curriculum) on the Maze.
 
-For each curriculum (``dr``, ``robust-plr``, ``accel``) and each ``--num-envs``, one jitted
+For each curriculum (``dr``, ``robust-plr``, ``accel``, ``ncc``) and each ``--num-envs``, one jitted
 ``update(state)`` of the published maze settings (``experiments.kinds.ued``: standard maze network,
 LSTM 256, 5 epochs x 1 minibatch, buffer 4000, 256 steps) is compiled (timed separately) and then
 called update by update; each update is timed (``block_until_ready``) and classified by the branch
@@ -17,6 +17,14 @@ less sensitive to other load on a shared machine than the wall-clock rate.
 The only deviation from the published settings is ``min_fill = 0`` so replay can start after the
 first update instead of after 2000 inserted levels (the buffer work per update is the same: the
 capacity stays 4000).
+
+``ncc`` (``curricula.ncc``, the ``maze-ncc`` preset's CPU-scaled defaults: 64 buffer levels, 16
+fresh levels and 4 evaluation copies per level at every update) runs the same student, rollout
+and PPO settings; every update replays (``update_kind = "replay"``) and, from the second on,
+first probes the student on ``4 x (64 + 16)`` levels for one episode limit each and takes the
+distribution's step. When ``robust-plr`` and ``ncc`` are both measured a ratio row
+(``impl == "ratio"``, ``curriculum == "ncc/robust-plr"``) gives NCC's median update time over
+robust PLR's replay update time (and the same for CPU time).
 
 ``--compare jaxued`` also runs the published jaxued maze robust-PLR train step, rebuilt on
 jaxued's public API (``benchmarks/jaxued_plr.py``; needs the ``bench`` extra), in the same
@@ -44,6 +52,7 @@ Peak memory: the process's peak RSS (CPU) and, on accelerators, the device's
     python benchmarks/train_throughput.py                       # 32 and 256 envs
     python benchmarks/train_throughput.py --num-envs 32 --updates 5 --json
     python benchmarks/train_throughput.py --curricula robust-plr --compare jaxued
+    python benchmarks/train_throughput.py --num-envs 32 --curricula robust-plr,ncc
     python benchmarks/train_throughput.py --curriculum paired --compare jaxued   # 32 envs
 """
 
@@ -62,7 +71,14 @@ import jax
 from experiments.kinds import ued as P
 
 KINDS = ("new", "replay", "mutate")
-CURRICULA = {"dr": "maze-dr", "robust-plr": "maze-robust-plr", "accel": "maze-accel"}
+CURRICULA = {
+    "dr": "maze-dr",
+    "robust-plr": "maze-robust-plr",
+    "accel": "maze-accel",
+    "ncc": "maze-ncc",
+}
+# the curricula with a level buffer whose min_fill option exists (NCC's buffer starts full)
+_MIN_FILL = ("robust-plr", "accel")
 
 
 def _kind(m) -> str:
@@ -99,8 +115,8 @@ def measure(
             network=network,
             seed=seed,
             num_validation_levels=0,
-            # DR has no level buffer (the option does not apply to it)
-            **({} if curriculum == "dr" else {"min_fill": 0.0}),
+            # DR has no level buffer, NCC's starts full (the option does not apply to them)
+            **({"min_fill": 0.0} if curriculum in _MIN_FILL else {}),
         ),
     )
     exp = P.build_experiment(cfg)
@@ -114,6 +130,7 @@ def measure(
         "dr": ("new",),
         "robust-plr": ("new", "replay"),
         "accel": ("new", "replay", "mutate"),
+        "ncc": ("replay",),
     }[curriculum]
     times: dict[str, list[float]] = {k: [] for k in wanted}
     cpu: dict[str, list[float]] = {k: [] for k in wanted}
@@ -345,6 +362,13 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             return
+        if row["impl"] == "ratio" and row["curriculum"] == "ncc/robust-plr":
+            print(
+                f"{'ncc':>11s} {'replay':>7s} envs={row['num_envs']:<4d} update time ncc / "
+                f"robust-plr = {row['ratio']:.2f}x (CPU time {row['cpu_ratio']:.2f}x)",
+                flush=True,
+            )
+            return
         if row["impl"] == "ratio":
             print(
                 f"{row['curriculum']:>11s} {row['update_kind']:>7s} envs={row['num_envs']:<4d} "
@@ -366,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     paired_rows = []
+    measured: dict[tuple[str, int], list[dict]] = {}
 
     for b in envs:
         for c in curs:
@@ -380,6 +405,10 @@ def main(argv: list[str] | None = None) -> int:
             ours = measure(c, b, args.num_steps, args.updates, args.network, args.max_updates)
             for row in ours:
                 emit(row)
+            measured[(c, b)] = ours
+            ratio = _ncc_ratio(measured.get(("ncc", b)), measured.get(("robust-plr", b)))
+            if ratio is not None and c in ("ncc", "robust-plr"):
+                emit(ratio)
             if args.compare == "jaxued" and c == "robust-plr":
                 # the peer runs in the same process right after ours, same sizes and settings
                 theirs = _measure_jaxued(b, args.num_steps, args.updates)
@@ -404,6 +433,27 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.out, "w") as f:
             json.dump(paired_rows, f, indent=1)
     return 0
+
+
+def _ncc_ratio(ncc: list[dict] | None, plr: list[dict] | None) -> dict | None:
+    """NCC's update time over robust PLR's replay update time (same process and sizes)."""
+    if not ncc or not plr:
+        return None
+    n = next((r for r in ncc if r["update_kind"] == "replay"), None)
+    p = next((r for r in plr if r["update_kind"] == "replay"), None)
+    if n is None or p is None:
+        return None
+    return {
+        "impl": "ratio",
+        "curriculum": "ncc/robust-plr",
+        "update_kind": "replay",
+        "num_envs": n["num_envs"],
+        "num_steps": n["num_steps"],
+        "ratio": n["median_update_s"] / p["median_update_s"],
+        "cpu_ratio": n["median_cpu_s"] / p["median_cpu_s"],
+        "ncc_median_update_s": n["median_update_s"],
+        "robust_plr_median_update_s": p["median_update_s"],
+    }
 
 
 def _measure_jaxued(num_envs: int, num_steps: int, updates: int) -> list[dict]:

@@ -1,6 +1,6 @@
 """openued curricula: the level buffer and curricula as values (DR, PLR, robust PLR, ACCEL,
-their parallel modes, SFL, a MAP-Elites level archive, SAMPLR, PAIRED and its minimax /
-population variants).
+their parallel modes, SFL, NCC's learned replay distribution, a MAP-Elites level archive,
+SAMPLR, PAIRED and its minimax / population variants).
 
 Every factory returns a ``ued.Curriculum`` (``init / propose / observe / diagnostics``)::
 
@@ -33,6 +33,13 @@ from curricula.buffer import (
     buffer_summary,
     make_level_sampler,
 )
+from curricula.ncc import (
+    NCCConfig,
+    NCCParams,
+    NCCState,
+    make_ncc,
+    project_truncated_simplex,
+)
 from curricula.paired import (
     PAIREDConfig,
     PAIREDMetrics,
@@ -57,6 +64,10 @@ from curricula.samplr import SAMPLRConfig, make_samplr, make_samplr_step_hook
 from curricula.sfl import SFLConfig, SFLParams, SFLState, make_sfl
 
 __all__ = [
+    "NCCConfig",
+    "NCCParams",
+    "NCCState",
+    "project_truncated_simplex",
     "PAIRED_METRICS",
     "PAIREDConfig",
     "PAIREDMetrics",
@@ -89,6 +100,7 @@ __all__ = [
     "make_archive",
     "make_dr",
     "make_level_sampler",
+    "make_ncc",
     "make_plr",
     "make_sfl",
     "maze_archive_config",

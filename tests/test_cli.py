@@ -319,6 +319,7 @@ def test_presets_have_published_defaults():
     assert (cfg.staleness_coef, cfg.temperature, cfg.n_walls) == (0.3, 0.3, 25)
     assert U.make_config("maze-accel").num_edits == 5
     assert U.make_config("maze-sfl").score == "learnability"
+    assert U.make_config("maze-ncc").score == "learnability"
     assert set(U.presets()) == {
         "maze",
         "maze-dr",
@@ -326,6 +327,7 @@ def test_presets_have_published_defaults():
         "maze-robust-plr",
         "maze-accel",
         "maze-sfl",
+        "maze-ncc",
         "maze-archive",
         "maze-paired",
         "maze-minimax",

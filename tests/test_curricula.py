@@ -122,6 +122,9 @@ CURRICULA = {
     "archive": lambda: C.make_archive(
         SPACE, B, C.ArchiveConfig(lower=(0, 0), upper=(7, 6), bins=(7, 6), num_edits=1)
     ),
+    "ncc": lambda: C.make_ncc(
+        SPACE, B, C.NCCConfig(buffer_size=8, num_new=4, refresh_every=2, eval_episodes=2)
+    ),
 }
 STEPS = 12
 EXPECTED_BRANCHES = {
@@ -134,6 +137,7 @@ EXPECTED_BRANCHES = {
     "accel_empty": {BRANCH_NEW, BRANCH_REPLAY, BRANCH_MUTATE},
     "sfl": {BRANCH_NEW, BRANCH_SFL},
     "archive": {BRANCH_NEW, BRANCH_REPLAY, BRANCH_ARCHIVE},
+    "ncc": {BRANCH_REPLAY},  # every level is replayed from the buffer by the learned y
 }
 
 
@@ -477,6 +481,8 @@ def test_levels_accessor_reports_what_the_curriculum_holds(runs, name):
         levels, scores, valid = st.levels, st.learnability, np.isfinite(st.learnability)
     elif name == "archive":
         levels, scores, valid = st.levels, st.scores, st.filled
+    elif name == "ncc":  # the buffer is full from init on
+        levels, scores, valid = st.levels, st.scores, np.ones(st.scores.shape, bool)
     else:
         levels, scores, valid = st.buffer.levels, st.buffer.scores, st.buffer.filled
     valid = np.asarray(valid)
@@ -511,6 +517,7 @@ _FACTORIES = {
     "make_plr": lambda s: C.make_plr(s, B, C.PLRConfig(buffer=TINY_BUF)),
     "make_accel": lambda s: C.make_accel(s, B, C.ACCELConfig(buffer=TINY_BUF)),
     "make_sfl": lambda s: C.make_sfl(s, B, C.SFLConfig(num_sample=8, num_keep=4)),
+    "make_ncc": lambda s: C.make_ncc(s, B, C.NCCConfig(buffer_size=8)),
     "make_archive": lambda s: C.make_archive(
         s, B, C.ArchiveConfig(lower=(0, 0), upper=(7, 6), bins=(7, 6))
     ),

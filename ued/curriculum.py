@@ -126,6 +126,8 @@ class Curriculum(NamedTuple):
     diagnostics(cstate, proposal, stats) -> dict[str, float32[]]   (for logging)
     make_step_hook(wrapped_env) -> StepHook   (host-side, at build time; None: plain steps)
     levels(cstate) -> CurriculumLevels   (the levels it holds; None: it holds none, e.g. DR)
+    student_optimizer(ppo_config) -> optax transform   (host-side, at build time; None: Adam)
+    student_opt_args(cstate) -> dict   (jittable; None: no extra optimiser inputs)
 
     ``needs_evaluate``: the trainer passes ``propose`` an ``evaluate`` probe (else ``None``).
     ``branches``: the names of the branch ids its proposals use (id ``i`` is ``branches[i]``;
@@ -134,6 +136,14 @@ class Curriculum(NamedTuple):
     replay metrics count.
     ``levels`` is jittable; the run layer calls it for level snapshots and ``load_run``, so
     nothing outside the curriculum guesses where its levels live in its state.
+
+    A curriculum coupled to the student's optimiser (NCC: the student's time-scale-adaptive
+    step reads the level distribution's accumulated squared gradient norm) sets
+    ``student_optimizer``, which ``make_train`` uses instead of ``ued.ppo.make_optimizer`` for
+    the student (state and updates), and ``student_opt_args``, whose dict (read from the
+    curriculum state after ``propose``) reaches the optimiser's ``update`` as extra keyword
+    arguments at every gradient step of that update. Both ``None`` (every other curriculum):
+    the student's program is exactly the plain one.
     """
 
     name: str
@@ -146,3 +156,5 @@ class Curriculum(NamedTuple):
     make_step_hook: Callable[[Any], StepHook] | None = None
     levels: Callable[[Any], CurriculumLevels] | None = None
     branches: tuple[str, ...] = DEFAULT_BRANCHES
+    student_optimizer: Callable[[Any], Any] | None = None
+    student_opt_args: Callable[[Any], dict] | None = None

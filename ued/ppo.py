@@ -225,9 +225,11 @@ def flatten_time(batch: Batch) -> Batch:
     return jax.tree.map(lambda x: x.reshape((1, -1) + x.shape[2:]), batch)
 
 
-def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
-    """Build ``update(key, student, batch, params, lr_scale=None) -> (student, metrics)``.
-    Jittable.
+def make_ppo_update(
+    config: PPOConfig, net: ActorCritic, tx: optax.GradientTransformation | None = None
+) -> Callable:
+    """Build ``update(key, student, batch, params, lr_scale=None, opt_args=None) -> (student,
+    metrics)``. Jittable.
 
     Runs ``num_epochs`` x ``num_minibatches`` gradient steps at the learning rate
     :func:`learning_rate` ``(params, student.num_updates)``, times ``lr_scale`` (float32[],
@@ -237,8 +239,13 @@ def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
     :class:`ued.networks.ActorCritic` (its ``apply`` and ``dist``). ``metrics``: float32[] under
     the names of :data:`PPO_METRICS` (means over the gradient steps; ``grad_norm`` is the global
     norm before clipping, ``lr`` the rate applied).
+
+    ``tx``: the optimiser (default :func:`make_optimizer` ``(config)``); a learner coupled to
+    another player brings its own (NCC's :func:`ued.optim.scale_by_tiada` student).
+    ``opt_args``: a dict of dynamic extra arguments the optimiser's ``update`` reads at every
+    gradient step of this update (``None``: none; ``tx.update`` is called as for plain Adam).
     """
-    tx = make_optimizer(config)
+    tx = make_optimizer(config) if tx is None else tx
     nm = config.num_minibatches
     if config.minibatch_axis == "sample" and net.recurrent:
         raise ValueError(
@@ -272,7 +279,9 @@ def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
         batch: Batch,
         params: PPOParams,
         lr_scale: jax.Array | float | None = None,
+        opt_args: dict | None = None,
     ):
+        extra = {} if opt_args is None else dict(opt_args)
         if config.minibatch_axis == "sample":
             batch = flatten_time(batch)
         b = batch.reset.shape[1]
@@ -289,7 +298,7 @@ def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
         def minibatch_step(carry, mb):
             p, o = carry
             (_, info), grads = grad_fn(p, mb, params)
-            p, o = apply_step(tx, grads, o, p, lr)
+            p, o = apply_step(tx, grads, o, p, lr, **extra)
             return (p, o), (info, optax.tree.norm(grads))
 
         def epoch(carry, k):
@@ -312,11 +321,19 @@ def make_ppo_update(config: PPOConfig, net: ActorCritic) -> Callable:
     return update
 
 
-def init_student(key: jax.Array, config: PPOConfig, net: ActorCritic, obs: Any) -> StudentState:
+def init_student(
+    key: jax.Array,
+    config: PPOConfig,
+    net: ActorCritic,
+    obs: Any,
+    tx: optax.GradientTransformation | None = None,
+) -> StudentState:
     """A fresh :class:`StudentState`: ``net.init(key, obs)`` (obs leaves ``(B, ...)``), the
-    optimiser state of :func:`make_optimizer` ``(config)``, and 0 updates. Jittable."""
+    optimiser state of ``tx`` (default :func:`make_optimizer` ``(config)``), and 0 updates.
+    Jittable."""
     params = net.init(key, obs)
-    return StudentState(params, make_optimizer(config).init(params), jnp.zeros((), jnp.int32))
+    tx = make_optimizer(config) if tx is None else tx
+    return StudentState(params, tx.init(params), jnp.zeros((), jnp.int32))
 
 
 # The metrics of every PPO update (float32[] each), in the order the update writes them: the
@@ -368,6 +385,7 @@ def make_learner_step(
     step_fn: StepFn,
     episode_stats: bool = True,
     count_episodes: bool = False,
+    tx: optax.GradientTransformation | None = None,
 ) -> LearnerStep:
     """The one PPO learner step: rollout (:func:`ued.rollout.rollout`) -> :func:`gae` ->
     :func:`make_batch` -> :func:`make_ppo_update`. Every function returned is pure and jittable
@@ -383,6 +401,8 @@ def make_learner_step(
         environments without that wrapper).
       count_episodes: also accumulate :class:`ued.rollout.EpisodeCounters` (``collected.
         counters``; needs ``episode_stats``).
+      tx: the learner's optimiser (default :func:`make_optimizer` ``(config)``; the student's
+        state must come from the same, :func:`init_student` ``(..., tx)``).
 
     Returns a :class:`LearnerStep` of:
 
@@ -395,16 +415,16 @@ def make_learner_step(
       (:class:`ued.rollout.Transition`) with its rewards replaced by ``reward`` (float32[T, B])
       and GAE recomputed from ``last_value`` (float32[B]); for learners whose reward is known
       only after their rollout (PAIRED's teacher: the regret arrives at its last step).
-    * ``update(key, student, collected, params, mask=None, lr_scale=None) -> (student,
-      metrics)``: the PPO batch of ``collected`` (:func:`make_batch`) and the update of
-      :func:`make_ppo_update`. ``mask``: ``None`` (every transition, unconditionally), or bool[B]
+    * ``update(key, student, collected, params, mask=None, lr_scale=None, opt_args=None) ->
+      (student, metrics)``: the PPO batch of ``collected`` (:func:`make_batch`) and the update of
+      :func:`make_ppo_update` (``opt_args``: the optimiser's dynamic extra arguments). ``mask``: ``None`` (every transition, unconditionally), or bool[B]
       (environments) / bool[T, B] (transitions) the update uses; when it selects nothing the
       update is skipped through ``lax.cond`` (no gradient work; the student unchanged, its
       update count included) and ``metrics`` are :func:`zero_metrics`. ``lr_scale``: optional
       float32[] multiplying the learning rate (dynamic). ``metrics``: the names of
       :data:`PPO_METRICS`.
-    * ``step(key, student, rc, env_params, params, mask=None, step_aux=None, lr_scale=None)
-      -> (student, collected, metrics)``: ``collect`` then ``update``, with ``key`` split into
+    * ``step(key, student, rc, env_params, params, mask=None, step_aux=None, lr_scale=None,
+      opt_args=None) -> (student, collected, metrics)``: ``collect`` then ``update``, with ``key`` split into
       the rollout's key and the update's (in that order); ``collected.carry`` is where the
       next step continues.
 
@@ -422,14 +442,18 @@ def make_learner_step(
     * A curriculum coupled to the student's optimiser (the student's step size reading a
       quantity of the curriculum, e.g. the distribution player's accumulated gradient norm):
       ``update`` reports the student's gradient norm as ``metrics["grad_norm"]`` and takes the
-      dynamic ``lr_scale``, so a curriculum state can hold the accumulator and hand the scale to
-      each update (an absolute step size is ``params.replace(lr=..., lr_anneal_updates=0)``).
+      dynamic ``lr_scale`` (one factor for the whole update), ``tx`` (an optimiser of the
+      curriculum's choosing) and ``opt_args`` (quantities that optimiser reads at every
+      gradient step, e.g. TiAda's ``dual_sq_norm``, which must meet the learner's own
+      accumulator inside each step and so cannot be a scale fixed before the update);
+      ``ued.make_train`` wires them from ``Curriculum.student_optimizer`` /
+      ``Curriculum.student_opt_args``.
     """
     if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
         raise ValueError(f"make_learner_step: num_steps must be an integer >= 1, got {num_steps!r}")
     if count_episodes and not episode_stats:
         raise ValueError("make_learner_step: count_episodes needs episode_stats=True")
-    ppo_update = make_ppo_update(config, net)
+    ppo_update = make_ppo_update(config, net, tx)
 
     def advantages(traj: Transition, last_value: jax.Array, params: PPOParams):
         return gae(
@@ -480,13 +504,14 @@ def make_learner_step(
         params: PPOParams,
         mask: jax.Array | None = None,
         lr_scale: jax.Array | float | None = None,
+        opt_args: dict | None = None,
     ) -> tuple[StudentState, dict]:
         batch = make_batch(collected.traj, collected.advantage, collected.target, mask)
         if mask is None:
-            return ppo_update(key, student, batch, params, lr_scale)
+            return ppo_update(key, student, batch, params, lr_scale, opt_args)
 
         def do_update(st):
-            return ppo_update(key, st, batch, params, lr_scale)
+            return ppo_update(key, st, batch, params, lr_scale, opt_args)
 
         def skip(st):
             # nothing selected (robust PLR's new levels): no gradient work at all
@@ -503,10 +528,11 @@ def make_learner_step(
         mask: jax.Array | None = None,
         step_aux: Any = None,
         lr_scale: jax.Array | float | None = None,
+        opt_args: dict | None = None,
     ) -> tuple[StudentState, Collected, dict]:
         k_roll, k_upd = jax.random.split(key)
         collected = collect(k_roll, rc, student.params, env_params, params, step_aux)
-        student, metrics = update(k_upd, student, collected, params, mask, lr_scale)
+        student, metrics = update(k_upd, student, collected, params, mask, lr_scale, opt_args)
         return student, collected, metrics
 
     return LearnerStep(collect, relabel, update, step, config, net, num_steps)

@@ -25,6 +25,10 @@ curricula that come next:
 * the curriculum state is opaque and may hold a learner of its own (PAIRED); ``evaluate`` lets a
   curriculum probe the current student on any batch of levels (always on the env's own
   transitions, never through the hook).
+* a curriculum coupled to the student's optimiser (NCC) brings the student's optimiser
+  (``Curriculum.student_optimizer(ppo_config)``, used for the student's state and every
+  update) and the dynamic inputs it reads at each gradient step
+  (``Curriculum.student_opt_args(cstate)``, from the curriculum state after ``propose``).
 """
 
 from __future__ import annotations
@@ -242,7 +246,13 @@ def make_train(
                 f"got {type(step_hook).__name__}"
             )
     step_fn = wrapped.step if step_hook is None else step_hook
-    learner = make_learner_step(config.ppo, student, num_steps=t, step_fn=step_fn)
+    # a curriculum coupled to the student's optimiser brings it (NCC's TiAda student)
+    student_tx = None
+    if curriculum.student_optimizer is not None:
+        student_tx = curriculum.student_optimizer(config.ppo)
+    learner = make_learner_step(
+        config.ppo, student, num_steps=t, step_fn=step_fn, tx=student_tx
+    )
 
     def evaluate_with(student_params, env_params, key, levels) -> LevelStats:
         cnt = rollout_levels(
@@ -287,7 +297,7 @@ def make_train(
         return TrainState(
             key=k_run,
             update=jnp.zeros((), jnp.int32),
-            student=init_student(k_net, config.ppo, student, obs),
+            student=init_student(k_net, config.ppo, student, obs, student_tx),
             curriculum=curriculum.init(k_cur),
             params=params,
         )
@@ -332,7 +342,12 @@ def make_train(
         train_mask = prop.train.astype(bool)
         # levels not trained on (robust PLR's new levels) are masked out; with none left the
         # update does no gradient work at all
-        st, ppo_m = learner.update(k_ppo, state.student, col, params.ppo, train_mask)
+        opt_args = None
+        if curriculum.student_opt_args is not None:
+            opt_args = curriculum.student_opt_args(cstate)
+        st, ppo_m = learner.update(
+            k_ppo, state.student, col, params.ppo, train_mask, opt_args=opt_args
+        )
         trained = jnp.any(train_mask)
         cstate = curriculum.observe(k_obs, cstate, prop, stats, params.curriculum)
 

@@ -153,6 +153,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "maze-robust-plr": dict(curriculum="robust-plr"),
     "maze-accel": dict(curriculum="accel", num_edits=5),
     "maze-sfl": dict(curriculum="sfl", score="learnability"),
+    "maze-ncc": dict(curriculum="ncc", score="learnability"),
     "maze-archive": dict(curriculum="archive"),
     "maze-paired": dict(curriculum="paired"),
     "maze-minimax": dict(curriculum="minimax"),
