@@ -65,7 +65,8 @@ class KeyDoorConfig:
         (the paper's range).
       n_walls: walls drawn (with replacement) by the generator; 0..height*width-4 (agent, goal,
         key and door need four cells). Default 60, the paper's setting at 13x13
-        (``key_minigrid/config/main_dr.yaml``: ``n_walls: 60``).
+        (``key_minigrid/config/main_dr.yaml``: ``n_walls: 60``). Its counts at 17x17 and 21x21
+        could not be found; 103 and 157 keep the 13x13 density (60 / 169 cells).
       agent_view_size: side of the egocentric view; odd, 1..31.
       max_steps: episode limit T; >= 1. Default 250, the paper's environment default
         (``EnvParams.max_steps_in_episode``).

@@ -141,17 +141,20 @@ class MazeEnv(ued.Environment):
 
     def clear_wall(self, walls: jax.Array, pos: jax.Array, clear: jax.Array) -> jax.Array:
         """The state's wall layout ``walls`` with the wall at ``pos`` = ``(x, y)`` removed where
-        ``clear`` (bool[]) holds (e.g. a door that opens). Jittable; two word updates when
-        bit-packed."""
+        ``clear`` (bool[]) holds (e.g. a door that opens). Jittable; elementwise over the
+        layout (no scatter, which is slow under vmap on CPU)."""
         x, y = pos[0], pos[1]
         if not self.packed:
-            return walls.at[y, x].set(walls[y, x] & ~clear)
+            h, w = walls.shape
+            at = (jnp.arange(h)[:, None] == y) & (jnp.arange(w)[None, :] == x)
+            return walls & ~(at & clear)
         c, p = self.config, self._pad
-        keep = ~(clear.astype(jnp.uint32) << (x + p).astype(jnp.uint32))
-        walls = walls.at[y + p].set(walls[y + p] & keep)
+        word = jnp.arange(walls.shape[0])
+        one = clear.astype(jnp.uint32)
+        row_bit = jnp.where(word == y + p, one << (x + p).astype(jnp.uint32), jnp.uint32(0))
         col = c.height + 2 * p + x + p
-        keep = ~(clear.astype(jnp.uint32) << (y + p).astype(jnp.uint32))
-        return walls.at[col].set(walls[col] & keep)
+        col_bit = jnp.where(word == col, one << (y + p).astype(jnp.uint32), jnp.uint32(0))
+        return walls & ~(row_bit | col_bit)
 
     # ------------------------------------------------------------------ contract
 
