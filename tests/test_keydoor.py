@@ -347,7 +347,12 @@ TINY = [
 
 
 @pytest.mark.parametrize(
-    "preset,extra", [("keydoor-dr", []), ("keydoor-robust-plr", ["--buffer-capacity", "8"])]
+    "preset,extra",
+    [
+        ("keydoor-dr", []),
+        # a second trainer compile (~25 s on the shared 2-core CPU): run with -m slow
+        pytest.param("keydoor-robust-plr", ["--buffer-capacity", "8"], marks=pytest.mark.slow),
+    ],
 )
 def test_cli_train_then_eval(preset, extra, tmp_path, capsys):
     run_dir = tmp_path / preset

@@ -17,7 +17,7 @@ plus ``K`` the key and ``D`` the locked door, the characters of the paper's own 
 from __future__ import annotations
 
 import dataclasses
-import os
+from os import PathLike
 
 import jax
 import jax.numpy as jnp
@@ -198,7 +198,7 @@ def level_to_str(level: KeyDoorLevel) -> str:
 
 
 def load_named_levels(
-    path: str | os.PathLike, config: KeyDoorConfig | None = None
+    path: str | PathLike, config: KeyDoorConfig | None = None
 ) -> list[tuple[str | None, KeyDoorLevel]]:
     """Read a file of key-and-door levels (the Maze's file layout: blocks separated by blank
     lines, ``;`` comments, ``; name: X``), padded to ``config``'s size. Host only.
@@ -208,6 +208,6 @@ def load_named_levels(
     return maze_level.load_named_levels(path, config, parse=level_from_str)
 
 
-def load_levels(path: str | os.PathLike, config: KeyDoorConfig | None = None) -> list:
+def load_levels(path: str | PathLike, config: KeyDoorConfig | None = None) -> list:
     """Like :func:`load_named_levels`, the levels only. Host only."""
     return [lvl for _, lvl in load_named_levels(path, config)]
