@@ -4,12 +4,15 @@ Usage::
 
     python benchmarks/env_throughput.py --num-envs 256 4096
     python benchmarks/env_throughput.py --num-envs 4096 --compare jaxued --json
+    python benchmarks/env_throughput.py --num-envs 1024 --keydoor
 
 Each measurement compiles once (compile time reported separately), then times ``--repeats``
 calls of a ``--num-steps``-step scan and reports the median. With ``--compare jaxued`` the two
 implementations are timed alternately in the same process on the same levels and the same
 random actions (7-action space for both; the same observation content: 5x5x3 uint8 view and
-direction), and the ratio openued / jaxued is printed.
+direction), and the ratio openued / jaxued is printed. With ``--keydoor`` a ``keydoor`` row
+times the key-and-door maze (``envs.keydoor``, 13x13, its own generator's levels, uniform
+random actions over its 4 actions), alternated with the Maze rows in the same way.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import jax
 import jax.numpy as jnp
 
 import ued
+from envs.keydoor import KeyDoorConfig, KeyDoorEnv, make_keydoor_space
 from envs.maze import MazeConfig, MazeEnv, make_maze_space
 
 
@@ -86,6 +90,11 @@ def _setup(impl: str, num_envs: int, levels, actions):
         lv = levels
         key_fn = lambda k, n: jax.random.split(k, n)
         reset_keys = jax.random.split(params_key, num_envs)
+    elif impl == "keydoor":
+        env = ued.AutoReplay(KeyDoorEnv(KeyDoorConfig()))
+        lv = levels
+        key_fn = lambda k, n: jax.random.split(k, n)
+        reset_keys = jax.random.split(params_key, num_envs)
     elif impl == "jaxued":
         level_cls, maze_cls, wrapper_cls = _import_jaxued()
         env = wrapper_cls(maze_cls(max_height=13, max_width=13, agent_view_size=5))
@@ -126,19 +135,31 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--compare", choices=["jaxued"], default=None)
     ap.add_argument("--json", action="store_true", help="one JSON object per measurement")
+    ap.add_argument(
+        "--keydoor", action="store_true", help="also time the key-and-door maze (envs.keydoor)"
+    )
     args = ap.parse_args(argv)
 
-    impls = ["openued"] + ([args.compare] if args.compare else [])
+    impls = ["openued"] + (["keydoor"] if args.keydoor else [])
+    impls += [args.compare] if args.compare else []
     if args.compare == "jaxued":
         _import_jaxued()  # fail loudly before any work
     machine = _machine()
     space = make_maze_space(MazeConfig())
+    kd_space = make_keydoor_space(KeyDoorConfig())
     results = []
     for n in args.num_envs:
         levels = jax.jit(space.sample_batch, static_argnums=1)(jax.random.key(42), n)
         # 7 actions for both (jaxued's Maze has 7; ours with n_actions=7 is the same MDP).
         actions = jax.random.randint(jax.random.key(7), (args.num_steps, n), 0, 7, jnp.int32)
-        setups = {i: _setup(i, n, levels, actions) for i in impls}
+        setups = {}
+        for i in impls:
+            if i == "keydoor":
+                kd_levels = jax.jit(kd_space.sample_batch, static_argnums=1)(jax.random.key(42), n)
+                kd_actions = actions % 4  # uniform over the key-and-door maze's 4 actions
+                setups[i] = _setup(i, n, kd_levels, kd_actions)
+            else:
+                setups[i] = _setup(i, n, levels, actions)
         times: dict[str, list[float]] = {i: [] for i in impls}
         for _ in range(args.repeats):
             for i in impls:  # alternate so drift and neighbours' load hit both alike
@@ -150,6 +171,7 @@ def main(argv=None) -> int:
             sps = n * args.num_steps / med
             rec = {
                 "impl": i,
+                "env": "keydoor 13x13" if i == "keydoor" else "maze 13x13",
                 "num_envs": n,
                 "num_steps": args.num_steps,
                 "repeats": args.repeats,

@@ -333,6 +333,12 @@ def test_presets_have_published_defaults():
         "maze-minimax",
         "maze-population-paired",
         "maze-demo",
+        "keydoor",
+        "keydoor-dr",
+        "keydoor-plr",
+        "keydoor-robust-plr",
+        "keydoor-accel",
+        "keydoor-sfl",
     }
     assert U.from_dict(U.to_dict(cfg)) == cfg
 

@@ -39,17 +39,15 @@ def _relax_until_fixed(init: jax.Array, sweep, max_sweeps: int) -> jax.Array:
     return out
 
 
-def cell_distances(level: MazeLevel) -> jax.Array:
-    """Moves from the agent to every cell over free cells (4-neighbour): int32[H, W].
+def relax_cell_distances(init: jax.Array, free: jax.Array) -> jax.Array:
+    """Fewest 4-neighbour moves over ``free`` cells from the sources in ``init``: int32[..., H, W].
 
-    Unreachable cells and walls hold ``2**30``. Jittable, vmappable.
+    ``init`` (int32[..., H, W]) holds each source's starting distance and ``2**30`` elsewhere; a
+    cell outside ``free`` (bool, broadcastable to ``init``) keeps its ``init`` value. Unreachable
+    cells hold ``2**30``. Leading axes are independent searches relaxed together in one loop.
+    Jittable.
     """
-    free = ~level.wall_map
-    h, w = free.shape
-    ax, ay = level.agent_pos[0], level.agent_pos[1]
-    ys = jnp.arange(h)[:, None]
-    xs = jnp.arange(w)[None, :]
-    init = jnp.where((ys == ay) & (xs == ax), 0, _INF).astype(jnp.int32)
+    h, w = free.shape[-2:]
 
     def sweep(d):
         nb = jnp.minimum(
@@ -58,7 +56,25 @@ def cell_distances(level: MazeLevel) -> jax.Array:
         )
         return jnp.where(free, jnp.minimum(d, jnp.minimum(nb, _INF - 1) + 1), d)
 
-    return _relax_until_fixed(init, sweep, h * w)
+    return _relax_until_fixed(init.astype(jnp.int32), sweep, h * w)
+
+
+def source_map(shape: tuple[int, ...], pos: jax.Array, value=0) -> jax.Array:
+    """int32[*shape] holding ``value`` at cell ``pos`` = ``(x, y)`` (every leading index, e.g.
+    every direction of a pose map) and ``2**30`` elsewhere: the ``init`` of one source."""
+    ys = jnp.arange(shape[-2])[:, None]
+    xs = jnp.arange(shape[-1])[None, :]
+    at = (ys == pos[1]) & (xs == pos[0])
+    return jnp.where(at, jnp.asarray(value, jnp.int32), _INF) * jnp.ones(shape, jnp.int32)
+
+
+def cell_distances(level: MazeLevel) -> jax.Array:
+    """Moves from the agent to every cell over free cells (4-neighbour): int32[H, W].
+
+    Unreachable cells and walls hold ``2**30``. Jittable, vmappable.
+    """
+    free = ~level.wall_map
+    return relax_cell_distances(source_map(free.shape, level.agent_pos), free)
 
 
 def shortest_path_length(level: MazeLevel) -> jax.Array:
@@ -71,23 +87,15 @@ def shortest_path_length(level: MazeLevel) -> jax.Array:
     return jnp.where(g >= _INF, -1, g).astype(jnp.int32)
 
 
-def pose_distances(level: MazeLevel) -> jax.Array:
-    """Fewest actions from the start pose to every ``(dir, y, x)`` pose: int32[4, H, W].
+def relax_pose_distances(init: jax.Array, movable: jax.Array) -> jax.Array:
+    """Fewest env actions to every ``(dir, y, x)`` pose from the sources in ``init``.
 
-    Actions are the env's: turn left/right (one step, same cell) or forward (one cell along the
-    direction, blocked by walls and by the goal, which the agent never enters). Unreachable
-    poses hold ``2**30``. Jittable.
+    ``init``: int32[4, H, W], each source pose's starting distance and ``2**30`` elsewhere.
+    Actions are the Maze's: turn left/right (one step, same cell) or forward (one cell along the
+    direction into a ``movable`` cell, bool[H, W]). Returns int32[4, H, W]; unreachable poses
+    hold ``2**30``. Jittable.
     """
-    free = ~level.wall_map
-    h, w = free.shape
-    ys = jnp.arange(h)[:, None]
-    xs = jnp.arange(w)[None, :]
-    gx, gy = level.goal_pos[0], level.goal_pos[1]
-    movable = free & ~((ys == gy) & (xs == gx))
-    ax, ay = level.agent_pos[0], level.agent_pos[1]
-    dirs = jnp.arange(4)[:, None, None]
-    init = jnp.where((dirs == level.agent_dir) & (ys == ay) & (xs == ax), 0, _INF)
-    init = init.astype(jnp.int32)
+    h, w = movable.shape
 
     def sweep(d):
         turned = jnp.minimum(jnp.roll(d, 1, axis=0), jnp.roll(d, -1, axis=0))
@@ -99,7 +107,36 @@ def pose_distances(level: MazeLevel) -> jax.Array:
         nb = jnp.minimum(turned, fwd)
         return jnp.minimum(d, jnp.minimum(nb, _INF - 1) + 1)
 
-    return _relax_until_fixed(init, sweep, 4 * h * w)
+    return _relax_until_fixed(init.astype(jnp.int32), sweep, 4 * h * w)
+
+
+def pose_distances(level: MazeLevel) -> jax.Array:
+    """Fewest actions from the start pose to every ``(dir, y, x)`` pose: int32[4, H, W].
+
+    Actions are the env's: turn left/right (one step, same cell) or forward (one cell along the
+    direction, blocked by walls and by the goal, which the agent never enters). Unreachable
+    poses hold ``2**30``. Jittable.
+    """
+    free = ~level.wall_map
+    goal = source_map(free.shape, level.goal_pos) == 0
+    dirs = jnp.arange(4)[:, None, None]
+    init = jnp.where(dirs == level.agent_dir, source_map((4,) + free.shape, level.agent_pos), _INF)
+    return relax_pose_distances(init, free & ~goal)
+
+
+def steps_into(d: jax.Array, pos: jax.Array) -> jax.Array:
+    """Fewest actions to step forward into cell ``pos`` = ``(x, y)`` given pose distances ``d``
+    (int32[4, H, W]): the best pose facing ``pos`` from a neighbour, plus the forward.
+    int32[], ``2**30`` or more when no neighbour pose is reachable. Jittable."""
+    h, w = d.shape[-2:]
+    best = _INF
+    # Facing direction k from cell pos - vec_k, one forward enters pos.
+    for k, (dx, dy) in enumerate(((1, 0), (0, 1), (-1, 0), (0, -1))):
+        x, y = pos[0] - dx, pos[1] - dy
+        ok = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        v = d[k, jnp.clip(y, 0, h - 1), jnp.clip(x, 0, w - 1)]
+        best = jnp.minimum(best, jnp.where(ok, v, _INF))
+    return jnp.where(best >= _INF, _INF, best + 1).astype(jnp.int32)
 
 
 def optimal_steps(level: MazeLevel) -> jax.Array:
@@ -107,17 +144,19 @@ def optimal_steps(level: MazeLevel) -> jax.Array:
 
     Jittable.
     """
-    d = pose_distances(level)
-    h, w = level.wall_map.shape
-    gx, gy = level.goal_pos[0], level.goal_pos[1]
-    best = _INF
-    # Facing direction k from cell goal - vec_k, one forward reaches the goal.
-    for k, (dx, dy) in enumerate(((1, 0), (0, 1), (-1, 0), (0, -1))):
-        x, y = gx - dx, gy - dy
-        ok = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-        v = d[k, jnp.clip(y, 0, h - 1), jnp.clip(x, 0, w - 1)]
-        best = jnp.minimum(best, jnp.where(ok, v, _INF))
-    return jnp.where(best >= _INF, -1, best + 1).astype(jnp.int32)
+    n = steps_into(pose_distances(level), level.goal_pos)
+    return jnp.where(n >= _INF, -1, n).astype(jnp.int32)
+
+
+def return_of_steps(n: jax.Array, params: MazeParams | None = None) -> jax.Array:
+    """The return ``1 - 0.9 * n / T`` of reaching the goal in ``n`` actions: float32[].
+
+    0 when ``n <= 0`` (never) or ``n > T = params.max_steps_in_episode`` (250 when ``params``
+    is None). Jittable.
+    """
+    t_max = jnp.asarray(250 if params is None else params.max_steps_in_episode, jnp.float32)
+    ok = (n > 0) & (n.astype(jnp.float32) <= t_max)
+    return jnp.where(ok, 1.0 - 0.9 * n.astype(jnp.float32) / t_max, 0.0).astype(jnp.float32)
 
 
 def optimal_return(level: MazeLevel, params: MazeParams | None = None) -> jax.Array:
@@ -126,7 +165,4 @@ def optimal_return(level: MazeLevel, params: MazeParams | None = None) -> jax.Ar
     0 when the goal is unreachable or needs more than ``T = params.max_steps_in_episode`` steps
     (250 when ``params`` is None). Jittable.
     """
-    t_max = jnp.asarray(250 if params is None else params.max_steps_in_episode, jnp.float32)
-    n = optimal_steps(level)
-    ok = (n > 0) & (n.astype(jnp.float32) <= t_max)
-    return jnp.where(ok, 1.0 - 0.9 * n.astype(jnp.float32) / t_max, 0.0).astype(jnp.float32)
+    return return_of_steps(optimal_steps(level), params)

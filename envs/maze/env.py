@@ -139,6 +139,23 @@ class MazeEnv(ued.Environment):
         shifts = jnp.asarray(np.arange(c.width, dtype=np.uint32) + p)
         return ((rows[:, None] >> shifts[None, :]) & 1).astype(bool)
 
+    def clear_wall(self, walls: jax.Array, pos: jax.Array, clear: jax.Array) -> jax.Array:
+        """The state's wall layout ``walls`` with the wall at ``pos`` = ``(x, y)`` removed where
+        ``clear`` (bool[]) holds (e.g. a door that opens). Jittable; elementwise over the
+        layout (no scatter, which is slow under vmap on CPU)."""
+        x, y = pos[0], pos[1]
+        if not self.packed:
+            h, w = walls.shape
+            at = (jnp.arange(h)[:, None] == y) & (jnp.arange(w)[None, :] == x)
+            return walls & ~(at & clear)
+        c, p = self.config, self._pad
+        word = jnp.arange(walls.shape[0])
+        one = clear.astype(jnp.uint32)
+        row_bit = jnp.where(word == y + p, one << (x + p).astype(jnp.uint32), jnp.uint32(0))
+        col = c.height + 2 * p + x + p
+        col_bit = jnp.where(word == col, one << (y + p).astype(jnp.uint32), jnp.uint32(0))
+        return walls & ~(row_bit | col_bit)
+
     # ------------------------------------------------------------------ contract
 
     def reset_to_level(self, key, level: MazeLevel, params) -> tuple[MazeObs, MazeState]:
@@ -146,6 +163,11 @@ class MazeEnv(ued.Environment):
 
         Raises ``ValueError`` (at trace time) if the level's wall map is not the config's size.
         """
+        state = self.initial_state(level)
+        return self.get_obs(state), state
+
+    def initial_state(self, level: MazeLevel) -> MazeState:
+        """The state an episode on ``level`` starts from (see :meth:`reset_to_level`)."""
         c = self.config
         if tuple(jnp.shape(level.wall_map)) != (c.height, c.width):
             raise ValueError(
@@ -153,14 +175,13 @@ class MazeEnv(ued.Environment):
                 f"is {c.height}x{c.width}: pad it with envs.maze.pad_level or use a matching "
                 "MazeConfig(height=..., width=...)"
             )
-        state = MazeState(
+        return MazeState(
             walls=self.pack_walls(level.wall_map),
             agent_pos=jnp.asarray(level.agent_pos, jnp.int32),
             agent_dir=jnp.asarray(level.agent_dir, jnp.int32),
             goal_pos=jnp.asarray(level.goal_pos, jnp.int32),
             time=jnp.zeros((), jnp.int32),
         )
-        return self.get_obs(state), state
 
     def _wall_at(self, state: MazeState, x: jax.Array, y: jax.Array) -> jax.Array:
         """Wall (or outside the grid) at (x, y), for |offset| <= view - 1 around a grid cell."""
@@ -206,27 +227,30 @@ class MazeEnv(ued.Environment):
             image = image.astype(jnp.float32) / 10.0
         return MazeObs(image=image, agent_dir=state.agent_dir)
 
-    def _view_goal(self, state: MazeState) -> jax.Array:
-        """bool[V, V]: the goal's cell in the agent's view (projection of goal - agent)."""
+    def view_cell(self, state: MazeState, pos: jax.Array) -> jax.Array:
+        """bool[V, V]: the view cell showing world cell ``pos`` = ``(x, y)`` (all False when it
+        is out of view). Projects ``pos - agent_pos`` into the agent's frame. Jittable."""
         v = self.config.agent_view_size
         fx, fy = dir_vec(state.agent_dir)
         rx, ry = dir_vec((state.agent_dir + 1) & 3)  # the agent's right
-        gx = state.goal_pos[0] - state.agent_pos[0]
-        gy = state.goal_pos[1] - state.agent_pos[1]
+        gx = pos[0] - state.agent_pos[0]
+        gy = pos[1] - state.agent_pos[1]
         i_g = gx * rx + gy * ry + v // 2
         j_g = v - 1 - (gx * fx + gy * fy)
         return (self._ii == i_g) & (self._jj == j_g)
 
-    def _view_image(self, state: MazeState) -> jax.Array:
+    def view_walls(self, state: MazeState) -> jax.Array:
+        """bool[V, V]: walls (and cells outside the grid) of the agent's view. Jittable."""
         if self.packed:
-            wall = self._view_walls_packed(state)
-        else:
-            fx, fy = dir_vec(state.agent_dir)
-            rx, ry = dir_vec((state.agent_dir + 1) & 3)
-            x = state.agent_pos[0] + self._fwd * fx + self._lat * rx  # (V, V)
-            y = state.agent_pos[1] + self._fwd * fy + self._lat * ry
-            wall = self._wall_at(state, x, y)
-        return _encode(wall, self._view_goal(state))
+            return self._view_walls_packed(state)
+        fx, fy = dir_vec(state.agent_dir)
+        rx, ry = dir_vec((state.agent_dir + 1) & 3)
+        x = state.agent_pos[0] + self._fwd * fx + self._lat * rx  # (V, V)
+        y = state.agent_pos[1] + self._fwd * fy + self._lat * ry
+        return self._wall_at(state, x, y)
+
+    def _view_image(self, state: MazeState) -> jax.Array:
+        return _encode(self.view_walls(state), self.view_cell(state, state.goal_pos))
 
     def _view_walls_packed(self, state: MazeState) -> jax.Array:
         """bool[V, V] walls of the view, from V packed words and shifts (no per-cell gather).

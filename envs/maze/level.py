@@ -319,15 +319,19 @@ def load_levels(path: str | os.PathLike, config: MazeConfig | None = None) -> li
 
 
 def load_named_levels(
-    path: str | os.PathLike, config: MazeConfig | None = None
+    path: str | os.PathLike, config: MazeConfig | None = None, parse=None
 ) -> list[tuple[str | None, MazeLevel]]:
-    """Like :func:`load_levels`, also returning each block's ``; name: X`` comment (or None)."""
+    """Like :func:`load_levels`, also returning each block's ``; name: X`` comment (or None).
+
+    ``parse(text, config) -> level`` reads one block (default :func:`level_from_str`; a Maze
+    variant with more characters passes its own)."""
+    parse = level_from_str if parse is None else parse
     with open(path, encoding="utf-8") as f:
         text = f.read()
     out = []
     for i, (name, block, line_no) in enumerate(_split_level_texts(text)):
         try:
-            out.append((name, level_from_str(block, config)))
+            out.append((name, parse(block, config)))
         except ValueError as e:
             raise ValueError(f"{path}: level {i} (starting at line {line_no}): {e}") from e
     return out
