@@ -59,15 +59,27 @@ def _train(preset, run_dir, updates, extra=()):
     assert cli.main(argv) == 0
 
 
+class _Runs:
+    """``runs[preset]``: the tiny run of ``preset`` (``CASES``), trained once per session (in
+    whichever worker asks first) and copied for this module's tests in this worker."""
+
+    def __init__(self, built_once, base):
+        self.built_once, self.base, self.dirs = built_once, base, {}
+
+    def __getitem__(self, preset):
+        if preset not in self.dirs:
+            extra, updates, _ = CASES[preset]
+            self.dirs[preset] = self.built_once(
+                f"test_cli-{preset}",
+                lambda d: _train(preset, d, updates, extra),
+                self.base / preset,
+            )
+        return self.dirs[preset]
+
+
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    base = tmp_path_factory.mktemp("runs")
-    out = {}
-    for preset, (extra, updates, _) in CASES.items():
-        d = base / preset
-        _train(preset, d, updates, extra)
-        out[preset] = d
-    return out
+def runs(built_once, tmp_path_factory):
+    return _Runs(built_once, tmp_path_factory.mktemp("runs"))
 
 
 @pytest.mark.parametrize("preset", list(CASES))

@@ -159,14 +159,15 @@ def test_one_parser_for_every_value_kind():
 
 
 @pytest.fixture(scope="module")
-def samplr_run(tmp_path_factory):
-    d = tmp_path_factory.mktemp("samplr") / "run"
-    argv = ["train", "gamble-samplr", "--num-updates", "3", "--num-seeds", "2", "--num-envs",
-            "4", "--num-steps", "8", "--num-minibatches", "1", "--buffer-capacity", "8",
-            "--min-fill", "0", "--chunk-size", "3", "--no-progress", "--plot", "false",
-            "--out", str(d)]  # fmt: skip
-    assert cli.main(argv) == 0
-    return d
+def samplr_run(built_once, tmp_path_factory):
+    def build(d):
+        argv = ["train", "gamble-samplr", "--num-updates", "3", "--num-seeds", "2", "--num-envs",
+                "4", "--num-steps", "8", "--num-minibatches", "1", "--buffer-capacity", "8",
+                "--min-fill", "0", "--chunk-size", "3", "--no-progress", "--plot", "false",
+                "--out", str(d)]  # fmt: skip
+        assert cli.main(argv) == 0
+
+    return built_once("test_cli_options-samplr", build, tmp_path_factory.mktemp("samplr") / "run")
 
 
 def test_samplr_preset_through_openued_train_eval_plot(samplr_run, capsys):

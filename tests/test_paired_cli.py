@@ -48,10 +48,9 @@ def _train(preset, run_dir, *extra):
 
 
 @pytest.fixture(scope="module")
-def paired_run(tmp_path_factory):
-    d = tmp_path_factory.mktemp("paired") / "run"
-    _train("maze-paired", d, *LONG)
-    return d
+def paired_run(built_once, tmp_path_factory):
+    dest = tmp_path_factory.mktemp("paired") / "run"
+    return built_once("test_paired_cli-run", lambda d: _train("maze-paired", d, *LONG), dest)
 
 
 def test_maze_paired_logs_plain_metric_names_and_snapshots_levels(paired_run):

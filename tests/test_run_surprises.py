@@ -40,10 +40,11 @@ def _train(d, updates, *extra):
 
 
 @pytest.fixture(scope="module")
-def run6(tmp_path_factory):
-    d = tmp_path_factory.mktemp("r") / "run6"
-    _train(d, 6, "--eval-every", "2", "--checkpoint-every", "3")
-    return d
+def run6(built_once, tmp_path_factory):
+    def build(d):
+        _train(d, 6, "--eval-every", "2", "--checkpoint-every", "3")
+
+    return built_once("test_run_surprises-run6", build, tmp_path_factory.mktemp("r") / "run6")
 
 
 @pytest.fixture

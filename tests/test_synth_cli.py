@@ -23,14 +23,13 @@ TINY = ["--population", "4", "--learners", "ppo", "--inner-steps", "128", "--inn
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("synth") / "run")
-    rc = main(
-        ["train", "cartpole", "--out", out, "--generations", "2", "--seed", "0", "--kind", "scb",
-         *TINY]
-    )  # fmt: skip
-    assert rc == 0
-    return out
+def run_dir(built_once, tmp_path_factory):
+    def build(out):
+        rc = main(["train", "cartpole", "--out", str(out), "--generations", "2", "--seed", "0",
+                   "--kind", "scb", *TINY])  # fmt: skip
+        assert rc == 0
+
+    return str(built_once("test_synth_cli-run", build, tmp_path_factory.mktemp("synth") / "run"))
 
 
 def _one_error_line(capsys) -> str:
