@@ -98,7 +98,8 @@ def plot_cvar(runs: Mapping[str, Any], *, title: str | None = None) -> Figure:
     # two-line labels (run; seeds and levels): legend_outside's wrapping would join the lines
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), borderaxespad=0.0, fontsize=7.5,
               frameon=False, title="run", title_fontsize=7.5, labelspacing=0.9)  # fmt: skip
-    spaces = sorted({f"{c['space']} ({c['num_attempts']} attempts per level and key"
+    spaces = sorted({f"{c['space']} ({c['num_attempts']} "
+                     f"attempt{'' if c['num_attempts'] == 1 else 's'} per level and key"
                      f"{', greedy' if c.get('greedy') else ''})" for _, c in data})  # fmt: skip
     ks = sorted({int(c["num_seeds"]) for _, c in data})
     foot = [
