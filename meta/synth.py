@@ -307,7 +307,11 @@ class SynthMeta(NamedTuple):
     trainer: es_core.ESTrainer  # ``loop`` as a trainer of ``ued.host.run_trainer``
 
 
-def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) -> SynthMeta:
+def make_synth_meta(
+    config: SynthMetaConfig,
+    init_key: jax.Array | None = None,
+    mesh: jax.sharding.Mesh | None = None,
+) -> SynthMeta:
     """Build the fitness function and the ES loop for ``config``. Host-only (builds closures).
 
     ``fitness(key, synth_params, generation) -> float32[]`` (jittable, vmappable over params;
@@ -321,6 +325,7 @@ def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) 
     ``fitness``) with ``evaluate_mean=True``, and ``trainer`` is it as a trainer of the one host
     loop. ``annotate(row) -> {"horizon": int, "learner": name}`` gives the horizon and learner
     behind a metrics row of generation ``g`` (evaluated at generation index ``g - 1``).
+    ``mesh``: a 1-D mesh to shard the population over (``make_es_loop``'s ``mesh``).
     """
     real = make_real_env(config.target)
     scfg = synth_config_for(config, real)
@@ -364,7 +369,7 @@ def make_synth_meta(config: SynthMetaConfig, init_key: jax.Array | None = None) 
     es = es_core.make_es(
         config.strategy, config.population, template, std_init=config.std_init, lr=config.es_lr
     )
-    loop = es_core.make_es_loop(problem, es, evaluate_mean=True)
+    loop = es_core.make_es_loop(problem, es, mesh=mesh, evaluate_mean=True)
 
     def annotate(row: dict) -> dict:
         # the row of generation g >= 1 was evaluated at generation index g - 1

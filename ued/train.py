@@ -174,6 +174,13 @@ def _check_proposal_size(curriculum: Curriculum, prop: Any, num_envs: int) -> No
         )
 
 
+def _strong(x: Any) -> Any:
+    """``x`` as an array of its own dtype without a weak type (PRNG keys as they are)."""
+    if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+        return x
+    return jnp.asarray(x, dtype=jnp.result_type(x))
+
+
 def make_train(
     config: TrainConfig,
     env: Environment,
@@ -289,6 +296,9 @@ def make_train(
             params = TrainParams(
                 ppo=default_ppo, curriculum=curriculum.default_params, env=default_env_params
             )
+        # strongly typed, as a checkpoint restores them: a weakly typed leaf here would make a
+        # resumed run's first chunk retrace and compile again
+        params = jax.tree.map(_strong, params)
         k_net, k_cur, k_obs, k_run = jax.random.split(key, 4)
         one = jax.tree.map(lambda x: jnp.asarray(x)[None], space.placeholder)
         obs, _ = jax.vmap(wrapped.reset_to_level, in_axes=(0, 0, None))(

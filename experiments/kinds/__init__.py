@@ -48,6 +48,8 @@ class Built(NamedTuple):
       programs: already jitted ``(init, run)`` (shared by the runs of one process).
       experiment: the kind's own objects (env, space, student, ...), for eval and plot.
       warnings: what a careful user should know before training starts (printed then).
+      devices: the ``ued.host.DevicePlan`` the programs were built for (printed at start;
+        ``None``: one device, nothing to say).
     """
 
     trainer: Any
@@ -63,6 +65,7 @@ class Built(NamedTuple):
     programs: tuple[Callable, Callable] | None = None
     experiment: Any = None
     warnings: tuple[str, ...] = ()
+    devices: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,11 +208,13 @@ def train_run(
 ) -> tuple[Any, Built, dict]:
     """Train (or, with ``resume``, continue) ``cfg`` into ``run_dir`` through
     ``ued.host.run_trainer``; returns ``(final state, built, summary fields of finish)``."""
-    from ued.host import run_trainer
+    from ued.host import SEED_AXIS, describe_sharding, run_trainer
 
     built = kind.build(cfg, run_dir)
     for w in built.warnings:
         (write or _stderr)(f"warning: {w}")
+    if built.devices is not None and built.devices.devices > 1:
+        (write or _stderr)(describe_sharding(built.devices))
     state = run_trainer(
         run_dir,
         built.trainer,
@@ -226,6 +231,10 @@ def train_run(
         host=built.host,
         write=write,
         programs=built.programs,
+        # an ES run's plan shards its population inside the trainer; the seeds stay whole
+        devices=built.devices.devices
+        if built.devices is not None and built.devices.axis == SEED_AXIS
+        else 1,
     )
     extra = built.finish(state, run_dir) if built.finish is not None else {}
     return state, built, extra or {}

@@ -144,6 +144,10 @@ class TrainOptions:
     eval_batch_size: int = _f(
         0, O.int_(0, 1 << 20), "ES candidates per vmapped chunk (0: auto; same results)"
     )
+    devices: int | None = _f(
+        None, O.optional(O.int_(1), "auto"),
+        "local devices to shard the ES population over (default: the most that divide it)",
+    )  # fmt: skip
     checkpoint_every: int = _f(1, O.int_(1, 100_000), "chunks between checkpoints")
     keep_checkpoints: int = _f(3, O.int_(1), "checkpoints kept")
     log: tuple[str, ...] = _f((), O.strs("tensorboard", "wandb"), "extra loggers")
@@ -169,7 +173,7 @@ TRAIN_OPTIONS = O.Options(
 # what a resumed run may change: the run length and options that only affect execution
 MAY_CHANGE = frozenset(
     {"generations", "checkpoint_every", "keep_checkpoints", "eval_batch_size", "log", "progress",
-     "plot"}
+     "plot", "devices"}
 )  # fmt: skip
 _DERIVED = ("hades", "es")  # the resolved configs, stored for reading; compared as options
 
@@ -283,12 +287,19 @@ def build(cfg: HadesRunConfig, run_dir: Path | None = None) -> Built:
         make_es_loop,
         make_hades,
     )
+    from ued.host import plan_devices
 
     hcfg, ecfg = build_configs(cfg.target, cfg)
     hades = make_hades(hcfg)
     es = make_es_from_config(ecfg, hades.template)
+    plan = plan_devices(cfg.devices, 1, ecfg.population_size)
     bs = cfg.eval_batch_size or auto_eval_batch_size(ecfg.population_size)
-    loop = make_es_loop(hades.problem, es, eval_batch_size=bs)
+    if bs is not None and bs % plan.devices:
+        raise O.ConfigError(
+            f"--eval-batch-size {bs} must be divisible by --devices {plan.devices} (each chunk "
+            "of candidates is split over the devices)"
+        )
+    loop = make_es_loop(hades.problem, es, mesh=plan.mesh(), eval_batch_size=bs)
     evaluator = make_dataset_evaluator(hades, episodes=cfg.eval_episodes)
     best_path = None if run_dir is None else os.path.join(run_dir, "dataset.npz")
     # the best dataset so far survives a resume through its summary file
@@ -335,6 +346,7 @@ def build(cfg: HadesRunConfig, run_dir: Path | None = None) -> Built:
         evaluate=evaluate if best_path is not None else None,
         finish=finish,
         experiment=hades,
+        devices=plan,
     )
 
 

@@ -101,6 +101,10 @@ class SamplrConfig:
     fictitious: str = _f(
         "all", O.choice("all", "replay"), "SAMPLR: fictitious transitions on all or replay updates"
     )
+    devices: int | None = _f(
+        None, O.optional(O.int_(1), "auto"),
+        "local devices to shard the seed axis over (default: the most that divide --num-seeds)",
+    )  # fmt: skip
     chunk_size: int = _f(50, O.int_(1), "updates per compiled chunk (logging granularity)")
     checkpoint_every: int = _f(0, O.int_(0), "updates between checkpoints (0: only at the end)")
     keep_checkpoints: int = _f(1, O.int_(1), "checkpoints kept")
@@ -127,8 +131,9 @@ class SamplrConfig:
 
 # what a resumed run may change: its length and options that only affect execution
 RESUMABLE = frozenset(
-    {"num_updates", "chunk_size", "checkpoint_every", "keep_checkpoints", "progress", "log", "plot"}
-)
+    {"num_updates", "chunk_size", "checkpoint_every", "keep_checkpoints", "progress", "log", "plot",
+     "devices"}
+)  # fmt: skip
 
 
 def _preset(env: str, method: str) -> dict[str, Any]:
@@ -237,6 +242,8 @@ def build_experiment(cfg: SamplrConfig) -> SamplrExperiment:
 def build(cfg: SamplrConfig, run_dir: Any = None) -> Built:
     """The run of ``cfg`` for the one driver: every seed in one vmapped program (a leading seed
     axis even for one seed, as the evaluation expects)."""
+    from ued.host import plan_devices
+
     exp = build_experiment(cfg)
     host = host_config(
         cfg, cfg.num_updates, checkpoint_every=cfg.checkpoint_every or O.INT_MAX
@@ -249,6 +256,7 @@ def build(cfg: SamplrConfig, run_dir: Any = None) -> Built:
         batched=True,
         host=host,
         experiment=exp,
+        devices=plan_devices(cfg.devices, cfg.num_seeds),
     )
 
 

@@ -124,6 +124,10 @@ class TrainOptions:
         default_text="the strategy's",
     )  # fmt: skip
     chunk_size: int = _f(10, O.int_(1), "generations per compiled chunk")
+    devices: int | None = _f(
+        None, O.optional(O.int_(1), "auto"),
+        "local devices to shard the ES population over (default: the most that divide it)",
+    )  # fmt: skip
     checkpoint_every: int = _f(1, O.int_(1), "chunks between checkpoints")
     keep_checkpoints: int = _f(3, O.int_(1), "checkpoints kept")
     log: tuple[str, ...] = _f((), O.strs("tensorboard", "wandb"), "extra loggers")
@@ -146,8 +150,9 @@ TRAIN_OPTIONS = O.Options(
 )
 # what a resumed run may change: the run length and options that only affect execution
 MAY_CHANGE = frozenset(
-    {"generations", "chunk_size", "checkpoint_every", "keep_checkpoints", "log", "progress"}
-)
+    {"generations", "chunk_size", "checkpoint_every", "keep_checkpoints", "log", "progress",
+     "devices"}
+)  # fmt: skip
 _DERIVED = ("config",)  # the resolved SynthMetaConfig, stored for eval/plot
 
 
@@ -233,8 +238,10 @@ def build(cfg: SynthRunConfig, run_dir: Path | None = None) -> Built:
     ``RUN_DIR/env.npz`` at the end."""
     from meta.es import ES_HEALTH
     from meta.synth import make_synth_meta, save_synth_env
+    from ued.host import plan_devices
 
-    meta = make_synth_meta(synth_config(cfg.target, cfg))
+    plan = plan_devices(cfg.devices, 1, cfg.population)
+    meta = make_synth_meta(synth_config(cfg.target, cfg), mesh=plan.mesh())
 
     def finish(state, run_dir) -> dict:
         extra = {
@@ -260,6 +267,7 @@ def build(cfg: SynthRunConfig, run_dir: Path | None = None) -> Built:
         host=host,
         annotate=meta.annotate,
         finish=finish,
+        devices=plan,
         experiment=meta,
     )
 

@@ -110,6 +110,10 @@ class RunOptions:
 
     seed: int = _f(0, O.int_(0), "random seed (seed i of --num-seeds K uses seed + i)")
     num_seeds: int = _f(1, O.int_(1), "seeds trained together (vmapped in one program)")
+    devices: int | None = _f(
+        None, O.optional(O.int_(1), "auto"),
+        "local devices to shard the seed axis over (default: the most that divide --num-seeds)",
+    )  # fmt: skip
     out: str = _f("", O.STR, "run directory (default runs/<preset>-<time>)", aliases={"-o": None})
     chunk_size: int = _f(25, O.int_(1), "updates per compiled chunk (logging granularity)")
     checkpoint_every: int = _f(500, O.int_(1), "updates between checkpoints")
@@ -130,7 +134,7 @@ class RunOptions:
 # changes what the run computes or records
 RESUMABLE = frozenset(
     {"num_updates", "chunk_size", "checkpoint_every", "keep_checkpoints", "progress", "log",
-     "plot", "eval_at_start"}
+     "plot", "eval_at_start", "devices"}
 )  # fmt: skip
 # fields that do not change the compiled program (runs of one process share it)
 _RUN_ONLY = frozenset(
@@ -479,15 +483,16 @@ _PROGRAMS: dict = {}
 def experiment(cfg: Any) -> tuple[Experiment, tuple | None, Any]:
     """``(experiment, jitted (init, run), level snapshot fn)`` of ``cfg``, cached per process
     by the fields that shape the program (repeated and resumed runs compile once)."""
-    from ued.host import jit_trainer, make_level_snapshot
+    from ued.host import jit_trainer, make_level_snapshot, plan_devices
 
     key = _program_key(cfg)
     hit = _PROGRAMS.get(key)
     if hit is not None:
         exp, programs, snap = hit
         return exp._replace(config=cfg), programs, snap
+    mesh = plan_devices(cfg.devices, cfg.num_seeds).mesh()  # refused before anything is built
     exp = build_experiment(cfg)
-    programs = jit_trainer(exp.trainer, cfg.num_seeds)
+    programs = jit_trainer(exp.trainer, cfg.num_seeds, mesh=mesh)
     snap = make_level_snapshot(exp.curriculum, exp.space, batched=cfg.num_seeds > 1)
     _PROGRAMS[key] = (exp, programs, snap)
     return exp, programs, snap
@@ -497,6 +502,8 @@ def build(cfg: Any, run_dir: Any = None) -> Built:
     """The run of ``cfg`` for the one driver: the trainer, its evaluation at each evaluation
     unit (solve rates on the space's held-out levels) and level snapshots."""
     import jax
+
+    from ued.host import plan_devices
 
     exp, programs, snapshot = experiment(cfg)
     ev = make_eval_fn(exp, cfg.num_seeds)
@@ -528,6 +535,7 @@ def build(cfg: Any, run_dir: Any = None) -> Built:
         programs=programs,
         experiment=exp,
         warnings=tuple(warnings),
+        devices=plan_devices(cfg.devices, cfg.num_seeds),
     )
 
 

@@ -19,7 +19,8 @@ Modules, one job each: ``files`` (atomic writes), ``checkpoints`` (checksummed d
 state files), ``config`` (``config.json`` and the resume rule), ``provenance``, ``loggers``
 (the warning channel and optional loggers), ``metrics`` (``metrics.jsonl``), ``lock``,
 ``snapshots`` (level snapshots), ``loop`` (the chunked host loop), ``run`` (``load_run``),
-``trainer`` (``run_trainer``: a run directory for any ``ued.make_train`` trainer).
+``trainer`` (``run_trainer``: a run directory for any ``ued.make_train`` trainer), ``devices``
+(which axis a run shards over how many devices).
 """
 
 from ued.host.checkpoints import (
@@ -42,6 +43,16 @@ from ued.host.config import (
     check_resume,
     read_config,
     run_format,
+)
+from ued.host.devices import (
+    POPULATION_AXIS,
+    SEED_AXIS,
+    DevicePlan,
+    axis_mesh,
+    describe_sharding,
+    device_count_of,
+    plan_devices,
+    resolve_devices,
 )
 from ued.host.errors import (
     CheckpointError,
@@ -100,6 +111,14 @@ from ued.host.trainer import (
 )
 
 __all__ = [
+    "POPULATION_AXIS",
+    "SEED_AXIS",
+    "DevicePlan",
+    "axis_mesh",
+    "describe_sharding",
+    "device_count_of",
+    "plan_devices",
+    "resolve_devices",
     "check_health",
     "diverged_message",
     "warning_text",

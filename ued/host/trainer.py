@@ -25,6 +25,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from ued.host.devices import leading_axis_sharding, plan_devices
 from ued.host.loop import HostConfig, run_training
 from ued.host.snapshots import make_level_snapshot
 
@@ -40,15 +41,33 @@ def seed_keys(seed: int, num_seeds: int, batched: bool | None = None) -> jax.Arr
 
 
 def jit_trainer(
-    trainer: Any, num_seeds: int = 1, batched: bool | None = None
+    trainer: Any,
+    num_seeds: int = 1,
+    batched: bool | None = None,
+    mesh: jax.sharding.Mesh | None = None,
 ) -> tuple[Callable, Callable]:
     """``(init(keys) -> state, run(state, n) -> (state, metrics))``, jitted; vmapped over a
     leading seed axis when ``num_seeds > 1`` or ``batched`` (``n`` static). ``trainer``: any
-    trainer (see the module docstring)."""
+    trainer (see the module docstring).
+
+    ``mesh``: a 1-D mesh (``ued.host.devices.axis_mesh``) to shard the seed axis over: every
+    leaf of the state and the metrics is split along its leading (seed) axis, and a state
+    given as host arrays (a checkpoint) is placed on the mesh. Seeds are independent, so the
+    sharded program computes what the unsharded one does."""
     if not (num_seeds > 1 if batched is None else batched):
+        if mesh is not None and mesh.size > 1:
+            raise ValueError("jit_trainer: a mesh shards the seed axis; this run has none")
         return jax.jit(trainer.init), jax.jit(trainer.run, static_argnums=1)
-    init = jax.jit(jax.vmap(trainer.init))
-    run = jax.jit(jax.vmap(trainer.run, in_axes=(0, None)), static_argnums=1)
+    shard: dict[str, Any] = {}
+    if mesh is not None and mesh.size > 1:
+        if num_seeds % mesh.size:
+            raise ValueError(
+                f"jit_trainer: {num_seeds} seeds do not split over {mesh.size} devices"
+            )
+        sh = leading_axis_sharding(mesh)
+        shard = dict(in_shardings=(sh,), out_shardings=sh)
+    init = jax.jit(jax.vmap(trainer.init), **shard)
+    run = jax.jit(jax.vmap(trainer.run, in_axes=(0, None)), static_argnums=1, **shard)
     return init, run
 
 
@@ -100,6 +119,7 @@ def run_trainer(
     write: Callable[[str], None] | None = None,
     programs: tuple[Callable, Callable] | None = None,
     batched: bool | None = None,
+    devices: int | None = None,
 ) -> Any:
     """Train ``trainer`` into the run directory ``run_dir`` and return the final state.
 
@@ -130,6 +150,9 @@ def run_trainer(
       programs: already jitted ``(init, run)`` of the trainer (e.g. cached between runs of one
         process), instead of :func:`jit_trainer`'s.
       batched: keep a leading seed axis even for one seed (default: ``num_seeds > 1``).
+      devices: local devices to shard the seed axis over (``ued.host.devices``; ``None``: the
+        most that divide ``num_seeds``). Ignored when ``programs`` are given (they carry their
+        own sharding).
     """
     batched = num_seeds > 1 if batched is None else bool(batched)
     if host is None:
@@ -139,7 +162,10 @@ def run_trainer(
         host = dataclasses.replace(host, num_updates=num_updates)
     if config is None:
         config = {**default_config(trainer, seed, num_seeds), "num_updates": num_updates}
-    init, run = jit_trainer(trainer, num_seeds, batched) if programs is None else programs
+    if programs is None:
+        mesh = plan_devices(devices, num_seeds if batched else 1).mesh()
+        programs = jit_trainer(trainer, num_seeds, batched, mesh=mesh)
+    init, run = programs
     keys = seed_keys(seed, num_seeds, batched) if keys is None else keys
     if snapshot is None and curriculum is not None:
         snapshot = make_level_snapshot(curriculum, space, batched=batched)
