@@ -182,8 +182,11 @@ def cmd_train(argv: list[str], group: str = "") -> int:
     wall = time.perf_counter() - t0
     unit = getattr(built.trainer, "unit", "update")
     seeds = f" x {built.num_seeds} seed(s)" if built.num_seeds > 1 or unit == "update" else ""
+    if built.split_rows is not None:  # a sweep: its lanes are configurations x seeds
+        k = getattr(cfg, "num_seeds", 1)
+        seeds = f" x {built.num_seeds // k} configurations x {k} seed(s)"
     print(f"trained {built.num_units} {unit}s{seeds} in {wall:.1f} s -> {run_dir}", file=sys.stderr)
-    if getattr(cfg, "plot", False):
+    if getattr(cfg, "plot", False) and not getattr(cfg, "sweep", ()):
         try:
             written = kind.figures(run_dir, {})
             print(f"plots: {', '.join(str(p) for p in written)}", file=sys.stderr)

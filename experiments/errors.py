@@ -47,8 +47,8 @@ def run_command(
     ``RunError``: 2 or 1 by its ``user_error`` (a divergence gets ``resume_hint(run_dir,
     last_good_unit)`` appended when it names a checkpoint). An interrupted run (Ctrl-C, stopped
     at a checkpoint): the command that continues it, ``resume_hint(run_dir, None)``, and 130.
-    ``OSError``: 2 for a path the caller gave that cannot be used, else 1. Out of (device)
-    memory: 1. Host only.
+    ``OSError``: 2 for a path the caller gave that cannot be used, else 1.
+    ``NotImplementedError`` (a documented gap): 2. Out of (device) memory: 1. Host only.
     """
     from ued.host import RunError, RunInterrupted, TrainingDiverged
 
@@ -75,6 +75,9 @@ def run_command(
     except OSError as e:
         error(os_error_line(e))
         return 2 if e.errno in _USER_ERRNOS else 1
+    except NotImplementedError as e:  # a documented gap of the toolkit, said in one line
+        error(e)
+        return 2
     except MemoryError:
         error("out of memory; use fewer environments, steps, seeds or candidates")
         return 1

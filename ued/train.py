@@ -118,7 +118,8 @@ class Trainer(NamedTuple):
     ``evaluate(key, student_params, levels, env_params) -> LevelStats`` (the curriculum probe).
     ``metric_names``: the keys of ``metrics``. All pure and jittable (``n_updates`` static).
     ``step_hook``: the hook training rollouts step with (the curriculum's or the caller's), or
-    ``None`` for the wrapped env's own step."""
+    ``None`` for the wrapped env's own step. ``default_params``: the ``TrainParams`` ``init``
+    uses when given none (a sweep's grid replaces some of its fields: ``ued.sweep``)."""
 
     init: Callable
     update: Callable
@@ -130,6 +131,7 @@ class Trainer(NamedTuple):
     env: Environment  # the wrapped env used for training (EpisodeStats(AutoReplay(env)))
     student: ActorCritic
     step_hook: Callable | None = None
+    default_params: Any = None  # the TrainParams ``init`` uses when given none (ued.sweep)
 
 
 def _nanmean_where(x: jax.Array, where: jax.Array) -> jax.Array:
@@ -407,7 +409,12 @@ def make_train(
     _check_proposal_size(curriculum, jax.eval_shape(first_proposal, jax.random.key(0)), b)
     # names of the metrics, by abstract evaluation (no compilation)
     names = tuple(jax.eval_shape(lambda k: update(init(k))[1], jax.random.key(0)).keys())
-    return Trainer(init, update, run, train, evaluate, names, config, wrapped, student, step_hook)
+    defaults = TrainParams(
+        ppo=default_ppo, curriculum=curriculum.default_params, env=default_env_params
+    )
+    return Trainer(
+        init, update, run, train, evaluate, names, config, wrapped, student, step_hook, defaults
+    )
 
 
 def _metrics(branches, traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, train_mask) -> dict:

@@ -50,6 +50,10 @@ class Built(NamedTuple):
       warnings: what a careful user should know before training starts (printed then).
       devices: the ``ued.host.DevicePlan`` the programs were built for (printed at start;
         ``None``: one device, nothing to say).
+      keys: what ``init`` is vmapped over (default: ``ued.host.seed_keys`` of the seeds; a
+        sweep's lanes: ``ued.sweep.Lanes``).
+      split_rows: ``rows -> rows`` before ``metrics.jsonl`` (a sweep: one row per
+        configuration).
     """
 
     trainer: Any
@@ -66,6 +70,8 @@ class Built(NamedTuple):
     experiment: Any = None
     warnings: tuple[str, ...] = ()
     devices: Any = None
+    keys: Any = None
+    split_rows: Callable[[list[dict]], list[dict]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +227,9 @@ def train_run(
         built.num_units,
         seed=built.seed,
         num_seeds=built.num_seeds,
+        keys=built.keys,
         batched=built.batched,
+        split_rows=built.split_rows,
         config=kind.to_dict(cfg),
         evaluate=built.evaluate,
         snapshot=built.snapshot,
@@ -263,7 +271,9 @@ def restore(run_dir: str | Path) -> Restored:
     init = built.trainer.init
     if built.batched:
         init = jax.vmap(init)
-    keys = seed_keys(built.seed, built.num_seeds, built.batched)
+    keys = built.keys
+    if keys is None:
+        keys = seed_keys(built.seed, built.num_seeds, built.batched)
     template = jax.eval_shape(init, keys)
     if not list_checkpoints(run_dir):
         raise CheckpointError(

@@ -114,6 +114,11 @@ class RunOptions:
         None, O.optional(O.int_(1), "auto"),
         "local devices to shard the seed axis over (default: the most that divide --num-seeds)",
     )  # fmt: skip
+    sweep: tuple[str, ...] = _f(
+        (), O.STRS,
+        "a grid over dynamic fields in one program: --sweep FIELD=v1,v2,... (repeat for a grid, "
+        "crossed with --num-seeds; ued.sweep)",
+    )  # fmt: skip
     out: str = _f("", O.STR, "run directory (default runs/<preset>-<time>)", aliases={"-o": None})
     chunk_size: int = _f(25, O.int_(1), "updates per compiled chunk (logging granularity)")
     checkpoint_every: int = _f(500, O.int_(1), "updates between checkpoints")
@@ -484,18 +489,69 @@ def experiment(cfg: Any) -> tuple[Experiment, tuple | None, Any]:
     """``(experiment, jitted (init, run), level snapshot fn)`` of ``cfg``, cached per process
     by the fields that shape the program (repeated and resumed runs compile once)."""
     from ued.host import jit_trainer, make_level_snapshot, plan_devices
+    from ued.sweep import sweep_trainer
 
     key = _program_key(cfg)
     hit = _PROGRAMS.get(key)
     if hit is not None:
         exp, programs, snap = hit
         return exp._replace(config=cfg), programs, snap
-    mesh = plan_devices(cfg.devices, cfg.num_seeds).mesh()  # refused before anything is built
+    lanes = num_lanes(cfg)
+    mesh = plan_devices(cfg.devices, lanes).mesh()  # refused before anything is built
     exp = build_experiment(cfg)
-    programs = jit_trainer(exp.trainer, cfg.num_seeds, mesh=mesh)
-    snap = make_level_snapshot(exp.curriculum, exp.space, batched=cfg.num_seeds > 1)
+    trainer = sweep_trainer(exp.trainer) if cfg.sweep else exp.trainer
+    batched = lanes > 1 or bool(cfg.sweep)
+    programs = jit_trainer(trainer, lanes, batched=batched, mesh=mesh)
+    snap = make_level_snapshot(exp.curriculum, exp.space, batched=batched)
     _PROGRAMS[key] = (exp, programs, snap)
     return exp, programs, snap
+
+
+def sweeps_of(cfg: Any) -> list[tuple[str, tuple[float, ...]]]:
+    """The ``--sweep`` tokens of ``cfg`` as ``[(field, values)]`` (a repeated flag's values are
+    joined by commas, so a token with ``=`` starts the next field). Raises ``ConfigError``."""
+    from ued.sweep import parse_sweep
+
+    groups: list[list[str]] = []
+    for tok in cfg.sweep:
+        if "=" in tok or not groups:
+            groups.append([tok])
+        else:
+            groups[-1].append(tok)
+    return [parse_sweep(",".join(g)) for g in groups]
+
+
+def num_configs(cfg: Any) -> int:
+    """Configurations of the run's grid (1 without ``--sweep``)."""
+    n = 1
+    for _, values in sweeps_of(cfg):
+        n *= len(values)
+    return n
+
+
+def num_lanes(cfg: Any) -> int:
+    """Lanes of the run's one program: configurations x seeds."""
+    return num_configs(cfg) * cfg.num_seeds
+
+
+def sweep_grid(cfg: Any, trainer: Any):
+    """The ``ued.sweep.Grid`` of ``cfg``'s ``--sweep`` over ``trainer``'s default params, each
+    value checked as the option of the same name would be. Raises ``ConfigError``."""
+    from ued.sweep import make_grid
+
+    if getattr(trainer, "default_params", None) is None:
+        raise O.ConfigError(
+            f"--sweep: the {cfg.curriculum} trainer takes no params pytree at init, so it "
+            "cannot be swept in one program (sweeps need a ued.make_train trainer)"
+        )
+    sweeps = sweeps_of(cfg)
+    grid = make_grid(trainer.default_params, sweeps, static=[f.name for f in dataclasses.fields(cfg)])
+    for name, values in sweeps:
+        field = name.replace("-", "_")
+        if field in {f.name for f in dataclasses.fields(cfg)}:
+            for v in values:
+                validate(dataclasses.replace(cfg, **{field: type(getattr(cfg, field))(v)}))
+    return grid
 
 
 def build(cfg: Any, run_dir: Any = None) -> Built:
@@ -504,9 +560,19 @@ def build(cfg: Any, run_dir: Any = None) -> Built:
     import jax
 
     from ued.host import plan_devices
+    from ued.sweep import sweep_trainer
 
     exp, programs, snapshot = experiment(cfg)
-    ev = make_eval_fn(exp, cfg.num_seeds)
+    lanes = num_lanes(cfg)
+    keys = split = None
+    if cfg.sweep:
+        from ued.host import seed_keys
+        from ued.sweep import lane_inputs, split_lane_rows
+
+        grid = sweep_grid(cfg, exp.trainer)
+        keys = lane_inputs(seed_keys(cfg.seed, cfg.num_seeds, batched=True), grid)
+        split = functools.partial(split_lane_rows, configs=grid.configs, k=cfg.num_seeds)
+    ev = make_eval_fn(exp, lanes)
     evaluate = None
     if ev is not None:
 
@@ -524,18 +590,20 @@ def build(cfg: Any, run_dir: Any = None) -> Built:
             "rollout/finished_share says how many finish, and the evaluation is unaffected"
         )
     return Built(
-        trainer=exp.trainer,
+        trainer=sweep_trainer(exp.trainer) if cfg.sweep else exp.trainer,
         num_units=cfg.num_updates,
         seed=cfg.seed,
-        num_seeds=cfg.num_seeds,
-        batched=cfg.num_seeds > 1,
+        num_seeds=lanes,
+        batched=lanes > 1 or bool(cfg.sweep),
         host=host_config(cfg, cfg.num_updates),
         evaluate=evaluate,
         snapshot=snapshot,
         programs=programs,
         experiment=exp,
         warnings=tuple(warnings),
-        devices=plan_devices(cfg.devices, cfg.num_seeds),
+        devices=plan_devices(cfg.devices, lanes),
+        keys=keys,
+        split_rows=split,
     )
 
 

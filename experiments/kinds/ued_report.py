@@ -139,6 +139,17 @@ EVAL_OPTIONS = O.Options(
 )
 
 
+def refuse_sweep(run_dir: Path, cfg: Any, command: str) -> None:
+    """Evaluations and figures of a sweep run (``--sweep``) are not written yet: say so, and
+    where its numbers are."""
+    if getattr(cfg, "sweep", ()):
+        raise NotImplementedError(
+            f"openued {command} of a sweep run ({run_dir}) is not implemented yet: its "
+            "metrics.jsonl has one row per configuration per update (config_id, config, the "
+            "evaluations of the run's --eval-every); read it with ued.host.read_metrics"
+        )
+
+
 def evaluate(run_dir: Path, opts: dict) -> dict:
     """``openued eval`` of a ``ued`` run: per-level solve rate, return and length (mean over
     seeds), per-set means, the per-seed mean solve rate with an IQM interval, and the report of
@@ -146,7 +157,9 @@ def evaluate(run_dir: Path, opts: dict) -> dict:
     import jax
     import numpy as np
 
-    from experiments.kinds import restore
+    from experiments.kinds import restore, stored_run
+
+    refuse_sweep(run_dir, stored_run(run_dir)[1], "eval")
     from experiments.report import eval_report
     from ued.evaluation import iqm_ci
 
@@ -428,6 +441,7 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
 
     opts = {**O.defaults_of(PlotOptions), **opts}
     kind, cfg = stored_run(run_dir)
+    refuse_sweep(run_dir, cfg, "plot")
     entry = _entry(cfg)
     run = load_run(run_dir)
     out = ensure_dir(Path(opts["out"]) if opts["out"] else Path(run_dir) / "plots")

@@ -153,6 +153,7 @@ def run_training(
     batched: bool | None = None,
     unit: str = "update",
     annotate: Callable[[dict], dict | None] | None = None,
+    split_rows: Callable[[list[dict]], list[dict]] | None = None,
 ) -> Any:
     """Run (or resume) a run in chunks, writing the run directory. Host only.
 
@@ -179,6 +180,9 @@ def run_training(
       write: where human-readable messages go (default: stderr).
       batched: whether the state has a leading seed axis; default ``num_seeds > 1``.
       unit: the name of one step of the run (``"update"``, ``"generation"``): the row key.
+      split_rows: ``rows -> rows`` applied to the rows of each chunk before they are written to
+        ``metrics.jsonl`` (a sweep writes one row per configuration: ``ued.sweep``); the
+        loggers get the rows as computed.
       annotate: ``annotate(row) -> dict`` of host-side fields merged into every metrics row
         (e.g. which inner learner an ES generation used).
 
@@ -202,7 +206,7 @@ def run_training(
     created = not run_dir.exists()
     ensure_dir(run_dir)
     total = host.num_updates
-    metrics = MetricsFile(run_dir)
+    metrics = MetricsFile(run_dir) if split_rows is None else _SplitRows(run_dir, split_rows)
     loggers = None
     bar = None
     # a lock taken over from a dead process is news for the terminal, not part of the run
@@ -337,6 +341,17 @@ def _tidy_for_resume(run_dir: Path, metrics, unit: str, start: int, total: int, 
             write(f"the evaluation made at {unit} {start}, the run's old end, is dropped: the "
                   f"run continues as if it had never stopped there")  # fmt: skip
         remove_level_snapshots_after(run_dir, start - 1)
+
+
+class _SplitRows(MetricsFile):
+    """``metrics.jsonl`` written through a row splitter (one row per sweep configuration)."""
+
+    def __init__(self, run_dir, split: Callable[[list[dict]], list[dict]]):
+        super().__init__(run_dir)
+        self._split = split
+
+    def append(self, rows) -> None:
+        super().append(self._split(list(rows)))
 
 
 def _is_eval(u: int, total: int, every: int) -> bool:

@@ -120,6 +120,7 @@ def run_trainer(
     programs: tuple[Callable, Callable] | None = None,
     batched: bool | None = None,
     devices: int | None = None,
+    split_rows: Callable[[list[dict]], list[dict]] | None = None,
 ) -> Any:
     """Train ``trainer`` into the run directory ``run_dir`` and return the final state.
 
@@ -153,6 +154,8 @@ def run_trainer(
       devices: local devices to shard the seed axis over (``ued.host.devices``; ``None``: the
         most that divide ``num_seeds``). Ignored when ``programs`` are given (they carry their
         own sharding).
+      split_rows: ``rows -> rows`` before they are written (a sweep's one row per
+        configuration: ``ued.sweep.split_lane_rows``).
     """
     batched = num_seeds > 1 if batched is None else bool(batched)
     if host is None:
@@ -185,6 +188,7 @@ def run_trainer(
         unit=trainer_unit(trainer),
         annotate=annotate,
         batched=batched,
+        split_rows=split_rows,
     )
 
 
