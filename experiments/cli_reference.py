@@ -74,6 +74,9 @@ Fields by run kind:
   (the same levels scored by the rollouts that chose them)`}], mean_win_rate: {per_seed, mean,
   ci95, n}` (all N levels, second key: alpha = 1 equals it)`, selection_mean_win_rate,
   interval}` (`ci95`: Student-t over seeds, clipped to [0, 1]; `[null, null]` for one seed).
+  A sweep run (`--sweep`) gives `sweep`: `{fields, configs: [{config_id, config` (the swept
+  values)`, solve_rate: {per_seed, mean, ci95, n}}], ranked` (config ids, best mean first)`,
+  metric, interval, num_levels}`, `num_attempts`, `update`, `run_dir`.
 * `samplr` runs: `env`, `method`, `num_seeds`, the ground-truth return and per-cue-class rates
   with intervals over seeds (`ground_truth_return`, `exit_rate`, `gamble_rate`,
   `detour_rate`, `stats`; suffixes name the evaluation mode), `run_dir`.

@@ -91,11 +91,11 @@ def test_split_lane_rows():
 
 
 TINY = dict(maze_size=5, n_walls=3, num_envs=4, num_steps=8, network="small-ff", chunk_size=1,
-            eval_every=0, num_validation_levels=0, progress=False, plot=False, num_seeds=2,
+            eval_every=0, num_validation_levels=4, progress=False, plot=False, num_seeds=2,
             sweep=("lr=1e-4,1e-3", "staleness_coef=0.1,0.7"))  # fmt: skip
 ARGV = ["--maze-size", "5", "--n-walls", "3", "--num-envs", "4", "--num-steps", "8",
         "--network", "small-ff", "--chunk-size", "1", "--eval-every", "0",
-        "--num-validation-levels", "0", "--progress", "false", "--plot", "false",
+        "--num-validation-levels", "4", "--progress", "false", "--plot", "false",
         "--num-seeds", "2", "--sweep", "lr=1e-4,1e-3", "--sweep", "staleness_coef=0.1,0.7"]  # fmt: skip
 UPDATES = 3
 
@@ -145,6 +145,16 @@ def test_grid_equals_the_individual_runs_in_one_compilation(tmp_path):
     last = [r for r in rows if r["update"] == UPDATES]
     for c, r in enumerate(last):
         np.testing.assert_allclose(r["score/mean"], np.asarray(metrics["score/mean"])[2 * c: 2 * c + 2, -1], rtol=1e-6)  # fmt: skip
+
+    # eval ranks the configurations by their held-out solve rate, with n beside each interval
+    assert cli.main(["eval", str(out)]) == 0
+    rep = json.loads((out / "eval.json").read_text())["sweep"]
+    assert rep["fields"] == ["lr", "staleness_coef"]
+    means = {e["config_id"]: e["solve_rate"]["mean"] for e in rep["configs"]}
+    assert sorted(rep["ranked"]) == [0, 1, 2, 3]
+    assert [means[c] for c in rep["ranked"]] == sorted(means.values(), reverse=True)
+    assert all(e["solve_rate"]["n"] == 2 and len(e["solve_rate"]["per_seed"]) == 2
+               for e in rep["configs"])  # fmt: skip
 
 
 def test_cli_refuses_sweeping_a_static_field(capsys):

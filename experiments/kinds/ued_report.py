@@ -140,14 +140,72 @@ EVAL_OPTIONS = O.Options(
 
 
 def refuse_sweep(run_dir: Path, cfg: Any, command: str) -> None:
-    """Evaluations and figures of a sweep run (``--sweep``) are not written yet: say so, and
-    where its numbers are."""
+    """Figures of a sweep run (``--sweep``) are not written yet: say so, and where its numbers
+    are."""
     if getattr(cfg, "sweep", ()):
         raise NotImplementedError(
             f"openued {command} of a sweep run ({run_dir}) is not implemented yet: its "
             "metrics.jsonl has one row per configuration per update (config_id, config, the "
-            "evaluations of the run's --eval-every); read it with ued.host.read_metrics"
+            "evaluations of the run's --eval-every), and openued eval ranks its configurations"
         )
+
+
+def evaluate_sweep(run_dir: Path, opts: dict) -> dict:
+    """``openued eval`` of a sweep run: every lane (configuration x seed) on the held-out sets,
+    then per configuration the mean solve rate over its levels, per seed, with a Student-t
+    interval over seeds (clipped to [0, 1]; none from one seed) and its ``n``; configurations
+    ranked by that mean. Prints the ranked table."""
+    import jax
+    import numpy as np
+
+    from experiments.kinds import restore
+    from experiments.kinds.ued import num_lanes, sweep_grid
+    from ued.stats import RATE, seed_interval
+
+    opts = {**O.defaults_of(EvalOptions), **opts}
+    if opts["sample_levels"] is not None or opts["levels"]:
+        raise NotImplementedError(
+            "openued eval of a sweep run: --sample-levels and --levels are not implemented yet "
+            "for sweeps (the held-out sets of the run are)"
+        )
+    r = restore(run_dir)
+    exp, state, cfg = r.built.experiment, r.state, r.config
+    if not exp.eval_sets:
+        raise O.ConfigError(f"no held-out evaluation levels for this {cfg.space} configuration")
+    lanes, k = num_lanes(cfg), cfg.num_seeds
+    grid = sweep_grid(cfg, exp.trainer)
+    ev = make_eval_fn(exp, lanes, attempts=opts["attempts"],
+                      greedy=True if opts["greedy"] else None)  # fmt: skip
+    res = ev(jax.random.key(opts["seed"]), state.student.params)
+    per_level = np.concatenate(
+        [np.asarray(rr.solve_rate).reshape(lanes, -1) for _, rr in res.values()], axis=1
+    )  # (lanes, levels)
+    configs = []
+    for c, values in enumerate(grid.configs):
+        per_seed = per_level[c * k : (c + 1) * k].mean(axis=1)
+        configs.append({"config_id": c, "config": dict(values),
+                        "solve_rate": seed_interval(per_seed, bounds=RATE)})  # fmt: skip
+    ranked = sorted(configs, key=lambda e: -(e["solve_rate"]["mean"] or 0.0))
+    sets = ", ".join(f"{n} ({len(names)})" for n, (names, _) in res.items())
+    print(f"mean held-out solve rate per configuration ({sets}; n = {k} seed(s) each):")
+    for e in ranked:
+        sr = e["solve_rate"]
+        lo, hi = sr["ci95"]
+        ci = f"[{lo:.3f}, {hi:.3f}]" if lo is not None else "(no interval: one seed)"
+        print(f"  config {e['config_id']:>3d}  {e['config']}  {sr['mean']:.3f} {ci}  n = {sr['n']}")
+    return {
+        "sweep": {
+            "fields": list(grid.fields),
+            "configs": configs,
+            "ranked": [e["config_id"] for e in ranked],
+            "metric": "mean solve rate over the held-out levels, per seed",
+            "interval": "95% Student-t over seeds, clipped to [0, 1]",
+            "num_levels": int(per_level.shape[1]),
+        },
+        "num_attempts": opts["attempts"] or cfg.eval_attempts,
+        "update": r.unit,
+        "run_dir": str(run_dir),
+    }
 
 
 def evaluate(run_dir: Path, opts: dict) -> dict:
@@ -158,11 +216,11 @@ def evaluate(run_dir: Path, opts: dict) -> dict:
     import numpy as np
 
     from experiments.kinds import restore, stored_run
-
-    refuse_sweep(run_dir, stored_run(run_dir)[1], "eval")
     from experiments.report import eval_report
     from ued.evaluation import iqm_ci
 
+    if getattr(stored_run(run_dir)[1], "sweep", ()):
+        return evaluate_sweep(run_dir, opts)
     opts = {**O.defaults_of(EvalOptions), **opts}
     if opts["cvar"] and opts["sample_levels"] is None:
         raise O.ConfigError("--cvar: takes effect with --sample-levels N (the levels to sample)")
