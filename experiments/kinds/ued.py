@@ -110,15 +110,10 @@ class RunOptions:
 
     seed: int = _f(0, O.int_(0), "random seed (seed i of --num-seeds K uses seed + i)")
     num_seeds: int = _f(1, O.int_(1), "seeds trained together (vmapped in one program)")
-    devices: int | None = _f(
-        None, O.optional(O.int_(1), "auto"),
-        "local devices to shard the seed axis over (default: the most that divide --num-seeds)",
-    )  # fmt: skip
-    sweep: tuple[str, ...] = _f(
-        (), O.STRS,
-        "a grid over dynamic fields in one program: --sweep FIELD=v1,v2,... (repeat for a grid, "
-        "crossed with --num-seeds; ued.sweep)",
-    )  # fmt: skip
+    devices: int | None = _f(None, O.optional(O.int_(1), "auto"), "local devices to shard the "
+                             "seed axis over (default: the most that divide --num-seeds)")  # fmt: skip
+    sweep: tuple[str, ...] = _f((), O.STRS, "a grid over dynamic fields in one program: --sweep "
+                                "FIELD=v1,v2,... (repeat for a grid, crossed with --num-seeds)")  # fmt: skip
     out: str = _f("", O.STR, "run directory (default runs/<preset>-<time>)", aliases={"-o": None})
     chunk_size: int = _f(25, O.int_(1), "updates per compiled chunk (logging granularity)")
     checkpoint_every: int = _f(500, O.int_(1), "updates between checkpoints")
@@ -488,6 +483,7 @@ _PROGRAMS: dict = {}
 def experiment(cfg: Any) -> tuple[Experiment, tuple | None, Any]:
     """``(experiment, jitted (init, run), level snapshot fn)`` of ``cfg``, cached per process
     by the fields that shape the program (repeated and resumed runs compile once)."""
+    from experiments.kinds.ued_sweep import num_lanes
     from ued.host import jit_trainer, make_level_snapshot, plan_devices
     from ued.sweep import sweep_trainer
 
@@ -507,71 +503,18 @@ def experiment(cfg: Any) -> tuple[Experiment, tuple | None, Any]:
     return exp, programs, snap
 
 
-def sweeps_of(cfg: Any) -> list[tuple[str, tuple[float, ...]]]:
-    """The ``--sweep`` tokens of ``cfg`` as ``[(field, values)]`` (a repeated flag's values are
-    joined by commas, so a token with ``=`` starts the next field). Raises ``ConfigError``."""
-    from ued.sweep import parse_sweep
-
-    groups: list[list[str]] = []
-    for tok in cfg.sweep:
-        if "=" in tok or not groups:
-            groups.append([tok])
-        else:
-            groups[-1].append(tok)
-    return [parse_sweep(",".join(g)) for g in groups]
-
-
-def num_configs(cfg: Any) -> int:
-    """Configurations of the run's grid (1 without ``--sweep``)."""
-    n = 1
-    for _, values in sweeps_of(cfg):
-        n *= len(values)
-    return n
-
-
-def num_lanes(cfg: Any) -> int:
-    """Lanes of the run's one program: configurations x seeds."""
-    return num_configs(cfg) * cfg.num_seeds
-
-
-def sweep_grid(cfg: Any, trainer: Any):
-    """The ``ued.sweep.Grid`` of ``cfg``'s ``--sweep`` over ``trainer``'s default params, each
-    value checked as the option of the same name would be. Raises ``ConfigError``."""
-    from ued.sweep import make_grid
-
-    if getattr(trainer, "default_params", None) is None:
-        raise O.ConfigError(
-            f"--sweep: the {cfg.curriculum} trainer takes no params pytree at init, so it "
-            "cannot be swept in one program (sweeps need a ued.make_train trainer)"
-        )
-    sweeps = sweeps_of(cfg)
-    grid = make_grid(trainer.default_params, sweeps, static=[f.name for f in dataclasses.fields(cfg)])
-    for name, values in sweeps:
-        field = name.replace("-", "_")
-        if field in {f.name for f in dataclasses.fields(cfg)}:
-            for v in values:
-                validate(dataclasses.replace(cfg, **{field: type(getattr(cfg, field))(v)}))
-    return grid
-
-
 def build(cfg: Any, run_dir: Any = None) -> Built:
     """The run of ``cfg`` for the one driver: the trainer, its evaluation at each evaluation
     unit (solve rates on the space's held-out levels) and level snapshots."""
     import jax
 
+    from experiments.kinds.ued_sweep import num_lanes, sweep_lanes
     from ued.host import plan_devices
     from ued.sweep import sweep_trainer
 
     exp, programs, snapshot = experiment(cfg)
     lanes = num_lanes(cfg)
-    keys = split = None
-    if cfg.sweep:
-        from ued.host import seed_keys
-        from ued.sweep import lane_inputs, split_lane_rows
-
-        grid = sweep_grid(cfg, exp.trainer)
-        keys = lane_inputs(seed_keys(cfg.seed, cfg.num_seeds, batched=True), grid)
-        split = functools.partial(split_lane_rows, configs=grid.configs, k=cfg.num_seeds)
+    keys, split = sweep_lanes(cfg, exp.trainer, validate) if cfg.sweep else (None, None)
     ev = make_eval_fn(exp, lanes)
     evaluate = None
     if ev is not None:

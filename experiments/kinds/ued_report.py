@@ -159,7 +159,7 @@ def evaluate_sweep(run_dir: Path, opts: dict) -> dict:
     import numpy as np
 
     from experiments.kinds import restore
-    from experiments.kinds.ued import num_lanes, sweep_grid
+    from experiments.kinds.ued_sweep import num_lanes, sweep_grid
     from ued.stats import RATE, seed_interval
 
     opts = {**O.defaults_of(EvalOptions), **opts}
@@ -173,7 +173,7 @@ def evaluate_sweep(run_dir: Path, opts: dict) -> dict:
     if not exp.eval_sets:
         raise O.ConfigError(f"no held-out evaluation levels for this {cfg.space} configuration")
     lanes, k = num_lanes(cfg), cfg.num_seeds
-    grid = sweep_grid(cfg, exp.trainer)
+    grid = sweep_grid(cfg, exp.trainer, r.kind.validate)
     ev = make_eval_fn(exp, lanes, attempts=opts["attempts"],
                       greedy=True if opts["greedy"] else None)  # fmt: skip
     res = ev(jax.random.key(opts["seed"]), state.student.params)
