@@ -194,8 +194,11 @@ class XLandConfig:
             ("max_steps", 1, None),
         ):
             v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo or (
-                hi is not None and v > hi
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, int | np.integer)
+                or v < lo
+                or (hi is not None and v > hi)
             ):
                 rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
                 raise ValueError(f"XLandConfig.{f} must be an integer in {rng}, got {v!r}")
@@ -657,8 +660,18 @@ def make_mutate(config: XLandConfig):
 
 _RGB = np.array(
     [
-        (255, 255, 255), (255, 0, 0), (0, 255, 0), (0, 0, 255), (112, 39, 195), (255, 255, 0),
-        (100, 100, 100), (0, 0, 0), (255, 140, 0), (255, 255, 255), (160, 82, 45), (225, 20, 147),
+        (255, 255, 255),
+        (255, 0, 0),
+        (0, 255, 0),
+        (0, 0, 255),
+        (112, 39, 195),
+        (255, 255, 0),
+        (100, 100, 100),
+        (0, 0, 0),
+        (255, 140, 0),
+        (255, 255, 255),
+        (160, 82, 45),
+        (225, 20, 147),
     ],
     np.uint8,
 )  # fmt: skip  (the package's colour map, xminigrid.rendering.rgb_render.COLORS_MAP)
@@ -1054,8 +1067,14 @@ def build(options: Any, editor: dict | None = None) -> SpaceBuild:
         episode_limit=cfg.max_steps,
         descriptor_bounds=(
             (-1.0, 0.0, 0.0, 0.0, 1.0, 0.0),
-            (float(cfg.depth), float(cfg.num_rules), float(cfg.distractor_rules),
-             float(cfg.num_objects), 2.0, 2.0 * cfg.size),
+            (
+                float(cfg.depth),
+                float(cfg.num_rules),
+                float(cfg.distractor_rules),
+                float(cfg.num_objects),
+                2.0,
+                2.0 * cfg.size,
+            ),
         ),  # fmt: skip
         load_levels=load,
     )

@@ -51,7 +51,7 @@ ENV = XLandEnv(CFG)
 PARAMS = ENV.default_params
 RESET = jax.jit(ENV.reset_to_level)
 STEP = jax.jit(ENV.step)
-N = 32
+N = 64
 RED, GREEN = 1, 2
 
 
@@ -61,7 +61,7 @@ def _index(tree, i):
 
 @pytest.fixture(scope="module")
 def pool():
-    """32 sampled levels, each after one edit, and after 8 edits (one compiled program)."""
+    """64 sampled levels, each after one edit, and after 8 edits (one compiled program)."""
 
     def make(key):
         k_s, k_m = jax.random.split(key)
@@ -82,8 +82,9 @@ def _hold_level(goal, rules=(), tiles=((BALL, RED),), pos=((1, 1),), agent=(1, 2
         r[i, : len(row)] = row
     t = np.zeros(lv.init_tiles.shape, np.uint8)
     p = np.zeros(lv.object_pos.shape, np.int32)
-    t[: len(tiles)] = tiles
-    p[: len(pos)] = pos
+    if tiles:
+        t[: len(tiles)] = tiles
+        p[: len(pos)] = pos
     return lv.replace(
         goal=jnp.asarray(goal, jnp.uint8),
         rules=jnp.asarray(r),
@@ -104,21 +105,20 @@ def test_level_space_conformance():
 
 
 def test_sampled_and_mutated_rulesets_are_solvable(pool):
-    levels, one, many = pool
-    for batch in (levels, one, many):
-        assert bool(jnp.all(jax.vmap(is_valid_level)(batch)))
+    valid = jax.jit(jax.vmap(is_valid_level))
+    for batch in pool:
+        assert bool(jnp.all(valid(batch)))
+        batch = jax.tree.map(np.asarray, batch)  # one transfer, then host indexing
         for i in range(N):
             ok, why = check_solvable(_index(batch, i))
             assert ok, why
     # the host check can fail: a distractor rule eating a chain tile, an unmade goal tile
-    lv = _index(levels, 0)
-    a, b, prod = lv.rules[0, 1:3], lv.rules[0, 3:5], lv.rules[0, 5:7]
+    lv = _index(pool[0], 0)
     first = np.asarray(lv.init_tiles[0])
     eater = np.array([2, *first, 1, 7, 0, 0], np.uint8)  # agent near the first object -> floor
     assert not check_solvable(lv.replace(rules=lv.rules.at[-1].set(eater)))[0]
     gone = lv.replace(init_tiles=lv.init_tiles.at[0].set(0))
     assert not check_solvable(gone)[0]
-    del a, b, prod
 
 
 def test_generator_structure_and_descriptor(pool):
@@ -132,9 +132,8 @@ def test_generator_structure_and_descriptor(pool):
     assert ((d[:, 3] >= 3) & (d[:, 3] <= CFG.num_objects)).all()
     dist = np.abs(np.asarray(levels.object_pos[:, 0] - levels.agent_pos)).sum(-1)
     np.testing.assert_array_equal(d[:, 5], dist)
-    # every kind of goal the generator draws shows up in a larger batch
-    many = jax.jit(SPACE.sample_batch, static_argnums=1)(jax.random.key(9), 256)
-    assert set(np.asarray(many.goal[:, 0]).tolist()) == {1, 3, 4, 7, 8, 9, 10, 11, 12, 13, 14}
+    # every kind of goal the generator draws shows up
+    assert set(np.asarray(levels.goal[:, 0]).tolist()) == {1, 3, 4, 7, 8, 9, 10, 11, 12, 13, 14}
 
 
 def test_every_edit_changes_the_level(pool):
