@@ -313,3 +313,15 @@ def test_cli_train_then_eval(preset, extra, tmp_path, capsys):
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(res["solve_rate"]) == {f"validation-{i}" for i in range(4)}
     assert 0.0 <= res["mean_solve_rate"] <= 1.0
+
+
+def test_presets_follow_the_sfl_papers_xland_settings():
+    from experiments.kinds import ued as U
+
+    cfg = U.make_config("xland-sfl")
+    assert (cfg.curriculum, cfg.score, cfg.sfl_buffer_prob, cfg.network) == (
+        "sfl", "learnability", 1.0, "xland")  # fmt: skip
+    assert (cfg.lr, cfg.gamma, cfg.gae_lambda, cfg.ent_coef) == (1e-3, 0.99, 0.95, 0.01)
+    assert (cfg.num_epochs, cfg.num_minibatches, cfg.xland_depth, cfg.xland_size) == (1, 16, 1, 9)
+    assert U.make_config("xland-dr").curriculum == "dr"
+    assert U.make_config("xland-robust-plr").curriculum == "robust-plr"
