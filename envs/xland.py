@@ -187,7 +187,7 @@ def _one_hot_goal(goal: jax.Array) -> jax.Array:
 
 
 class XLandEnv(ued.Environment):
-    """XLand-MiniGrid on the toolkit's env contract (module docstring). ``self`` holds only
+    """XLand-MiniGrid on the toolkit's env contract (see the module docstring). ``self`` holds only
     the static :class:`XLandConfig`; the env state is the package's ``xminigrid.types.State``.
     Building it without ``xminigrid`` raises ``ued.options.ConfigError``."""
 
@@ -425,7 +425,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 ENTRY = LEVEL_SPACES.register(
     SpaceEntry(
         name="xland",
-        description="XLand-MiniGrid rulesets (9x9 room, chain depth 1; pip install 'openued[xland]')",
+        description="XLand-MiniGrid rulesets (9x9 room, chain depth 1; extra: openued[xland])",
         build=build,
         options=(XLandOptions,),
         defaults=DEFAULTS,

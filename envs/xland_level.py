@@ -346,8 +346,9 @@ def _other_kind(key: jax.Array, kind: jax.Array) -> jax.Array:
 
 
 def make_mutate(config: XLandConfig):
-    """``mutate(key, level) -> level``: ONE edit (:mod:`envs.xland`'s docstring), keeping a generated level
-    solvable by construction. Jittable; the layout of rule and object rows is ``config``'s."""
+    """``mutate(key, level) -> level``: ONE edit (see :mod:`envs.xland`), keeping a generated
+    level solvable by construction. Jittable; the layout of rule and object rows is
+    ``config``'s (a level of another layout, e.g. a loaded one, is only moved)."""
     d, nr, no = config.depth, config.distractor_rules, config.distractor_objects
     k_rows = config.num_objects
     first_dr_obj = 2 + d

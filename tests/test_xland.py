@@ -240,8 +240,12 @@ def test_load_rulesets_from_npz_and_the_package_format(pool, tmp_path):
     np.testing.assert_array_equal(got.init_tiles, levels.init_tiles)
     assert (np.asarray(got.depth) == -1).all() and bool(jnp.all(jax.vmap(is_valid_level)(got)))
     # the package's benchmark format: a bz2 pickle of the arrays, fewer rows than CFG's
-    data = {"goals": np.asarray(levels.goal), "rules": np.asarray(levels.rules[:, :1]),
-            "init_tiles": np.asarray(levels.init_tiles[:, :3]), "num_rules": np.ones(4)}  # fmt: skip
+    data = dict(
+        goals=np.asarray(levels.goal),
+        rules=np.asarray(levels.rules[:, :1]),
+        init_tiles=np.asarray(levels.init_tiles[:, :3]),
+        num_rules=np.ones(4),
+    )
     with bz2.open(tmp_path / "bench", "wb") as f:
         pickle.dump(data, f)
     again = load_rulesets(tmp_path / "bench", CFG)
