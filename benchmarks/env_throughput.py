@@ -5,6 +5,7 @@ Usage::
     python benchmarks/env_throughput.py --num-envs 256 4096
     python benchmarks/env_throughput.py --num-envs 4096 --compare jaxued --json
     python benchmarks/env_throughput.py --num-envs 1024 --keydoor
+    python benchmarks/env_throughput.py --num-envs 1024 4096 --xland
 
 Each measurement compiles once (compile time reported separately), then times ``--repeats``
 calls of a ``--num-steps``-step scan and reports the median. With ``--compare jaxued`` the two
@@ -12,7 +13,14 @@ implementations are timed alternately in the same process on the same levels and
 random actions (7-action space for both; the same observation content: 5x5x3 uint8 view and
 direction), and the ratio openued / jaxued is printed. With ``--keydoor`` a ``keydoor`` row
 times the key-and-door maze (``envs.keydoor``, 13x13, its own generator's levels, uniform
-random actions over its 4 actions), alternated with the Maze rows in the same way.
+random actions over its 4 actions), alternated with the Maze rows in the same way. With
+``--xland`` (needs ``pip install 'openued[xland]'``) two more rows time XLand-MiniGrid on the
+same 9x9 rulesets (``envs.xland``'s generator, depth 1) and the same uniform random actions over
+its 6 actions: ``xland-pkg``, the package's own env driven directly (its ``reset`` / ``step``
+under its ``GymAutoResetWrapper``, the ruleset per env in its params, objects re-placed at random
+on each reset), and ``xland``, the toolkit's adapter (``envs.xland.XLandEnv`` under
+``ued.AutoReplay``, observations ``view`` + ``goal`` + ``pocket``); the ratio
+``xland-pkg / xland`` (the adapter's overhead) is printed.
 """
 
 from __future__ import annotations
@@ -83,6 +91,66 @@ def _make_rollout(env, key_fn):
     return jax.jit(rollout)
 
 
+def _xland_setup(impl: str, num_envs: int, actions):
+    """Compiled rollout of XLand (``xland-pkg``: the package's env driven directly; ``xland``:
+    the toolkit's adapter) on the same rulesets and actions; ``(compiled, args, compile_s)``."""
+    from xminigrid.envs.xland import XLandMiniGrid
+    from xminigrid.types import RuleSet
+    from xminigrid.wrappers import GymAutoResetWrapper
+
+    from envs.xland import XLandConfig, XLandEnv, make_xland_space
+
+    cfg = XLandConfig()
+    levels = jax.jit(make_xland_space(cfg).sample_batch, static_argnums=1)(
+        jax.random.key(42), num_envs
+    )
+    key = jax.random.key(1)
+    if impl == "xland-pkg":
+        env = GymAutoResetWrapper(XLandMiniGrid())
+        params = env.default_params(grid_type="R1", height=cfg.size, width=cfg.size,
+                                    view_size=cfg.view_size, max_steps=cfg.max_steps)  # fmt: skip
+        rulesets = RuleSet(goal=levels.goal, rules=levels.rules, init_tiles=levels.init_tiles)
+        params = params.replace(ruleset=rulesets)
+        ts = jax.jit(jax.vmap(env.reset))(params, jax.random.split(jax.random.key(0), num_envs))
+
+        def one_step(ts, a):
+            ts = jax.vmap(env.step)(params, ts, a)
+            return ts, jnp.sum(ts.reward) + jnp.sum(ts.observation.astype(jnp.float32)[..., 0])
+
+        def rollout(ts, key, actions):
+            ts, cs = jax.lax.scan(one_step, ts, actions)
+            return ts, key, jnp.sum(cs)
+
+        state = ts
+    else:
+        env = ued.AutoReplay(XLandEnv(cfg))
+        p = env.default_params
+        reset_keys = jax.random.split(jax.random.key(0), num_envs)
+        _, state = jax.jit(jax.vmap(env.reset_to_level, in_axes=(0, 0, None)))(
+            reset_keys, levels, p
+        )
+
+        def one_step(carry, a):
+            state, key = carry
+            key, k_step = jax.random.split(key)
+            keys = jax.random.split(k_step, a.shape[0])
+            obs, state, reward, *_ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, state, a, p)
+            cs = jnp.sum(reward) + jnp.sum(obs["view"].astype(jnp.float32)[..., 0])
+            return (state, key), cs + jnp.sum(obs["goal"]) + jnp.sum(obs["pocket"])
+
+        def rollout(state, key, actions):
+            (state, key), cs = jax.lax.scan(one_step, (state, key), actions)
+            return state, key, jnp.sum(cs)
+
+    fn = jax.jit(rollout)
+    t0 = time.perf_counter()
+    compiled = fn.lower(state, key, actions).compile()
+    compile_s = time.perf_counter() - t0
+    args = (state, key, actions)
+    jax.block_until_ready(compiled(*args))
+    return compiled, args, compile_s
+
+
 def _setup(impl: str, num_envs: int, levels, actions):
     params_key = jax.random.key(0)
     if impl == "openued":
@@ -138,9 +206,15 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--keydoor", action="store_true", help="also time the key-and-door maze (envs.keydoor)"
     )
+    ap.add_argument(
+        "--xland",
+        action="store_true",
+        help="also time XLand-MiniGrid: the package's env and the toolkit's adapter (envs.xland)",
+    )
     args = ap.parse_args(argv)
 
     impls = ["openued"] + (["keydoor"] if args.keydoor else [])
+    impls += ["xland-pkg", "xland"] if args.xland else []
     impls += [args.compare] if args.compare else []
     if args.compare == "jaxued":
         _import_jaxued()  # fail loudly before any work
@@ -158,6 +232,8 @@ def main(argv=None) -> int:
                 kd_levels = jax.jit(kd_space.sample_batch, static_argnums=1)(jax.random.key(42), n)
                 kd_actions = actions % 4  # uniform over the key-and-door maze's 4 actions
                 setups[i] = _setup(i, n, kd_levels, kd_actions)
+            elif i.startswith("xland"):
+                setups[i] = _xland_setup(i, n, actions % 6)  # XLand's 6 actions
             else:
                 setups[i] = _setup(i, n, levels, actions)
         times: dict[str, list[float]] = {i: [] for i in impls}
@@ -171,7 +247,11 @@ def main(argv=None) -> int:
             sps = n * args.num_steps / med
             rec = {
                 "impl": i,
-                "env": "keydoor 13x13" if i == "keydoor" else "maze 13x13",
+                "env": {
+                    "keydoor": "keydoor 13x13",
+                    "xland": "xland 9x9",
+                    "xland-pkg": "xland 9x9",
+                }.get(i, "maze 13x13"),
                 "num_envs": n,
                 "num_steps": args.num_steps,
                 "repeats": args.repeats,
@@ -201,6 +281,13 @@ def main(argv=None) -> int:
                 )
         if args.compare and not args.json:
             print(f"ratio openued/{args.compare} at num_envs={n}: {ratio:.2f}x", flush=True)
+        if args.xland:
+            over = row["xland-pkg"] / row["xland"]
+            if args.json:
+                print(json.dumps({"num_envs": n, "xland_adapter_overhead": over}), flush=True)
+            else:
+                print(f"xland adapter overhead (package / adapter) at num_envs={n}: "
+                      f"{over:.2f}x", flush=True)  # fmt: skip
     return 0
 
 

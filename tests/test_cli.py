@@ -351,6 +351,10 @@ def test_presets_have_published_defaults():
         "keydoor-robust-plr",
         "keydoor-accel",
         "keydoor-sfl",
+        "xland",
+        "xland-dr",
+        "xland-robust-plr",
+        "xland-sfl",
     }
     assert U.from_dict(U.to_dict(cfg)) == cfg
 

@@ -250,6 +250,9 @@ NETWORK_PRESETS: dict[str, Callable[[], NetworkConfig]] = {
     "maze-ff": lambda: NetworkConfig(core="none", torso=(256,)),
     "small-ff": NetworkConfig.small_ff,
     "small-lstm": lambda: NetworkConfig(encoder="flat", torso=(64,), core="lstm", core_size=32),
+    # XLand-MiniGrid (envs.xland): the conv view encoder beside the goal and pocket vectors,
+    # LSTM 256, tanh heads of 64 (the package's baseline heads: tanh, 64 units, gain 2)
+    "xland": lambda: NetworkConfig(core="lstm", core_size=256, head_size=64, activation="tanh"),
 }
 
 

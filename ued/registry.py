@@ -266,6 +266,8 @@ class SpaceEntry:
         editor settings (a curriculum's ``editor(options)``) the space refuses, before anything
         is built (e.g. a wall budget beyond the grid).
       describe_presets: one line per alias preset, ``{preset: text}`` (default: generated).
+      order: where it is listed (lower first; ties: registration order), so listings do not
+        depend on which module happened to be imported first.
     """
 
     name: str
@@ -278,6 +280,7 @@ class SpaceEntry:
     validate: Callable[[Any], None] | None = None
     describe_presets: Mapping[str, str] = dataclasses.field(default_factory=dict)
     check_editor: Callable[[Any, dict], None] | None = None
+    order: int = 100
 
 
 CURRICULA: Registry[CurriculumEntry] = Registry("curriculum")

@@ -40,6 +40,7 @@ def _registries():
     import curricula  # noqa: F401
     import envs.keydoor  # noqa: F401
     import envs.maze  # noqa: F401
+    import envs.xland  # noqa: F401
     from ued.registry import CURRICULA, LEVEL_SPACES
 
     return CURRICULA, LEVEL_SPACES
