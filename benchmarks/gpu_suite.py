@@ -41,8 +41,9 @@ def steps(smoke: bool, out: Path, jaxued: bool) -> list[tuple[str, list[str], in
         return [
             ("env", [PY, "benchmarks/env_throughput.py", "--num-envs", "64", "--repeats", "1",
                      "--json", *cmp_], 240),
+            # jaxued's step needs an episode (250 steps) to end inside the rollout
             ("train", [PY, "benchmarks/train_throughput.py", "--num-envs", "4", "--num-steps",
-                       "8", "--updates", "1", "--curricula", "robust-plr", "--network",
+                       "256" if jaxued else "8", "--updates", "1", "--curricula", "robust-plr", "--network",
                        "small-ff", "--json", *cmp_], 300),
             ("paired", [PY, "benchmarks/train_throughput.py", "--curriculum", "paired",
                         "--num-envs", "4", "--num-steps", "8", "--updates", "1", "--rounds",
