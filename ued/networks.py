@@ -250,6 +250,9 @@ NETWORK_PRESETS: dict[str, Callable[[], NetworkConfig]] = {
     "maze-ff": lambda: NetworkConfig(core="none", torso=(256,)),
     "small-ff": NetworkConfig.small_ff,
     "small-lstm": lambda: NetworkConfig(encoder="flat", torso=(64,), core="lstm", core_size=32),
+    # the Craftax PPO baseline's network for flat symbolic observations (Matthews et al. 2024;
+    # jaxued's examples/craftax: actor and critic MLPs of 3 x 512 tanh units, orthogonal init)
+    "mlp-512": lambda: NetworkConfig.mlp(hidden=512, layers=3, activation="tanh"),
 }
 
 
