@@ -13,6 +13,14 @@ random actions (7-action space for both; the same observation content: 5x5x3 uin
 direction), and the ratio openued / jaxued is printed. With ``--keydoor`` a ``keydoor`` row
 times the key-and-door maze (``envs.keydoor``, 13x13, its own generator's levels, uniform
 random actions over its 4 actions), alternated with the Maze rows in the same way.
+
+With ``--craftax`` (needs ``pip install 'openued[craftax]'``) only Craftax-Classic is timed, two
+rows alternated on the same worlds (the package's generator on the same keys) and the same
+uniform random actions over its 17: ``craftax-package``, the package's own
+``CraftaxClassicSymbolicEnv.step`` (its auto-reset draws a fresh world when an episode ends),
+and ``craftax-openued``, ``envs.craftax.CraftaxEnv`` through the toolkit's contract under
+``ued.AutoReplay`` (an ended episode restarts its level); the ratio openued / package is the
+adapter's overhead (below 1: slower). Both consume the symbolic observation.
 """
 
 from __future__ import annotations
@@ -122,6 +130,61 @@ def _setup(impl: str, num_envs: int, levels, actions):
     return compiled, args, compile_s
 
 
+def _setup_craftax(impl: str, num_envs: int, actions):
+    """Compiled rollout of one Craftax row (module docstring) on the worlds of keys
+    ``split(key(42), num_envs)``."""
+    from craftax.craftax_classic.envs.craftax_symbolic_env import CraftaxClassicSymbolicEnv
+
+    from envs.craftax import CraftaxEnv, make_craftax_space
+
+    keys = jax.random.split(jax.random.key(42), num_envs)
+    if impl == "craftax-package":
+        pkg = CraftaxClassicSymbolicEnv()
+        params = pkg.default_params
+
+        def one_step(carry, acts):
+            state, key = carry
+            key, k_step = jax.random.split(key)
+            ks = jax.random.split(k_step, acts.shape[0])
+            obs, state, reward, _, _ = jax.vmap(pkg.step, in_axes=(0, 0, 0, None))(
+                ks, state, acts, params
+            )
+            return (state, key), jnp.sum(reward) + jnp.sum(obs)
+
+        _, state = jax.jit(jax.vmap(pkg.reset, in_axes=(0, None)))(keys, params)
+    elif impl == "craftax-openued":
+        env = ued.AutoReplay(CraftaxEnv())
+        params = env.default_params
+        levels = jax.jit(jax.vmap(make_craftax_space().sample))(keys)
+
+        def one_step(carry, acts):
+            state, key = carry
+            key, k_step = jax.random.split(key)
+            ks = jax.random.split(k_step, acts.shape[0])
+            obs, state, reward, *_ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
+                ks, state, acts, params
+            )
+            return (state, key), jnp.sum(reward) + jnp.sum(obs)
+
+        _, state = jax.jit(jax.vmap(env.reset_to_level, in_axes=(0, 0, None)))(
+            keys, levels, params
+        )
+    else:
+        raise ValueError(f"unknown impl {impl!r}")
+
+    def rollout(state, key, acts):
+        (state, key), cs = jax.lax.scan(one_step, (state, key), acts)
+        return state, key, jnp.sum(cs)
+
+    key = jax.random.key(1)
+    t0 = time.perf_counter()
+    compiled = jax.jit(rollout).lower(state, key, actions).compile()
+    compile_s = time.perf_counter() - t0
+    args = (state, key, actions)
+    jax.block_until_ready(compiled(*args))
+    return compiled, args, compile_s
+
+
 def _time_once(compiled, args) -> float:
     t0 = time.perf_counter()
     jax.block_until_ready(compiled(*args))
@@ -138,7 +201,16 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--keydoor", action="store_true", help="also time the key-and-door maze (envs.keydoor)"
     )
+    ap.add_argument(
+        "--craftax",
+        action="store_true",
+        help="time Craftax-Classic instead: the package's env vs envs.craftax (needs the extra)",
+    )
     args = ap.parse_args(argv)
+    if args.craftax:
+        if args.compare or args.keydoor:
+            ap.error("--craftax times Craftax alone; drop --compare / --keydoor")
+        return _main_craftax(args)
 
     impls = ["openued"] + (["keydoor"] if args.keydoor else [])
     impls += [args.compare] if args.compare else []
@@ -201,6 +273,49 @@ def main(argv=None) -> int:
                 )
         if args.compare and not args.json:
             print(f"ratio openued/{args.compare} at num_envs={n}: {ratio:.2f}x", flush=True)
+    return 0
+
+
+def _main_craftax(args) -> int:
+    """The ``--craftax`` rows (module docstring)."""
+    from envs.craftax import require_craftax
+
+    require_craftax()
+    machine = _machine()
+    impls = ("craftax-package", "craftax-openued")
+    for n in args.num_envs:
+        actions = jax.random.randint(jax.random.key(7), (args.num_steps, n), 0, 17, jnp.int32)
+        setups = {i: _setup_craftax(i, n, actions) for i in impls}
+        times: dict[str, list[float]] = {i: [] for i in impls}
+        for _ in range(args.repeats):
+            for i in impls:  # alternate so drift and neighbours' load hit both alike
+                times[i].append(_time_once(setups[i][0], setups[i][1]))
+        sps = {i: n * args.num_steps / statistics.median(times[i]) for i in impls}
+        ratio = sps["craftax-openued"] / sps["craftax-package"]
+        for i in impls:
+            rec = {
+                "impl": i,
+                "env": "craftax-classic symbolic",
+                "num_envs": n,
+                "num_steps": args.num_steps,
+                "repeats": args.repeats,
+                "steps_per_s": sps[i],
+                "median_s": statistics.median(times[i]),
+                "compile_s": setups[i][2],
+                "ratio_openued_over_package": ratio,
+                "device": machine,
+            }
+            if args.json:
+                print(json.dumps(rec), flush=True)
+            else:
+                print(
+                    f"{i:16s} num_envs={n:6d}  {sps[i] / 1e3:9.1f} k steps/s  "
+                    f"(median {rec['median_s'] * 1e3:8.1f} ms over {args.repeats}, "
+                    f"compile {rec['compile_s']:.1f} s)  [{machine}]",
+                    flush=True,
+                )
+        if not args.json:
+            print(f"ratio openued/package at num_envs={n}: {ratio:.2f}x", flush=True)
     return 0
 
 

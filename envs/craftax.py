@@ -281,7 +281,9 @@ def make_craftax_space() -> ued.LevelSpace:
     return ued.LevelSpace(
         name="craftax-classic",
         placeholder=empty_level(),
-        sample=sample_level,
+        # jitted so that an eager call (a host-side sample_batch) is one compiled program, not
+        # the generator's hundreds of ops dispatched (and compiled) one by one; inlined in jit
+        sample=jax.jit(sample_level),
         mutate=mutate_level,
         is_valid=is_valid_level,
         render=render_level,

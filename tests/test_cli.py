@@ -351,6 +351,11 @@ def test_presets_have_published_defaults():
         "keydoor-robust-plr",
         "keydoor-accel",
         "keydoor-sfl",
+        "craftax",
+        "craftax-dr",
+        "craftax-robust-plr",
+        "craftax-accel",
+        "craftax-sfl",
     }
     assert U.from_dict(U.to_dict(cfg)) == cfg
 

@@ -33,7 +33,6 @@ ENV = C.CraftaxEnv(CFG)
 PARAMS = ENV.default_params
 SPACE = C.make_craftax_space()
 RESET = jax.jit(ENV.reset_to_level)
-STEP = jax.jit(ENV.step)
 NOOP, LEFT, RIGHT, UP, DOWN = 0, 1, 2, 3, 4
 MID = C.MAP_SIZE // 2
 
@@ -190,41 +189,38 @@ def test_reset_ignores_its_key_and_the_same_level_starts_the_same():
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def test_death_terminates_and_the_time_limit_truncates():
+def test_death_terminates_the_time_limit_truncates_and_solved_is_read_at_the_end():
+    """Through EpisodeStats (what the toolkit's solve rate reads), one compiled step."""
+    env = EpisodeStats(ENV)
+    reset, step = jax.jit(env.reset_to_level), jax.jit(env.step)
     # lava left of the agent: walking into it is death
-    _, s = RESET(None, grass_level(lava=[(MID, MID - 1)]), PARAMS)
-    _, s1, r, term, trunc, info = STEP(jax.random.key(0), s, LEFT, PARAMS)
-    assert s1.player_position.tolist() == [MID, MID - 1]
-    assert bool(term) and not bool(trunc) and not bool(info["solved"])
+    _, s = reset(None, grass_level(lava=[(MID, MID - 1)]), PARAMS)
+    _, s1, r, term, trunc, info = step(jax.random.key(0), s, LEFT, PARAMS)
+    assert s1.env_state.player_position.tolist() == [MID, MID - 1]
+    assert bool(term) and not bool(trunc) and not bool(info["returned_episode_solved"])
     # health at 0 is death too
-    _, s = RESET(None, grass_level(), PARAMS)
-    _, _, _, term, trunc, _ = STEP(jax.random.key(0), s.replace(player_health=jnp.int32(0)),
-                                   NOOP, PARAMS)  # fmt: skip
+    dead = s.replace(env_state=s.env_state.replace(player_health=jnp.int32(0)))
+    _, _, _, term, trunc, _ = step(jax.random.key(0), dead, NOOP, PARAMS)
     assert bool(term) and not bool(trunc)
     # a forced time limit of 3 steps: truncated on the third step, never terminated
     short = PARAMS.replace(max_timesteps=3)
-    _, s = RESET(None, grass_level(), short)
+    _, s3 = reset(None, grass_level(), short)
     flags = []
     for t in range(3):
-        _, s, _, term, trunc, _ = STEP(jax.random.key(t), s, NOOP, short)
-        flags.append((bool(term), bool(trunc)))
-    assert flags == [(False, False), (False, False), (False, True)]
+        _, s3, _, term, trunc, info = step(jax.random.key(t), s3, NOOP, short)
+        flags.append((bool(term), bool(trunc), bool(info["returned_episode"])))
+    assert flags == [(False, False, False), (False, False, False), (False, True, True)]
     # Craftax's own done merges both
     from craftax.craftax_classic.game_logic import is_game_over
 
-    assert bool(is_game_over(s, short))
-
-
-def test_solved_is_the_chosen_achievement_where_the_episode_ends():
+    assert bool(is_game_over(s3.env_state, short))
+    # solved: the chosen achievement unlocked, read on the step the episode ends
     i = C.ACHIEVEMENTS.index(CFG.solve_achievement)
-    env = EpisodeStats(ENV)
-    _, s = jax.jit(env.reset_to_level)(None, grass_level(lava=[(MID, MID - 1)]), PARAMS)
-    got = s.env_state.achievements.at[i].set(True)
-    s = s.replace(env_state=s.env_state.replace(achievements=got))
-    step = jax.jit(env.step)
-    _, _, _, _, _, info = step(jax.random.key(0), s, NOOP, PARAMS)
+    got = s.replace(env_state=s.env_state.replace(
+        achievements=s.env_state.achievements.at[i].set(True)))  # fmt: skip
+    _, _, _, _, _, info = step(jax.random.key(0), got, NOOP, PARAMS)
     assert bool(info["solved"]) and not bool(info["returned_episode_solved"])  # still running
-    _, _, _, term, _, info = step(jax.random.key(0), s, LEFT, PARAMS)
+    _, _, _, term, _, info = step(jax.random.key(0), got, LEFT, PARAMS)
     assert bool(term) and bool(info["returned_episode_solved"])
 
 
@@ -239,6 +235,21 @@ def test_config_and_options_refuse_bad_values(capsys):
     assert cli.main(["train", "craftax-dr", "--craftax-max-steps", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--craftax-max-steps" in err[0], err
+
+
+def test_presets_carry_jaxueds_craftax_settings():
+    from experiments.kinds import ued as U
+
+    cfg = U.make_config("craftax-robust-plr")
+    assert (cfg.network, cfg.num_envs, cfg.num_steps, cfg.lr) == ("mlp-512", 64, 64, 1e-4)
+    assert (cfg.gamma, cfg.gae_lambda, cfg.num_epochs, cfg.num_minibatches) == (0.995, 0.9, 5, 2)
+    assert (cfg.ent_coef, cfg.max_grad_norm, cfg.buffer_capacity, cfg.replay_prob) == (
+        0.01, 1.0, 4000, 0.5)  # fmt: skip
+    assert (cfg.temperature, cfg.craftax_max_steps, cfg.craftax_validation_levels) == (
+        1.0, 10_000, 64)  # fmt: skip
+    assert U.make_config("craftax-accel").num_edits == 30
+    assert U.make_config("craftax-sfl").score == "learnability"
+    assert U.make_config("craftax-dr").curriculum == "dr"
 
 
 def test_build_without_the_package_names_the_extra(monkeypatch):
@@ -280,17 +291,16 @@ TINY = [
 ]  # fmt: skip
 
 
+# Each run traces Craftax's step three times (training and evaluation rollouts), ~40 s with a
+# warm compile cache on the shared 2-core CPU and minutes cold, over the module's default-suite
+# budget: every preset runs with -m slow.
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "preset,extra",
     [
         ("craftax-dr", []),
-        # a second trainer compile (a minute or more cold on the shared 2-core CPU): -m slow
-        pytest.param("craftax-robust-plr", ["--buffer-capacity", "8"], marks=pytest.mark.slow),
-        pytest.param(
-            "craftax-sfl",
-            ["--sfl-num-sample", "8", "--sfl-num-keep", "4", "--sfl-refresh-every", "1"],
-            marks=pytest.mark.slow,
-        ),
+        ("craftax-robust-plr", ["--buffer-capacity", "8"]),
+        ("craftax-sfl", ["--sfl-num-sample", "8", "--sfl-num-keep", "4", "--sfl-refresh-every", "1"]),
     ],
 )
 def test_cli_train_then_eval(preset, extra, tmp_path, capsys):
