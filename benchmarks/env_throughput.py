@@ -285,7 +285,10 @@ def _main_craftax(args) -> int:
     impls = ("craftax-package", "craftax-openued")
     for n in args.num_envs:
         actions = jax.random.randint(jax.random.key(7), (args.num_steps, n), 0, 17, jnp.int32)
-        setups = {i: _setup_craftax(i, n, actions) for i in impls}
+        setups = {}
+        for i in impls:
+            setups[i] = _setup_craftax(i, n, actions)
+            print(f"# {i}: compiled in {setups[i][2]:.1f} s", file=sys.stderr, flush=True)
         times: dict[str, list[float]] = {i: [] for i in impls}
         for _ in range(args.repeats):
             for i in impls:  # alternate so drift and neighbours' load hit both alike
