@@ -21,6 +21,18 @@ under its ``GymAutoResetWrapper``, the ruleset per env in its params, objects re
 on each reset), and ``xland``, the toolkit's adapter (``envs.xland.XLandEnv`` under
 ``ued.AutoReplay``, observations ``view`` + ``goal`` + ``pocket``); the ratio
 ``xland-pkg / xland`` (the adapter's overhead) is printed.
+random actions over its 4 actions), alternated with the Maze rows in the same way.
+
+With ``--craftax`` (needs ``pip install 'openued[craftax]'``) only Craftax-Classic is timed, two
+rows alternated on the same worlds (the package's generator on the same keys) and the same
+uniform random actions over its 17: ``craftax-package``, the package's own
+``CraftaxClassicSymbolicEnv.step`` (its auto-reset draws a fresh world when an episode ends),
+``craftax-package-noreset``, the package's ``CraftaxClassicSymbolicEnvNoAutoReset.step`` (no
+reset at all), and ``craftax-openued``, ``envs.craftax.CraftaxEnv`` through the toolkit's
+contract under ``ued.AutoReplay`` (an ended episode restarts its level, without regenerating
+it). The package's auto-reset computes a new world on every step (a select keeps it only where
+an episode ended), so the first ratio is mostly that; openued / no-reset is the adapter's
+overhead (below 1: slower). All consume the symbolic observation.
 """
 
 from __future__ import annotations
@@ -190,6 +202,65 @@ def _setup(impl: str, num_envs: int, levels, actions):
     return compiled, args, compile_s
 
 
+def _setup_craftax(impl: str, num_envs: int, actions):
+    """Compiled rollout of one Craftax row (module docstring) on the worlds of keys
+    ``split(key(42), num_envs)``."""
+    from craftax.craftax_classic.envs.craftax_symbolic_env import (
+        CraftaxClassicSymbolicEnv,
+        CraftaxClassicSymbolicEnvNoAutoReset,
+    )
+
+    from envs.craftax import CraftaxEnv, make_craftax_space
+
+    keys = jax.random.split(jax.random.key(42), num_envs)
+    if impl in ("craftax-package", "craftax-package-noreset"):
+        reset_too = impl == "craftax-package"
+        pkg = CraftaxClassicSymbolicEnv() if reset_too else CraftaxClassicSymbolicEnvNoAutoReset()
+        params = pkg.default_params
+
+        def one_step(carry, acts):
+            state, key = carry
+            key, k_step = jax.random.split(key)
+            ks = jax.random.split(k_step, acts.shape[0])
+            obs, state, reward, _, _ = jax.vmap(pkg.step, in_axes=(0, 0, 0, None))(
+                ks, state, acts, params
+            )
+            return (state, key), jnp.sum(reward) + jnp.sum(obs)
+
+        _, state = jax.jit(jax.vmap(pkg.reset, in_axes=(0, None)))(keys, params)
+    elif impl == "craftax-openued":
+        env = ued.AutoReplay(CraftaxEnv())
+        params = env.default_params
+        levels = jax.jit(jax.vmap(make_craftax_space().sample))(keys)
+
+        def one_step(carry, acts):
+            state, key = carry
+            key, k_step = jax.random.split(key)
+            ks = jax.random.split(k_step, acts.shape[0])
+            obs, state, reward, *_ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
+                ks, state, acts, params
+            )
+            return (state, key), jnp.sum(reward) + jnp.sum(obs)
+
+        _, state = jax.jit(jax.vmap(env.reset_to_level, in_axes=(0, 0, None)))(
+            keys, levels, params
+        )
+    else:
+        raise ValueError(f"unknown impl {impl!r}")
+
+    def rollout(state, key, acts):
+        (state, key), cs = jax.lax.scan(one_step, (state, key), acts)
+        return state, key, jnp.sum(cs)
+
+    key = jax.random.key(1)
+    t0 = time.perf_counter()
+    compiled = jax.jit(rollout).lower(state, key, actions).compile()
+    compile_s = time.perf_counter() - t0
+    args = (state, key, actions)
+    jax.block_until_ready(compiled(*args))
+    return compiled, args, compile_s
+
+
 def _time_once(compiled, args) -> float:
     t0 = time.perf_counter()
     jax.block_until_ready(compiled(*args))
@@ -211,7 +282,16 @@ def main(argv=None) -> int:
         action="store_true",
         help="also time XLand-MiniGrid: the package's env and the toolkit's adapter (envs.xland)",
     )
+    ap.add_argument(
+        "--craftax",
+        action="store_true",
+        help="time Craftax-Classic instead: the package's env vs envs.craftax (needs the extra)",
+    )
     args = ap.parse_args(argv)
+    if args.craftax:
+        if args.compare or args.keydoor or args.xland:
+            ap.error("--craftax times Craftax alone; drop --compare / --keydoor / --xland")
+        return _main_craftax(args)
 
     impls = ["openued"] + (["keydoor"] if args.keydoor else [])
     impls += ["xland-pkg", "xland"] if args.xland else []
@@ -288,6 +368,58 @@ def main(argv=None) -> int:
             else:
                 print(f"xland adapter overhead (package / adapter) at num_envs={n}: "
                       f"{over:.2f}x", flush=True)  # fmt: skip
+    return 0
+
+
+def _main_craftax(args) -> int:
+    """The ``--craftax`` rows (module docstring)."""
+    from envs.craftax import require_craftax
+
+    require_craftax()
+    machine = _machine()
+    impls = ("craftax-package", "craftax-package-noreset", "craftax-openued")
+    for n in args.num_envs:
+        actions = jax.random.randint(jax.random.key(7), (args.num_steps, n), 0, 17, jnp.int32)
+        setups = {}
+        for i in impls:
+            setups[i] = _setup_craftax(i, n, actions)
+            print(f"# {i}: compiled in {setups[i][2]:.1f} s", file=sys.stderr, flush=True)
+        times: dict[str, list[float]] = {i: [] for i in impls}
+        for _ in range(args.repeats):
+            for i in impls:  # alternate so drift and neighbours' load hit both alike
+                times[i].append(_time_once(setups[i][0], setups[i][1]))
+        sps = {i: n * args.num_steps / statistics.median(times[i]) for i in impls}
+        ratio = sps["craftax-openued"] / sps["craftax-package"]
+        ratio_step = sps["craftax-openued"] / sps["craftax-package-noreset"]
+        for i in impls:
+            rec = {
+                "impl": i,
+                "env": "craftax-classic symbolic",
+                "num_envs": n,
+                "num_steps": args.num_steps,
+                "repeats": args.repeats,
+                "steps_per_s": sps[i],
+                "median_s": statistics.median(times[i]),
+                "compile_s": setups[i][2],
+                "ratio_openued_over_package": ratio,
+                "ratio_openued_over_package_noreset": ratio_step,
+                "device": machine,
+            }
+            if args.json:
+                print(json.dumps(rec), flush=True)
+            else:
+                print(
+                    f"{i:16s} num_envs={n:6d}  {sps[i] / 1e3:9.1f} k steps/s  "
+                    f"(median {rec['median_s'] * 1e3:8.1f} ms over {args.repeats}, "
+                    f"compile {rec['compile_s']:.1f} s)  [{machine}]",
+                    flush=True,
+                )
+        if not args.json:
+            print(
+                f"ratio openued/package at num_envs={n}: {ratio:.2f}x (auto-reset), "
+                f"{ratio_step:.2f}x (no reset: the adapter's overhead)",
+                flush=True,
+            )
     return 0
 
 

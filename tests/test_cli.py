@@ -355,6 +355,11 @@ def test_presets_have_published_defaults():
         "xland-dr",
         "xland-robust-plr",
         "xland-sfl",
+        "craftax",
+        "craftax-dr",
+        "craftax-robust-plr",
+        "craftax-accel",
+        "craftax-sfl",
     }
     assert U.from_dict(U.to_dict(cfg)) == cfg
 

@@ -253,6 +253,9 @@ NETWORK_PRESETS: dict[str, Callable[[], NetworkConfig]] = {
     # XLand-MiniGrid (envs.xland): the conv view encoder beside the goal and pocket vectors,
     # LSTM 256, tanh heads of 64 (the package's baseline heads: tanh, 64 units, gain 2)
     "xland": lambda: NetworkConfig(core="lstm", core_size=256, head_size=64, activation="tanh"),
+    # the Craftax PPO baseline's network for flat symbolic observations (Matthews et al. 2024;
+    # jaxued's examples/craftax: actor and critic MLPs of 3 x 512 tanh units, orthogonal init)
+    "mlp-512": lambda: NetworkConfig.mlp(hidden=512, layers=3, activation="tanh"),
 }
 
 

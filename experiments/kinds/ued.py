@@ -38,6 +38,7 @@ def _registries():
     """The registries with the built-in curricula and level spaces registered (their packages
     register on import; plugins load on first use)."""
     import curricula  # noqa: F401
+    import envs.craftax  # noqa: F401
     import envs.keydoor  # noqa: F401
     import envs.maze  # noqa: F401
     import envs.xland  # noqa: F401
