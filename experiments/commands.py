@@ -186,7 +186,7 @@ def cmd_train(argv: list[str], group: str = "") -> int:
         k = getattr(cfg, "num_seeds", 1)
         seeds = f" x {built.num_seeds // k} configurations x {k} seed(s)"
     print(f"trained {built.num_units} {unit}s{seeds} in {wall:.1f} s -> {run_dir}", file=sys.stderr)
-    if getattr(cfg, "plot", False) and not getattr(cfg, "sweep", ()):
+    if getattr(cfg, "plot", False):
         try:
             written = kind.figures(run_dir, {})
             print(f"plots: {', '.join(str(p) for p in written)}", file=sys.stderr)

@@ -155,6 +155,9 @@ def test_grid_equals_the_individual_runs_in_one_compilation(tmp_path):
     assert [means[c] for c in rep["ranked"]] == sorted(means.values(), reverse=True)
     assert all(e["solve_rate"]["n"] == 2 and len(e["solve_rate"]["per_seed"]) == 2
                for e in rep["configs"])  # fmt: skip
+    # plot draws every configuration's curves
+    assert cli.main(["plot", str(out)]) == 0
+    assert (out / "plots" / "sweep.png").stat().st_size > 0
 
 
 def test_cli_refuses_sweeping_a_static_field(capsys):

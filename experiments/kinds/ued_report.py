@@ -139,15 +139,19 @@ EVAL_OPTIONS = O.Options(
 )
 
 
-def refuse_sweep(run_dir: Path, cfg: Any, command: str) -> None:
-    """Figures of a sweep run (``--sweep``) are not written yet: say so, and where its numbers
-    are."""
-    if getattr(cfg, "sweep", ()):
-        raise NotImplementedError(
-            f"openued {command} of a sweep run ({run_dir}) is not implemented yet: its "
-            "metrics.jsonl has one row per configuration per update (config_id, config, the "
-            "evaluations of the run's --eval-every), and openued eval ranks its configurations"
-        )
+def sweep_figures(run_dir: Path, opts: dict) -> list[Path]:
+    """``openued plot`` of a sweep run: ``sweep.png``, the curves of every configuration
+    (:func:`experiments.figures.sweep.plot_sweep`). The per-level figures of single runs are
+    not drawn for sweeps."""
+    from experiments.figures.style import save
+    from experiments.figures.sweep import plot_sweep
+    from ued.host import ensure_dir, read_metrics
+
+    out = ensure_dir(Path(opts.get("out") or Path(run_dir) / "plots"))
+    fig = plot_sweep(read_metrics(run_dir))
+    if fig is None:
+        raise O.ConfigError(f"{run_dir}: no metrics rows of a sweep to draw")
+    return [save(fig, out / "sweep.png")]
 
 
 def evaluate_sweep(run_dir: Path, opts: dict) -> dict:
@@ -499,7 +503,8 @@ def figures(run_dir: Path, opts: dict) -> list[Path]:
 
     opts = {**O.defaults_of(PlotOptions), **opts}
     kind, cfg = stored_run(run_dir)
-    refuse_sweep(run_dir, cfg, "plot")
+    if getattr(cfg, "sweep", ()):
+        return sweep_figures(run_dir, opts)
     entry = _entry(cfg)
     run = load_run(run_dir)
     out = ensure_dir(Path(opts["out"]) if opts["out"] else Path(run_dir) / "plots")
