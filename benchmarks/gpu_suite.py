@@ -93,7 +93,8 @@ def headline(lines: list[dict]) -> str:
             h = rec["headline"]
             parts.append(f"{h.get('set')} solve rate {h.get('mean'):.3f} (update {rec.get('update')})")
             continue
-        for res in rec.get("results", [rec]) if isinstance(rec.get("results"), list) else [rec]:
+        results = rec["results"] if isinstance(rec.get("results"), list) else [rec]
+        for res in results:
             key = next((k for k in HEADLINES if isinstance(res.get(k), int | float)), None)
             if key is None:
                 continue

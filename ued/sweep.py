@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ued.options import ConfigError
+from ued.train import strongly_typed
 
 
 class Grid(NamedTuple):
@@ -172,7 +173,7 @@ def make_grid(
             p_c = _set(p_c, path, jnp.asarray(value, dtype=dt))
             cfg[n] = value
         configs.append(cfg)
-        trees.append(jax.tree.map(lambda x: jnp.asarray(x, dtype=jnp.result_type(x)), p_c))
+        trees.append(strongly_typed(p_c))  # as init and a checkpoint have them
     stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
     return Grid(stacked, tuple(configs), tuple(names))
 

@@ -176,11 +176,16 @@ def _check_proposal_size(curriculum: Curriculum, prop: Any, num_envs: int) -> No
         )
 
 
-def _strong(x: Any) -> Any:
-    """``x`` as an array of its own dtype without a weak type (PRNG keys as they are)."""
-    if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
-        return x
-    return jnp.asarray(x, dtype=jnp.result_type(x))
+def strongly_typed(tree: Any) -> Any:
+    """Every leaf of ``tree`` as an array of its own dtype without a weak type (PRNG keys as
+    they are): a params pytree as a checkpoint restores it. Jittable."""
+
+    def strong(x: Any) -> Any:
+        if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+            return x
+        return jnp.asarray(x, dtype=jnp.result_type(x))
+
+    return jax.tree.map(strong, tree)
 
 
 def make_train(
@@ -300,7 +305,7 @@ def make_train(
             )
         # strongly typed, as a checkpoint restores them: a weakly typed leaf here would make a
         # resumed run's first chunk retrace and compile again
-        params = jax.tree.map(_strong, params)
+        params = strongly_typed(params)
         k_net, k_cur, k_obs, k_run = jax.random.split(key, 4)
         one = jax.tree.map(lambda x: jnp.asarray(x)[None], space.placeholder)
         obs, _ = jax.vmap(wrapped.reset_to_level, in_axes=(0, 0, None))(
@@ -461,4 +466,4 @@ def _metrics(branches, traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, t
     return m
 
 
-__all__ = ["TrainConfig", "TrainParams", "TrainState", "Trainer", "make_train"]
+__all__ = ["TrainConfig", "TrainParams", "TrainState", "Trainer", "make_train", "strongly_typed"]
