@@ -1,7 +1,7 @@
 """``openued gallery``: every figure, made from scratch by today's code.
 
     openued gallery OUT_DIR [--small] [--notebooks] [--seeds K]
-    openued gallery --docs [RUNS_DIR] [--only samplr|notebooks|paired]
+    openued gallery --docs [RUNS_DIR] [--only samplr|notebooks|paired|cvar]
 
 ``OUT_DIR``: it trains small runs of the maze curricula, PAIRED, a SAMPLR preset, HaDES and a
 synthetic environment (:func:`gallery_runs`), draws each with ``openued plot``, compares the
@@ -19,7 +19,9 @@ runs (``docs/samplr/PRESET.metrics.jsonl`` and ``.config.json``) in seconds; the
 figures from the three notebooks at full size (about 45 minutes on a 2-core CPU); the PAIRED
 figures from the learning-check runs of ``docs/learning-checks.md``, retrained at their
 published settings (``maze-paired`` and ``maze-minimax``, 3 seeds, 160 updates: about 55 and
-50 minutes on a 2-core CPU). Their runs go under ``RUNS_DIR`` (default ``runs/docs`` in the
+50 minutes on a 2-core CPU); the CVaR figure from the four 13x13, 60-wall runs of the
+robustness check (SFL, DR, robust PLR, NCC; 3 seeds, 4 updates, each evaluated on 150
+sampled levels: about 60 minutes on a 2-core CPU). Their runs go under ``RUNS_DIR`` (default ``runs/docs`` in the
 repository), with the same record as ``OUT_DIR``'s, so a second call reuses them.
 """
 
@@ -79,6 +81,7 @@ class GalleryRun:
     train: tuple[str, ...]
     evaluate: bool = False
     plot: tuple[str, ...] = ()
+    eval_args: tuple[str, ...] = ()
 
     @property
     def group(self) -> tuple[str, ...]:
@@ -86,7 +89,10 @@ class GalleryRun:
 
     def settings(self) -> dict:
         """What the run was made with; a run is reused only when these are the same."""
-        return {"train": list(self.train), "evaluate": self.evaluate}
+        out = {"train": list(self.train), "evaluate": self.evaluate}
+        if self.eval_args:
+            out["eval_args"] = list(self.eval_args)
+        return out
 
 
 def gallery_runs(small: bool, seeds: int = 3) -> list[GalleryRun]:
@@ -214,7 +220,7 @@ def _ensure_run(spec: GalleryRun, run_root: Path, rec: dict, record: Path) -> Pa
     _save_record(record, rec)
     _openued(*spec.train, "--out", d)
     if spec.evaluate:
-        _openued("eval", d)
+        _openued("eval", d, *spec.eval_args)
     rec["runs"][spec.name]["complete"] = True
     _save_record(record, rec)
     return d
@@ -286,9 +292,9 @@ class GalleryOptions:
         "runs/docs; the notebooks and PAIRED reruns take hours on a CPU, see --only)",
     )  # fmt: skip
     only: str = O.option(
-        "", O.choice("", "samplr", "notebooks", "paired"),
+        "", O.choice("", "samplr", "notebooks", "paired", "cvar"),
         "with --docs: only these figures (samplr: seconds, from committed metrics; "
-        "notebooks: ~45 min; paired: ~105 min on a 2-core CPU)",
+        "notebooks: ~45 min; paired: ~105 min; cvar: ~60 min on a 2-core CPU)",
         default_text="all",
     )  # fmt: skip
 
@@ -362,6 +368,11 @@ NOTEBOOK_FIGURES = (
 # the PAIRED learning checks of docs/learning-checks.md: preset -> minutes on a 2-core CPU
 PAIRED_CHECKS = {"maze-paired": 55, "maze-minimax": 50}
 PAIRED_FIGURES = {"paired_curves.png": "curves", "teacher_levels.png": "teacher_levels"}
+# the robustness check of docs/learning-checks.md: label -> preset, in the figure's order
+CVAR_CHECKS = {"SFL": "maze-sfl", "DR": "maze-dr", "robust PLR": "maze-robust-plr",
+               "NCC": "maze-ncc"}  # fmt: skip
+CVAR_ALPHAS = ("0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1")
+CVAR_MINUTES = 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -392,6 +403,8 @@ def docs_manifest() -> list[DocFigure]:
         for short in PAIRED_FIGURES.values():
             out.append(DocFigure(f"docs/figures/paired/{preset}_{short}.png", "paired",
                                  f"openued train {preset} (learning check)", minutes))  # fmt: skip
+    out.append(DocFigure("docs/figures/cvar/cvar.png", "cvar",
+                         "openued eval --sample-levels of the robustness check", CVAR_MINUTES))
     return out
 
 
@@ -400,6 +413,15 @@ def paired_check_run(preset: str) -> GalleryRun:
     vmapped, 160 updates = 1.31M env steps per student per seed)."""
     return GalleryRun(preset, ("train", preset, "--num-seeds", "3", "--num-updates", "160",
                                "--eval-every", "80", "--no-progress", "--no-plot"))  # fmt: skip
+
+
+def cvar_check_run(preset: str) -> GalleryRun:
+    """A run of the robustness check of ``docs/learning-checks.md`` (13x13 mazes with 60
+    walls, 3 seeds vmapped, 4 updates; evaluated on 150 sampled levels at seven alphas)."""
+    return GalleryRun(f"cvar-{preset}", (
+        "train", preset, "--n-walls", "60", "--num-seeds", "3", "--num-updates", "4",
+        "--eval-every", "2", "--no-progress", "--no-plot"), True, (),
+        ("--sample-levels", "150", "--cvar", *CVAR_ALPHAS))  # fmt: skip
 
 
 def samplr_docs(docs: Path) -> list[Path]:
@@ -441,7 +463,7 @@ def docs(runs_dir: Path | None = None, only: str = "", docs_dir: Path = DOCS) ->
 
     if not (docs_dir / "samplr").is_dir():
         raise O.ConfigError(f"--docs: {docs_dir} is not the docs/ of a source checkout")
-    parts = [only] if only else ["samplr", "notebooks", "paired"]
+    parts = [only] if only else ["samplr", "notebooks", "paired", "cvar"]
     written: list[Path] = []
     if "samplr" in parts:
         written += samplr_docs(docs_dir)
@@ -450,7 +472,9 @@ def docs(runs_dir: Path | None = None, only: str = "", docs_dir: Path = DOCS) ->
         record = runs_dir / RECORD
         rec = _load_record(record)
         names = (["notebooks"] if "notebooks" in parts else []) + \
-            (list(PAIRED_CHECKS) if "paired" in parts else [])  # fmt: skip
+            (list(PAIRED_CHECKS) if "paired" in parts else []) + \
+            ([cvar_check_run(p).name for p in CVAR_CHECKS.values()] if "cvar" in parts
+             else [])  # fmt: skip
         _check_foreign(runs_dir, rec, [], runs_dir, names)
     if "notebooks" in parts:
         staging = runs_dir / "notebooks" / "figures"  # inside the gallery's own directory
@@ -470,6 +494,11 @@ def docs(runs_dir: Path | None = None, only: str = "", docs_dir: Path = DOCS) ->
             for name, short in PAIRED_FIGURES.items():
                 written.append(_copy(plots / name,
                                      docs_dir / "figures" / "paired" / f"{preset}_{short}.png"))
+    if "cvar" in parts:
+        dirs = [_ensure_run(cvar_check_run(p), runs_dir, rec, record) for p in CVAR_CHECKS.values()]
+        plots = dirs[0] / "compare"  # inside a run directory of the gallery's own
+        _openued("plot", *dirs, "--compare", "--labels", *CVAR_CHECKS, "--out", plots)
+        written.append(_copy(plots / "cvar.png", docs_dir / "figures" / "cvar" / "cvar.png"))
     want = {docs_dir.parent / f.path for f in docs_manifest() if f.part in parts}
     if {Path(p) for p in written} != want:
         raise RuntimeError(f"--docs wrote {sorted(map(str, written))}, the manifest lists "

@@ -49,6 +49,7 @@ class FakeOpenued:
                 (out / "config.json").write_text("{}")
             else:
                 (out / "figure.png").write_bytes(b"png")
+                (out / "cvar.png").write_bytes(b"png")
 
     def trained(self) -> list[str]:
         return [a[1] if a[0] == "train" else a[2] for a in self.issued if "train" in a[:2]]
@@ -178,7 +179,7 @@ def test_docs_manifest_is_the_committed_figures():
     assert {f.path for f in manifest} == _committed_figures()
     assert len({f.path for f in manifest}) == len(manifest)
     for f in manifest:
-        assert f.part in ("samplr", "notebooks", "paired") and f.minutes > 0
+        assert f.part in ("samplr", "notebooks", "paired", "cvar") and f.minutes > 0
         if f.part == "notebooks":
             assert (REPO / f.source).exists(), f.source
 
@@ -241,3 +242,19 @@ def test_docs_refuses_a_runs_dir_holding_runs_it_did_not_make(monkeypatch, tmp_p
     (docs / "samplr").mkdir(parents=True)
     with pytest.raises(gallery.O.ConfigError, match="maze-paired: a run directory"):
         gallery.docs(tmp_path / "runs", only="paired", docs_dir=docs)
+
+
+def test_docs_cvar_figure_retrains_the_robustness_check(fake, tmp_path):
+    docs = tmp_path / "docs"
+    (docs / "samplr").mkdir(parents=True)
+    written = gallery.docs(tmp_path / "runs", only="cvar", docs_dir=docs)
+    assert [str(p.relative_to(tmp_path)) for p in written] == ["docs/figures/cvar/cvar.png"]
+    trains = [a for a in fake.issued if a[0] == "train"]  # validated by the fake
+    assert [a[1] for a in trains] == list(gallery.CVAR_CHECKS.values())
+    for a in trains:  # the settings of docs/learning-checks.md
+        assert a[a.index("--n-walls") + 1] == "60" and a[a.index("--num-seeds") + 1] == "3"
+        assert a[a.index("--num-updates") + 1] == "4"
+    evals = [a for a in fake.issued if a[0] == "eval"]
+    assert len(evals) == 4 and all(a[a.index("--sample-levels") + 1] == "150" for a in evals)
+    plot = next(a for a in fake.issued if a[0] == "plot")
+    assert "--compare" in plot and plot[plot.index("--labels") + 1:][:4] == list(gallery.CVAR_CHECKS)

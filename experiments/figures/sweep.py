@@ -46,6 +46,8 @@ def plot_sweep(rows: Sequence[dict], metrics: Sequence[str] = SWEEP_METRICS) -> 
     for ax, (metric, series) in zip(axes, panels, strict=True):
         for i, (c, (cfg, us, vs)) in enumerate(series.items()):
             color = f"C{i % 10}"
+            seen = np.isfinite(vs).any(axis=1)  # updates without this metric (eval) are gaps
+            us, vs = us[seen], vs[seen]
             k = vs.shape[1]
             for s in range(k if k > 1 else 0):
                 ax.plot(us, vs[:, s], color=color, lw=0.6, alpha=0.45)
