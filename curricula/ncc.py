@@ -50,8 +50,9 @@ the student is an uncoupled TiAda-Adam. ``student="tiada"`` (default) implements
 the code intends and TiAda prescribes; ``student="tiada-as-run"`` reproduces what the published
 runs computed (``v_y = 0``); ``student="adam"`` keeps the toolkit's Adam student (no coupling).
 
-The refresh runs under ``lax.cond``, so un-vmapped training pays for the probe only at
-refreshes; under ``vmap`` (seeds, params) both branches run and every update pays for it.
+The refresh runs under :func:`ued.control.run_if`, so training pays for the probe only at
+refreshes, also under ``vmap`` over seeds or swept configurations (where a ``lax.cond`` would
+become a select and probe at every update).
 
 Deviations, all CPU scaling: ``buffer_size=64`` (published 4000), ``num_new=16`` (published:
 the number of envs, 256), ``eval_episodes=4`` (published ``EVAL_NUM_ATTEMPTS``, set in its env
@@ -72,6 +73,7 @@ from flax import struct
 
 from curricula.common import proposal_diagnostics
 from curricula.sfl import success_rates
+from ued.control import run_if
 from ued.curriculum import (
     BRANCH_REPLAY,
     Curriculum,
@@ -318,9 +320,7 @@ def make_ncc(space: LevelSpace, num_envs: int, config: NCCConfig | None = None) 
         # the published step samples with y, trains, then scores and moves y: the first
         # update samples the uniform y, every later one first catches up on the last update
         due = (state.step > 0) & (state.step % config.refresh_every == 0)
-        state = jax.lax.cond(
-            due, lambda s: refresh(k_r, s, params, evaluate), lambda s: s, state
-        )
+        state = run_if(due, lambda s: refresh(k_r, s, params, evaluate), state)
         idx = jax.random.choice(k_i, n, (b,), p=state.probs)
         prop = Proposal(
             levels=jax.tree.map(lambda x: x[idx], state.levels),

@@ -13,9 +13,9 @@ keeps 1,000, refreshes every 100 updates and uses 128 of 256 envs from the buffe
 ``num_sample=512``, ``num_keep=64``, ``refresh_every=100``, ``buffer_prob=0.5``; set
 ``SFLConfig(num_sample=25_000, num_keep=1_000, eval_chunk=5_000)`` to go back to the paper.
 
-The refresh runs under ``lax.cond``, so un-vmapped training only pays for it every
-``refresh_every`` updates; under ``vmap`` (e.g. over params or seeds) both branches of a ``cond``
-run, so every update pays for the evaluation.
+The refresh runs under :func:`ued.control.run_if`, so training pays for it only every
+``refresh_every`` updates, also under ``vmap`` over seeds or swept configurations (where a
+``lax.cond`` would become a select and evaluate at every update).
 
 Edge case: a level copy on which no evaluation episode finished counts as 0 episodes; a level
 with no finished episode at all gets ``p = 0`` (learnability 0).
@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from flax import struct
 
 from curricula.common import proposal_diagnostics, repeat_level, select_levels
+from ued.control import run_if
 from ued.curriculum import (
     BRANCH_NEW,
     Curriculum,
@@ -165,7 +166,7 @@ def make_sfl(space: LevelSpace, num_envs: int, config: SFLConfig | None = None) 
             raise ValueError("SFL needs the trainer's evaluate(key, levels) -> LevelStats")
         k_r, k_n, k_i, k_u = jax.random.split(key, 4)
         due = (state.step % config.refresh_every) == 0
-        state = jax.lax.cond(due, lambda s: refresh(k_r, s, evaluate), lambda s: s, state)
+        state = run_if(due, lambda s: refresh(k_r, s, evaluate), state)
         new = space.sample_batch(k_n, b)
         idx = jax.random.randint(k_i, (b,), 0, k)
         kept = jax.tree.map(lambda x: x[idx], state.levels)

@@ -1,0 +1,63 @@
+"""``ued.control.run_if``: lax.cond's result, but under vmap the function runs only when a
+lane needs it (the periodic refresh of SFL and NCC in seed-vmapped runs)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ued.control import run_if
+
+
+def _fn(calls):
+    def fn(x):
+        jax.debug.callback(lambda: calls.append(1))
+        return {"a": x["a"] * 2.0 + 1.0, "n": x["n"] + 1}
+
+    return fn
+
+
+def _x(n=None):
+    a = jnp.arange(3.0) if n is None else jnp.arange(3.0 * n).reshape(n, 3)
+    return {"a": a, "n": jnp.zeros(() if n is None else (n,), jnp.int32)}
+
+
+def test_equals_cond_under_jit_and_scan():
+    calls = []
+    fn = _fn(calls)
+    for pred in (True, False):
+        got = jax.jit(lambda p, x: run_if(p, fn, x))(pred, _x())
+        want = jax.lax.cond(pred, fn, lambda x: x, _x())
+        jax.tree.map(np.testing.assert_array_equal, got, want)
+
+    def step(x, p):
+        return run_if(p, fn, x), x["n"]
+
+    preds = jnp.array([True, False, False, True])
+    out, ns = jax.lax.scan(step, _x(), preds)
+    np.testing.assert_array_equal(ns, [0, 1, 1, 1])
+    assert int(out["n"]) == 2
+
+
+def test_under_vmap_runs_only_when_a_lane_needs_it():
+    calls = []
+    f = jax.jit(jax.vmap(lambda p, x: run_if(p, _fn(calls), x)))
+    x = _x(4)
+    out = jax.block_until_ready(f(jnp.zeros(4, bool), x))
+    jax.effects_barrier()
+    assert calls == []  # no lane's predicate holds: the function never ran
+    jax.tree.map(np.testing.assert_array_equal, out, x)
+    pred = jnp.array([True, False, True, False])
+    out = jax.block_until_ready(f(pred, x))
+    jax.effects_barrier()
+    assert len(calls) >= 1
+    np.testing.assert_array_equal(out["n"], [1, 0, 1, 0])
+    np.testing.assert_array_equal(out["a"][1], x["a"][1])
+    np.testing.assert_array_equal(out["a"][0], x["a"][0] * 2.0 + 1.0)
+    # lax.cond under vmap evaluates the function even when no lane needs it
+    calls.clear()
+    g = jax.jit(jax.vmap(lambda p, x: jax.lax.cond(p, _fn(calls), lambda y: y, x)))
+    jax.block_until_ready(g(jnp.zeros(4, bool), x))
+    jax.effects_barrier()
+    assert calls != []

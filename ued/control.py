@@ -1,0 +1,44 @@
+"""Control flow that stays cheap under ``vmap``.
+
+``jax.lax.cond`` with a batched predicate (one per seed, per swept configuration, ...) becomes a
+``select`` that evaluates both branches on every call. A periodic, expensive step (SFL's and
+NCC's level-set refresh every N updates) then runs at every update of a seed-vmapped run.
+:func:`run_if` runs its function in a ``while_loop`` of zero or one iteration instead: under
+``vmap`` the loop runs while any lane's predicate holds, so the function is evaluated only when
+at least one lane needs it (lanes that do not keep their operand), and never otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+
+def run_if(pred: jax.Array | bool, fn: Callable[[Any], Any], operand: Any) -> Any:
+    """``fn(operand)`` where ``pred`` holds, else ``operand``. Jittable.
+
+    Same result as ``lax.cond(pred, fn, lambda x: x, operand)``, but under ``vmap`` ``fn`` is
+    evaluated only when some lane's ``pred`` holds (once for all lanes), not at every call.
+
+    Args:
+      pred: bool[] (batched under ``vmap``).
+      fn: ``operand -> operand`` of the same structure, shapes and dtypes.
+      operand: any pytree of arrays.
+    """
+    pred = jnp.asarray(pred, bool)
+
+    def cond(carry):
+        done, _ = carry
+        return jnp.logical_and(pred, jnp.logical_not(done))
+
+    def body(carry):
+        _, x = carry
+        return jnp.ones((), bool), fn(x)
+
+    return jax.lax.while_loop(cond, body, (jnp.zeros((), bool), operand))[1]
+
+
+__all__ = ["run_if"]
