@@ -144,6 +144,11 @@ class Curriculum(NamedTuple):
     curriculum state after ``propose``) reaches the optimiser's ``update`` as extra keyword
     arguments at every gradient step of that update. Both ``None`` (every other curriculum):
     the student's program is exactly the plain one.
+
+    ``supports_hold``: the curriculum accepts proposals held for several learner steps
+    (``ued.TrainConfig.hold_updates > 1``: its ``observe`` then sees scores over all their
+    steps); ``False`` for one that plays each proposal itself for exactly one rollout (PAIRED's
+    antagonists), which ``make_train`` then refuses to hold.
     """
 
     name: str
@@ -158,3 +163,4 @@ class Curriculum(NamedTuple):
     branches: tuple[str, ...] = DEFAULT_BRANCHES
     student_optimizer: Callable[[Any], Any] | None = None
     student_opt_args: Callable[[Any], dict] | None = None
+    supports_hold: bool = True
