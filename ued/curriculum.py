@@ -4,8 +4,9 @@ One training step of ``ued.make_train`` does::
 
     cstate, proposal = curriculum.propose(k1, cstate, cparams, evaluate)
     rollout on proposal.levels (auto-replay: every episode of env i runs on level i)
-    stats = ued.scores.level_stats(score_name, score_inputs, proposal.extras.max_return)
     student update, masked by proposal.train
+    (rollout and update repeated hold_updates times, episodes running on across them)
+    stats = ued.scores.level_stats(score_name, score_inputs, proposal.extras.max_return)
     cstate = curriculum.observe(k2, cstate, proposal, stats, cparams)
 
 A proposal is a batch of ``B`` levels (``B`` = number of parallel environments), each with the
