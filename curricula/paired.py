@@ -460,6 +460,9 @@ def make_paired(
         False,
         levels=levels,
         branches=("new",),
+        # the antagonists play each proposal for one rollout of num_steps in observe: a
+        # proposal held for several protagonist rollouts would compare unequal spans
+        supports_hold=False,
     )
 
 

@@ -108,6 +108,11 @@ def _paired_entry(name: str, variant: str, description: str, order: int) -> Curr
         return make_paired(ctx.env, ctx.space, ctx.num_envs, ctx.student, cfg, params=params)
 
     def validate(o: Any) -> None:
+        if getattr(o, "hold_updates", 1) != 1:
+            raise ConfigError(
+                f"--hold-updates: --curriculum {name} plays each level for one rollout of "
+                f"--num-steps (its antagonists too) and takes only 1, got {o.hold_updates}"
+            )
         n = o.num_students
         if variant == "paired" and not o.true_regret and n not in (None, 2):
             raise ConfigError(

@@ -477,13 +477,19 @@ def build(options: Any, editor: dict | None = None) -> SpaceBuild:
 # Run-option defaults from jaxued's Craftax PLR example (examples/craftax/craftax_plr.py
 # argparse defaults): num_steps 64, lr 1e-4, gamma 0.995, GAE lambda 0.9, 5 epochs,
 # 2 minibatches, clip 0.2, entropy 0.01, value coef 0.5, grad norm 1.0, and its network
-# (actor and critic MLPs, 3 x 512 tanh: the "mlp-512" preset). Not followed: its 1024 envs
-# (64 here, sized for a CPU; set --num-envs 1024 on an accelerator) and its 64 rollouts of 64
-# steps between level changes (the long-episode mechanism, not in the toolkit).
+# (actor and critic MLPs, 3 x 512 tanh: the "mlp-512" preset). Its levels are held for
+# outer_rollout_steps 64 rollouts of 64 steps with episodes running on (episodes last up to
+# 10,000 steps): hold_updates 64; its num_updates 256 counts level changes too, and its
+# learning rate decays linearly over num_updates x outer_rollout_steps PPO updates
+# (lr_anneal_updates counts student updates). Not followed: its 1024 envs (64 here, sized for
+# a CPU; set --num-envs 1024 on an accelerator).
 DEFAULTS: dict[str, Any] = dict(
     network="mlp-512",
     num_envs=64,
     num_steps=64,
+    hold_updates=64,
+    num_updates=256,
+    lr_anneal_updates=256 * 64,
     lr=1e-4,
     gamma=0.995,
     gae_lambda=0.9,

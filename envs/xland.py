@@ -402,6 +402,9 @@ def build(options: Any, editor: dict | None = None) -> SpaceBuild:
 # xland/training/train_meta_task_sfl.py TrainConfig): lr 1e-3, gamma 0.99, GAE lambda 0.95,
 # entropy 0.01, value coef 0.5, clip 0.2, grad clip 0.5, 1 epoch, 16 minibatches; envs and
 # rollout length scaled down from its 8192 envs. The student: the ``xland`` network preset.
+# No held proposals (hold_updates 1): an episode (243 steps) fits in one 256-step rollout. SFL's
+# code keeps a ruleset for 4096 steps of 32-step updates because it trains meta-RL (the
+# recurrent state runs on across a trial's episodes), which this env's student does not.
 DEFAULTS = dict(
     network="xland",
     num_envs=256,

@@ -247,6 +247,8 @@ def test_presets_carry_jaxueds_craftax_settings():
         0.01, 1.0, 4000, 0.5)  # fmt: skip
     assert (cfg.temperature, cfg.craftax_max_steps, cfg.craftax_validation_levels) == (
         1.0, 10_000, 64)  # fmt: skip
+    # levels held for 64 rollouts of 64 steps, 256 level changes, lr decay over their updates
+    assert (cfg.hold_updates, cfg.num_updates, cfg.lr_anneal_updates) == (64, 256, 256 * 64)
     assert U.make_config("craftax-accel").num_edits == 30
     assert U.make_config("craftax-sfl").score == "learnability"
     assert U.make_config("craftax-dr").curriculum == "dr"
@@ -285,6 +287,7 @@ def test_module_imports_and_lists_its_presets_without_the_package(tmp_path):
 
 TINY = [
     "--num-envs", "4", "--num-steps", "16", "--num-updates", "2", "--chunk-size", "2",
+    "--hold-updates", "1",
     "--network", "small-ff", "--num-minibatches", "1", "--num-epochs", "1",
     "--craftax-max-steps", "16", "--craftax-validation-levels", "4", "--eval-attempts", "1",
     "--eval-every", "0", "--progress", "false", "--plot", "false",

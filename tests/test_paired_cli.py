@@ -17,6 +17,7 @@ import pytest
 from curricula.paired_registration import PAIRED_METRICS
 from experiments import cli
 from experiments.kinds import ued as U
+from experiments.kinds.ued_learner import ppo_settings
 
 TINY = [
     "--num-envs", "4", "--num-steps", "8", "--maze-size", "7", "--n-walls", "5",
@@ -166,7 +167,7 @@ def paired_config(cfg):
     from curricula.paired_registration import _paired_config
 
     variant = {"paired": "paired", "minimax": "minimax", "population-paired": "population"}
-    return _paired_config(variant[cfg.curriculum], cfg, U._ppo(cfg)[0])
+    return _paired_config(variant[cfg.curriculum], cfg, ppo_settings(cfg)[0])
 
 
 def test_presets_have_published_settings():

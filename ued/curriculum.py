@@ -4,8 +4,9 @@ One training step of ``ued.make_train`` does::
 
     cstate, proposal = curriculum.propose(k1, cstate, cparams, evaluate)
     rollout on proposal.levels (auto-replay: every episode of env i runs on level i)
-    stats = ued.scores.level_stats(score_name, score_inputs, proposal.extras.max_return)
     student update, masked by proposal.train
+    (rollout and update repeated hold_updates times, episodes running on across them)
+    stats = ued.scores.level_stats(score_name, score_inputs, proposal.extras.max_return)
     cstate = curriculum.observe(k2, cstate, proposal, stats, cparams)
 
 A proposal is a batch of ``B`` levels (``B`` = number of parallel environments), each with the
@@ -144,6 +145,11 @@ class Curriculum(NamedTuple):
     curriculum state after ``propose``) reaches the optimiser's ``update`` as extra keyword
     arguments at every gradient step of that update. Both ``None`` (every other curriculum):
     the student's program is exactly the plain one.
+
+    ``supports_hold``: the curriculum accepts proposals held for several learner steps
+    (``ued.TrainConfig.hold_updates > 1``: its ``observe`` then sees scores over all their
+    steps); ``False`` for one that plays each proposal itself for exactly one rollout (PAIRED's
+    antagonists), which ``make_train`` then refuses to hold.
     """
 
     name: str
@@ -158,3 +164,4 @@ class Curriculum(NamedTuple):
     branches: tuple[str, ...] = DEFAULT_BRANCHES
     student_optimizer: Callable[[Any], Any] | None = None
     student_opt_args: Callable[[Any], dict] | None = None
+    supports_hold: bool = True

@@ -194,18 +194,29 @@ class Batch(NamedTuple):
     advantage: jax.Array  # float32[T, B]
     target: jax.Array  # float32[T, B]
     mask: jax.Array  # bool[T, B] transitions the update uses
+    # the recurrent state each sequence starts from, leaves (1, B, ...) (a length-1 time axis,
+    # so minibatches split it like the rest); None: ``net.initial_carry``
+    init_carry: Any = None
 
 
 def make_batch(
-    traj: Any, advantage: jax.Array, target: jax.Array, mask: jax.Array | None = None
+    traj: Any,
+    advantage: jax.Array,
+    target: jax.Array,
+    mask: jax.Array | None = None,
+    init_carry: Any = None,
 ) -> Batch:
     """The PPO :class:`Batch` of a rollout's :class:`ued.rollout.Transition` ``traj`` (leaves
     ``(T, B, ...)``) with its GAE ``advantage`` and value ``target`` (float32[T, B]).
 
     ``mask``: bool[T, B], or bool[B] (whole environments in or out), or None (every
-    transition). Jittable.
+    transition). ``init_carry``: the recurrent state the rollout started from (leaves
+    ``(B, ...)``), for a rollout that continued episodes of an earlier one; None: every
+    sequence replays from ``net.initial_carry``. Jittable.
     """
     mask = jnp.ones_like(traj.reset) if mask is None else jnp.asarray(mask, bool)
+    if init_carry is not None:
+        init_carry = jax.tree.map(lambda x: x[None], init_carry)
     return Batch(
         obs=traj.obs,
         reset=traj.reset,
@@ -215,6 +226,7 @@ def make_batch(
         advantage=advantage,
         target=target,
         mask=jnp.broadcast_to(mask, traj.reset.shape),
+        init_carry=init_carry,
     )
 
 
@@ -255,7 +267,10 @@ def make_ppo_update(
 
     def loss_fn(p, mb: Batch, params: PPOParams):
         b = mb.reset.shape[1]
-        _, out, value = net.apply(p, net.initial_carry(b), mb.obs, mb.reset)
+        carry = net.initial_carry(b)
+        if mb.init_carry is not None:
+            carry = jax.tree.map(lambda x: x[0], mb.init_carry)
+        _, out, value = net.apply(p, carry, mb.obs, mb.reset)
         info = ppo_loss(
             out,
             value,
@@ -363,6 +378,9 @@ class Collected:
     last_value: jax.Array  # float32[B] V(s_T), the bootstrap at the rollout boundary
     carry: RolloutCarry | None = None  # where the rollout ended: continue from it
     counters: EpisodeCounters | None = None  # leaves (B,) (count_episodes)
+    # the recurrent state the rollout started from, leaves (B, ...) (continue_episodes with a
+    # recurrent net; else None): the update replays each sequence from it
+    init_carry: Any = None
 
 
 class LearnerStep(NamedTuple):
@@ -386,6 +404,7 @@ def make_learner_step(
     episode_stats: bool = True,
     count_episodes: bool = False,
     tx: optax.GradientTransformation | None = None,
+    continue_episodes: bool = False,
 ) -> LearnerStep:
     """The one PPO learner step: rollout (:func:`ued.rollout.rollout`) -> :func:`gae` ->
     :func:`make_batch` -> :func:`make_ppo_update`. Every function returned is pure and jittable
@@ -403,6 +422,10 @@ def make_learner_step(
         counters``; needs ``episode_stats``).
       tx: the learner's optimiser (default :func:`make_optimizer` ``(config)``; the student's
         state must come from the same, :func:`init_student` ``(..., tx)``).
+      continue_episodes: rollouts may start mid-episode (``rc`` is an earlier ``collected.
+        carry``): a recurrent net's update then replays each sequence from the recurrent state
+        its rollout started in (``collected.init_carry``) instead of ``net.initial_carry``.
+        Off, the program is exactly the plain one.
 
     Returns a :class:`LearnerStep` of:
 
@@ -431,14 +454,13 @@ def make_learner_step(
     Where this leaves room:
 
     * Several updates on the same levels with episodes running on across them (level spaces of
-      long episodes): keep ``collected.carry`` from one ``collect`` (or ``step``) and pass it as
-      the next ``rc`` instead of resetting (:func:`ued.rollout.reset_batch`); GAE ends its
-      traces at the trajectory's ``terminated`` / ``truncated``, ``last_value`` bootstraps the
-      episode cut by the rollout boundary, and ``rc.reset`` tells the policy where episodes
-      start. A recurrent student would additionally
-      need the segment's initial recurrent state in the batch (its update now replays every
-      sequence from ``net.initial_carry``): that is ``rc.carry`` at the segment's start, the
-      field to add to :class:`Batch`.
+      long episodes; ``ued.TrainConfig.hold_updates``): keep ``collected.carry`` from one
+      ``collect`` (or ``step``) and pass it as the next ``rc`` instead of resetting
+      (:func:`ued.rollout.reset_batch`); GAE ends its traces at the trajectory's ``terminated``
+      / ``truncated``, ``last_value`` bootstraps the episode cut by the rollout boundary, and
+      ``rc.reset`` tells the policy where episodes start. With ``continue_episodes`` a
+      recurrent net's update replays each sequence from ``rc.carry`` at its start
+      (:attr:`Batch.init_carry`).
     * A curriculum coupled to the student's optimiser (the student's step size reading a
       quantity of the curriculum, e.g. the distribution player's accumulated gradient norm):
       ``update`` reports the student's gradient norm as ``metrics["grad_norm"]`` and takes the
@@ -454,6 +476,8 @@ def make_learner_step(
     if count_episodes and not episode_stats:
         raise ValueError("make_learner_step: count_episodes needs episode_stats=True")
     ppo_update = make_ppo_update(config, net, tx)
+    # a feed-forward net has no recurrent state to replay from
+    keep_init_carry = continue_episodes and net.recurrent
 
     def advantages(traj: Transition, last_value: jax.Array, params: PPOParams):
         return gae(
@@ -487,7 +511,8 @@ def make_learner_step(
             episode_stats=episode_stats,
         )
         adv, target = advantages(res.traj, res.last_value, params)
-        return Collected(res.traj, adv, target, res.last_value, res.carry, res.counters)
+        init_carry = rc.carry if keep_init_carry else None
+        return Collected(res.traj, adv, target, res.last_value, res.carry, res.counters, init_carry)
 
     def relabel(
         traj: Transition, reward: jax.Array, last_value: jax.Array, params: PPOParams
@@ -506,7 +531,9 @@ def make_learner_step(
         lr_scale: jax.Array | float | None = None,
         opt_args: dict | None = None,
     ) -> tuple[StudentState, dict]:
-        batch = make_batch(collected.traj, collected.advantage, collected.target, mask)
+        batch = make_batch(
+            collected.traj, collected.advantage, collected.target, mask, collected.init_carry
+        )
         if mask is None:
             return ppo_update(key, student, batch, params, lr_scale, opt_args)
 

@@ -4,10 +4,16 @@ One update (``B = num_envs`` environments, ``T = num_steps`` steps)::
 
     cstate, prop = curriculum.propose(k, cstate, cparams, evaluate)   # B levels + branch/train
     reset the B environments to prop.levels (auto-replay: env i stays on level i)
-    scanned rollout of T steps under the student  ->  GAE (terminated vs truncated)
-    stats = score(ScoreInputs, prop.extras.max_return)                # one LevelStats per level
-    PPO update on the transitions of levels with prop.train           # skipped via lax.cond
+    K = hold_updates times (a lax.scan when K > 1), episodes running on from one to the next:
+        scanned rollout of T steps under the student  ->  GAE (terminated vs truncated)
+        PPO update on the transitions of levels with prop.train       # skipped via lax.cond
+    stats = score(ScoreInputs over the K*T steps, prop.extras.max_return)  # one per level
     cstate = curriculum.observe(k, cstate, prop, stats, cparams)
+
+Holding a proposal for ``K > 1`` learner steps (level spaces whose episodes outlast a rollout,
+e.g. Craftax's 10,000 steps) keeps, of each inner step, only the ``(T, B)`` arrays the score
+and the metrics read (:class:`Span`), never its observations; the PPO metrics are the means
+over the K inner updates. ``K = 1`` is the plain program (no scan).
 
 ``make_train`` returns pure functions; nothing is jitted here (jit once at the top, e.g.
 ``jax.jit(jax.vmap(trainer.train))(keys)``). Rollout, GAE and PPO update are the learner step
@@ -68,7 +74,11 @@ class TrainConfig:
     Attributes:
       num_envs: ``B``, parallel environments = levels per update.
       num_steps: ``T``, rollout length per update.
-      num_updates: updates ``train(key)`` runs.
+      num_updates: updates ``train(key)`` runs (proposals; PPO updates are ``num_updates *
+        hold_updates``).
+      hold_updates: ``K``, learner steps per proposal (>= 1): the envs are reset to the
+        proposal once, then ``K`` rollouts of ``T`` steps, each followed by its PPO update, run
+        on with episodes continuing across them; the level scores see all ``K * T`` steps.
       ppo: :class:`ued.ppo.PPOConfig`.
       evaluate_steps: steps per level when a curriculum calls ``evaluate`` (SFL).
       evaluate_greedy: greedy (argmax) actions in ``evaluate`` instead of sampled ones.
@@ -80,9 +90,10 @@ class TrainConfig:
     ppo: PPOConfig = dataclasses.field(default_factory=PPOConfig)
     evaluate_steps: int = 512
     evaluate_greedy: bool = False
+    hold_updates: int = 1
 
     def __post_init__(self) -> None:
-        require_ints(self, ("num_envs", "num_steps", "evaluate_steps"))
+        require_ints(self, ("num_envs", "num_steps", "evaluate_steps", "hold_updates"))
         require_ints(self, ("num_updates",), minimum=0)
         if self.num_envs % self.ppo.num_minibatches:
             raise ValueError(
@@ -109,6 +120,36 @@ class TrainState:
     student: StudentState
     curriculum: Any  # the curriculum's state (may hold a learner of its own)
     params: TrainParams
+
+
+@struct.dataclass
+class Span:
+    """What the score and the metrics read of a held proposal's rollouts: ``(S, B)`` arrays
+    over its ``S = hold_updates * num_steps`` steps (the inner rollouts end to end), named as
+    in :class:`ued.rollout.Transition`."""
+
+    reward: jax.Array  # float32[S, B]
+    value: jax.Array  # float32[S, B]
+    advantage: jax.Array  # float32[S, B] GAE of each inner rollout (its own bootstrap)
+    terminated: jax.Array  # bool[S, B]
+    truncated: jax.Array  # bool[S, B]
+    solved: jax.Array  # bool[S, B] (where episode_done)
+    episode_done: jax.Array  # bool[S, B]
+    episode_return: jax.Array  # float32[S, B] (where episode_done)
+    episode_length: jax.Array  # int32[S, B] (where episode_done)
+    td_error: jax.Array  # float32[S, B] of each inner rollout (its own bootstrap)
+
+    @classmethod
+    def of(cls, col: Any, gamma: jax.Array) -> Span:
+        """The span of one :class:`ued.ppo.Collected` rollout (``S = T``)."""
+        traj = col.traj
+        td = td_errors(
+            traj.reward, traj.value, traj.terminated, traj.truncated, col.last_value, gamma
+        )
+        return cls(
+            traj.reward, traj.value, col.advantage, traj.terminated, traj.truncated,
+            traj.solved, traj.episode_done, traj.episode_return, traj.episode_length, td,
+        )  # fmt: skip
 
 
 class Trainer(NamedTuple):
@@ -264,9 +305,30 @@ def make_train(
     student_tx = None
     if curriculum.student_optimizer is not None:
         student_tx = curriculum.student_optimizer(config.ppo)
+    hold = config.hold_updates
+    if hold > 1 and not curriculum.supports_hold:
+        raise ValueError(
+            f"make_train: curriculum {curriculum.name!r} does not support "
+            f"TrainConfig.hold_updates={hold} (it plays each proposal itself for one rollout); "
+            "use hold_updates=1"
+        )
+    # held proposals continue episodes from one rollout to the next
     learner = make_learner_step(
-        config.ppo, student, num_steps=t, step_fn=step_fn, tx=student_tx
-    )
+        config.ppo, student, num_steps=t, step_fn=step_fn, tx=student_tx,
+        continue_episodes=hold > 1,
+    )  # fmt: skip
+
+    def clipped(obs) -> jax.Array | None:
+        """float32[]: the share of integer scalar observations (leaves (T, B, ...)) outside the
+        student's embedding (clipped there, so distinct values look the same); None without
+        such observations."""
+        if not embedded:
+            return None
+        obs_leaves = jax.tree.leaves(obs)
+        out = [
+            jnp.mean((obs_leaves[i] < lo) | (obs_leaves[i] >= lo + n)) for _, i, lo, n in embedded
+        ]
+        return jnp.mean(jnp.stack(out)).astype(jnp.float32)
 
     def evaluate_with(student_params, env_params, key, levels) -> LevelStats:
         cnt = rollout_levels(
@@ -332,54 +394,61 @@ def make_train(
         rc = reset_batch(k_reset, wrapped, prop.levels, params.env, student.initial_carry(b))
         # a hook reads its env's slice of the proposal; the plain step takes no extra input
         aux = None if step_hook is None else prop
-        col = learner.collect(k_roll, rc, state.student.params, params.env, params.ppo, aux)
-        traj, adv = col.traj, col.advantage
-        if optimal_return is not None:
-            opt_ret = jax.vmap(optimal_return)(prop.levels).astype(jnp.float32)
-        else:
-            opt_ret = jnp.full((b,), jnp.nan, jnp.float32)
-        inputs = ScoreInputs(
-            reward=traj.reward,
-            value=traj.value,
-            advantage=adv,
-            terminated=traj.terminated,
-            truncated=traj.truncated,
-            solved=jnp.logical_and(traj.episode_done, traj.solved),
-            episode_return=jnp.where(traj.episode_done, traj.episode_return, 0.0),
-            optimal_return=opt_ret,
-            td_error=td_errors(
-                traj.reward, traj.value, traj.terminated, traj.truncated, col.last_value,
-                params.ppo.gamma,
-            ),  # fmt: skip
-            gamma=jnp.asarray(params.ppo.gamma, jnp.float32),
-            gae_lambda=jnp.asarray(params.ppo.gae_lambda, jnp.float32),
-        )
-        stats = score_fn(inputs, prop.extras.max_return)
-
         train_mask = prop.train.astype(bool)
         # levels not trained on (robust PLR's new levels) are masked out; with none left the
         # update does no gradient work at all
         opt_args = None
         if curriculum.student_opt_args is not None:
             opt_args = curriculum.student_opt_args(cstate)
-        st, ppo_m = learner.update(
-            k_ppo, state.student, col, params.ppo, train_mask, opt_args=opt_args
+
+        def learn(st, rc, k_roll, k_ppo):
+            """One learner step on the held proposal: (student, carry, span, ppo metrics,
+            share of clipped observations or None)."""
+            col = learner.collect(k_roll, rc, st.params, params.env, params.ppo, aux)
+            st, ppo_m = learner.update(k_ppo, st, col, params.ppo, train_mask, opt_args=opt_args)
+            return st, col.carry, Span.of(col, params.ppo.gamma), ppo_m, clipped(col.traj.obs)
+
+        if hold == 1:
+            st, _, span, ppo_m, clip = learn(state.student, rc, k_roll, k_ppo)
+        else:
+
+            def inner(c, ks):
+                st, rc, span, ppo_m, clip = learn(*c, *ks)
+                return (st, rc), (span, ppo_m, clip)
+
+            keys = (jax.random.split(k_roll, hold), jax.random.split(k_ppo, hold))
+            (st, _), (span, ppo_m, clip) = jax.lax.scan(inner, (state.student, rc), keys)
+            # the K inner rollouts end to end: (K, T, B) -> (K * T, B)
+            span = jax.tree.map(lambda x: x.reshape((hold * t,) + x.shape[2:]), span)
+            ppo_m = {k: jnp.mean(v) for k, v in ppo_m.items()}
+            clip = None if clip is None else jnp.mean(clip)
+        if optimal_return is not None:
+            opt_ret = jax.vmap(optimal_return)(prop.levels).astype(jnp.float32)
+        else:
+            opt_ret = jnp.full((b,), jnp.nan, jnp.float32)
+        inputs = ScoreInputs(
+            reward=span.reward,
+            value=span.value,
+            advantage=span.advantage,
+            terminated=span.terminated,
+            truncated=span.truncated,
+            solved=jnp.logical_and(span.episode_done, span.solved),
+            episode_return=jnp.where(span.episode_done, span.episode_return, 0.0),
+            optimal_return=opt_ret,
+            td_error=span.td_error,
+            gamma=jnp.asarray(params.ppo.gamma, jnp.float32),
+            gae_lambda=jnp.asarray(params.ppo.gae_lambda, jnp.float32),
         )
+        stats = score_fn(inputs, prop.extras.max_return)
         trained = jnp.any(train_mask)
         cstate = curriculum.observe(k_obs, cstate, prop, stats, params.curriculum)
 
         metrics = _metrics(
-            curriculum.branches, traj, prop, stats, opt_ret, ppo_m, trained, train_mask
+            curriculum.branches, span, prop, stats, opt_ret, ppo_m, trained, train_mask
         )
-        if embedded:
-            # share of integer scalar observations outside the student's embedding (clipped
-            # there, so distinct values look the same): the host loop warns when nonzero
-            obs_leaves = jax.tree.leaves(traj.obs)
-            out = [
-                jnp.mean((obs_leaves[i] < lo) | (obs_leaves[i] >= lo + n))
-                for _, i, lo, n in embedded
-            ]
-            metrics["obs/embed_clipped"] = jnp.mean(jnp.stack(out)).astype(jnp.float32)
+        if clip is not None:
+            # the host loop warns when nonzero (mean over the inner rollouts when held)
+            metrics["obs/embed_clipped"] = clip
         if descriptor_names:
             desc_all = jax.vmap(space.descriptor)(prop.levels).astype(jnp.float32)
             for i, name in enumerate(descriptor_names):
@@ -422,7 +491,9 @@ def make_train(
     )
 
 
-def _metrics(branches, traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, train_mask) -> dict:
+def _metrics(
+    branches, span: Span, prop, stats: LevelStats, opt_ret, ppo_m, trained, train_mask
+) -> dict:
     b = train_mask.shape[0]
     m: dict[str, jax.Array] = {}
     for i, name in enumerate(branches):
@@ -432,21 +503,21 @@ def _metrics(branches, traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, t
     m["replay_fraction"] = jnp.mean(replay.astype(jnp.float32))
     m["train_fraction"] = jnp.mean(train_mask.astype(jnp.float32))
     m["trained"] = trained.astype(jnp.int32)
-    done = traj.episode_done
+    done = span.episode_done
     n_ep = jnp.sum(done)
     denom = jnp.maximum(n_ep, 1).astype(jnp.float32)
     m["rollout/num_episodes"] = n_ep.astype(jnp.int32)
     # the episodes still running when the rollout stops: a rollout shorter than the episode
     # limit finishes only the short ones, so the solve rate below (of FINISHED episodes) reads
     # high; their share says how far it can be trusted
-    running = jnp.sum(~jnp.logical_or(traj.terminated[-1], traj.truncated[-1]))
+    running = jnp.sum(~jnp.logical_or(span.terminated[-1], span.truncated[-1]))
     m["rollout/finished_share"] = (n_ep / jnp.maximum(n_ep + running, 1)).astype(jnp.float32)
-    m["rollout/return"] = jnp.where(n_ep > 0, jnp.sum(traj.episode_return * done) / denom, jnp.nan)
+    m["rollout/return"] = jnp.where(n_ep > 0, jnp.sum(span.episode_return * done) / denom, jnp.nan)
     m["rollout/solve_rate"] = jnp.where(
-        n_ep > 0, jnp.sum(jnp.logical_and(traj.solved, done)) / denom, jnp.nan
+        n_ep > 0, jnp.sum(jnp.logical_and(span.solved, done)) / denom, jnp.nan
     )
     m["rollout/episode_length"] = jnp.where(
-        n_ep > 0, jnp.sum(traj.episode_length * done) / denom, jnp.nan
+        n_ep > 0, jnp.sum(span.episode_length * done) / denom, jnp.nan
     )
     all_levels = jnp.ones((b,), bool)
     m["score/mean"] = _nanmean_where(stats.score, all_levels)
@@ -466,4 +537,12 @@ def _metrics(branches, traj, prop, stats: LevelStats, opt_ret, ppo_m, trained, t
     return m
 
 
-__all__ = ["TrainConfig", "TrainParams", "TrainState", "Trainer", "make_train", "strongly_typed"]
+__all__ = [
+    "Span",
+    "TrainConfig",
+    "TrainParams",
+    "TrainState",
+    "Trainer",
+    "make_train",
+    "strongly_typed",
+]

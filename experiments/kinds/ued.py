@@ -31,6 +31,12 @@ from typing import Any, NamedTuple
 from experiments import options as O
 from experiments.kinds import Built, Kind, config_dict, from_stored, host_config, register_kind
 from experiments.kinds import ued_report as R
+from experiments.kinds.ued_learner import (
+    LearnerOptions,
+    ppo_settings,
+    short_rollout_warning,
+    train_config,
+)
 from experiments.kinds.ued_report import eval_summary, make_eval_fn
 
 
@@ -57,12 +63,6 @@ def _score_names() -> tuple[str, ...]:
     return tuple(SCORES)
 
 
-def _network_names() -> tuple[str, ...]:
-    from ued.networks import NETWORK_PRESETS
-
-    return tuple(NETWORK_PRESETS)
-
-
 _f = O.option
 
 
@@ -72,33 +72,6 @@ class _Identity:
     preset: str = _f("custom", O.STR, "preset the run started from", cli=False)
     space: str = _f("maze", O.STR, "the level space (a registered name)", cli=False)
     curriculum: str = _f("robust-plr", O.choice(_curriculum_names), "curriculum algorithm")
-
-
-@dataclasses.dataclass(frozen=True)
-class LearnerOptions:
-    """The student's PPO (defaults: the published maze settings), its network and the sizes."""
-
-    num_envs: int = _f(32, O.int_(1), "parallel environments (levels per update)")
-    num_steps: int = _f(256, O.int_(1), "rollout steps per update")
-    num_updates: int = _f(
-        30_000, O.int_(0), "total train updates of the run", aliases={"--updates": None}
-    )
-    lr: float = _f(1e-4, O.float_(0, None, True), "learning rate (start of the linear decay)")
-    lr_anneal_updates: int = _f(
-        30_000, O.int_(0), "student updates over which lr decays linearly to 0 (0: constant)"
-    )
-    gamma: float = _f(0.995, O.float_(0.0, 1.0), "discount")
-    gae_lambda: float = _f(0.98, O.float_(0.0, 1.0), "GAE lambda")
-    num_epochs: int = _f(5, O.int_(1), "PPO epochs per batch")
-    num_minibatches: int = _f(1, O.int_(1), "PPO minibatches per epoch (must divide num_envs)")
-    clip_eps: float = _f(0.2, O.float_(0, None, True), "PPO clip range (policy and value)")
-    ent_coef: float = _f(1e-3, O.float_(0.0), "entropy bonus coefficient")
-    vf_coef: float = _f(0.5, O.float_(0.0), "value loss coefficient")
-    max_grad_norm: float = _f(0.5, O.float_(0, None, True), "global gradient norm clip")
-    optimizer: str = _f("adam", O.choice("adam", "adam-rel"), "optimiser (adam-rel: Adam-Rel)")
-    network: str = _f(
-        "maze", O.choice(_network_names), "student network (ued.networks.NETWORK_PRESETS)"
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -338,6 +311,9 @@ def make_config(preset: str, overrides: dict | None = None) -> Any:
 def from_dict(d: dict) -> Any:
     """A run's config from its ``config.json`` (current format)."""
     space, cur = d.get("space", "maze"), d.get("curriculum", "robust-plr")
+    # a run stored before --hold-updates held each proposal for one update, whatever the
+    # space's default is now (Craftax's: 64)
+    d = {"hold_updates": 1, **d}
     opts = options_for(space, cur, d.get("preset", "custom"))
     return validate(from_stored(opts, config_class(space, cur), d, ("preset", "space", "kind")))
 
@@ -383,27 +359,6 @@ class Experiment(NamedTuple):
         return dict(self.space_build.eval_sets)
 
 
-def _ppo(cfg: Any):
-    from ued.ppo import PPOConfig, PPOParams
-
-    config = PPOConfig(
-        num_epochs=cfg.num_epochs,
-        num_minibatches=cfg.num_minibatches,
-        max_grad_norm=cfg.max_grad_norm,
-        optimizer=cfg.optimizer,
-    )
-    params = PPOParams(
-        gamma=cfg.gamma,
-        gae_lambda=cfg.gae_lambda,
-        clip_eps=cfg.clip_eps,
-        vf_coef=cfg.vf_coef,
-        ent_coef=cfg.ent_coef,
-        lr=cfg.lr,
-        lr_anneal_updates=cfg.lr_anneal_updates,
-    )
-    return config, params
-
-
 def plain_metrics(trainer: Any, names: Sequence[str]) -> Any:
     """``trainer`` whose ``update``, ``run`` and ``train`` log the curriculum diagnostics in
     ``names`` under their own names (``regret``, not ``cur/regret``); nothing else changes."""
@@ -432,7 +387,7 @@ def build_experiment(cfg: Any) -> Experiment:
     """Environment, level space, curriculum, student and trainer of a run's config."""
     from ued.networks import NETWORK_PRESETS, make_actor_critic
     from ued.registry import CurriculumContext
-    from ued.train import TrainConfig, make_train
+    from ued.train import make_train
 
     cur_reg, space_reg = _registries()
     s, c = space_reg.get(cfg.space), cur_reg.get(cfg.curriculum)
@@ -452,7 +407,7 @@ def build_experiment(cfg: Any) -> Experiment:
     student = sb.student
     if student is None:
         student = make_actor_critic(NETWORK_PRESETS[cfg.network](), env.action_space().n)
-    ppo, ppo_params = _ppo(cfg)
+    ppo, ppo_params = ppo_settings(cfg)
     ctx = CurriculumContext(space, env, cfg.num_envs, cfg, student, ppo, ppo_params, sb)
     cur = c.make(ctx)
     if tuple(cur.branches) != tuple(c.branches):
@@ -460,14 +415,7 @@ def build_experiment(cfg: Any) -> Experiment:
             f"curriculum {c.name!r}: its registration names the branches {c.branches} but the "
             f"curriculum it makes logs {cur.branches}"
         )
-    tc = TrainConfig(
-        num_envs=cfg.num_envs,
-        num_steps=cfg.num_steps,
-        num_updates=cfg.num_updates,
-        ppo=ppo,
-        # SFL's success-rate probe: one episode limit of steps per evaluation copy
-        evaluate_steps=sb.episode_limit,
-    )
+    tc = train_config(cfg, ppo, sb.episode_limit)
     score = getattr(cfg, "score", c.score or "maxmc")
     trainer = make_train(tc, env, space, cur, student, score, ppo_params=ppo_params)
     if c.plain_metrics:
@@ -525,15 +473,8 @@ def build(cfg: Any, run_dir: Any = None) -> Built:
             key = jax.random.fold_in(jax.random.key(cfg.seed), 7919)
             return eval_summary(ev(key, state.student.params))
 
-    warnings = []
-    limit = int(exp.space_build.episode_limit)
-    if cfg.num_steps < limit:
-        warnings.append(
-            f"--num-steps {cfg.num_steps} is shorter than the episode limit {limit}: episodes "
-            f"longer than {cfg.num_steps} steps never finish inside a rollout, so the training "
-            "solve rate (rollout/solve_rate, of finished episodes) reads high; "
-            "rollout/finished_share says how many finish, and the evaluation is unaffected"
-        )
+    short = short_rollout_warning(cfg, int(exp.space_build.episode_limit))
+    warnings = [] if short is None else [short]
     return Built(
         trainer=sweep_trainer(exp.trainer) if cfg.sweep else exp.trainer,
         num_units=cfg.num_updates,

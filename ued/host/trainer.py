@@ -78,13 +78,15 @@ def trainer_unit(trainer: Any) -> str:
 
 def env_steps_per_unit(trainer: Any) -> int:
     """Env steps one unit of ``trainer`` takes: its ``env_steps_per_unit``, else ``num_envs x
-    num_steps`` of its ``config`` (a ``ued.Trainer``), else 0 (no ``env_steps`` column)."""
+    num_steps x hold_updates`` of its ``config`` (a ``ued.Trainer``: one update plays its
+    proposal for ``hold_updates`` rollouts), else 0 (no ``env_steps`` column)."""
     n = getattr(trainer, "env_steps_per_unit", None)
     if n is not None:
         return int(n)
     cfg = getattr(trainer, "config", None)
     if cfg is not None and hasattr(cfg, "num_envs") and hasattr(cfg, "num_steps"):
-        return int(cfg.num_envs) * int(cfg.num_steps)
+        hold = int(getattr(cfg, "hold_updates", 1))
+        return int(cfg.num_envs) * int(cfg.num_steps) * hold
     return 0
 
 
