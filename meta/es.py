@@ -8,8 +8,11 @@ The pieces:
   index, for fitness functions that change over the run: curricula, alternating inner learners)
   and an explicit ``maximize`` flag. evosax always minimises; :func:`make_es_loop` negates when
   ``maximize=True`` so that the higher fitness wins.
-* :func:`make_es` -- any supported evosax strategy by name with its hyperparameters set
-  explicitly (evosax's default ``std_init`` is 1.0, far too wide for most problems).
+* :func:`make_es` (:mod:`meta.es_strategy`) -- any supported evosax strategy by name with its
+  hyperparameters set explicitly (evosax's default ``std_init`` is 1.0, far too wide for most problems). The
+  numbers one may vmap or sweep (the mean's learning rate, the initial search std) are an
+  :class:`ESParams` pytree that ``init`` takes and the state carries, read at run time: a grid
+  of them is one more vmapped input of one compiled program.
 * :func:`make_es_loop` -- ``init`` / ``step`` / ``run_chunk`` pure functions. One generation is
   ``ask -> evaluate (whole population in one vmapped program, one shared key: common random
   numbers) -> tell``, optionally also evaluating the search mean (``evaluate_mean``).
@@ -29,62 +32,21 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import struct
 
+from meta.es_strategy import (  # noqa: F401 (re-exported: one import for the ES core)
+    DEFAULT_LR,
+    ES,
+    STRATEGIES,
+    ESConfig,
+    ESParams,
+    canonical_strategy,
+    es_params,
+    make_es,
+    make_es_from_config,
+    with_lr,
+)
 from ued.host import HealthChecks
-
-# Canonical evosax class names; the dict maps lower-case aliases (CLI friendly) to them.
-STRATEGIES = ("Open_ES", "SNES", "CMA_ES", "Sep_CMA_ES", "PGPE")
-_ALIASES = {
-    "open_es": "Open_ES",
-    "openes": "Open_ES",
-    "snes": "SNES",
-    "cma_es": "CMA_ES",
-    "cmaes": "CMA_ES",
-    "cma-es": "CMA_ES",
-    "sep_cma_es": "Sep_CMA_ES",
-    "sepcmaes": "Sep_CMA_ES",
-    "sep-cma-es": "Sep_CMA_ES",
-    "pgpe": "PGPE",
-}
-
-
-def canonical_strategy(name: str) -> str:
-    """Return the evosax class name for ``name`` (case-insensitive aliases allowed)."""
-    key = name.strip().lower()
-    if key not in _ALIASES:
-        raise ValueError(
-            f"strategy: unknown ES strategy {name!r}; allowed: {', '.join(STRATEGIES)} "
-            "(case-insensitive; '-' or '_' separators)"
-        )
-    return _ALIASES[key]
-
-
-@dataclasses.dataclass(frozen=True)
-class ESConfig:
-    """Static ES settings.
-
-    ``lr`` is the learning rate of the mean update; ``None`` uses this module's per-strategy
-    default (SNES 1.0 with SGD as in the SNES paper, Open_ES 0.05 with Adam as in HaDES,
-    PGPE 0.05 with ClipUp). CMA-ES and Sep-CMA-ES have no learning rate and ignore it.
-    """
-
-    strategy: str = "SNES"
-    population_size: int = 64
-    std_init: float = 0.5
-    lr: float | None = None
-
-    def __post_init__(self):
-        object.__setattr__(self, "strategy", canonical_strategy(self.strategy))
-        if not isinstance(self.population_size, int) or not 2 <= self.population_size <= 1 << 20:
-            raise ValueError(
-                f"population_size: must be an int in [2, 1048576], got {self.population_size!r}"
-            )
-        if not (self.std_init > 0 and np.isfinite(self.std_init)):
-            raise ValueError(f"std_init: must be a finite float > 0, got {self.std_init!r}")
-        if self.lr is not None and not (self.lr > 0 and np.isfinite(self.lr)):
-            raise ValueError(f"lr: must be None or a finite float > 0, got {self.lr!r}")
 
 
 @struct.dataclass
@@ -123,86 +85,12 @@ class Problem(NamedTuple):
         return self.evaluate(key, candidate)
 
 
-class ES(NamedTuple):
-    """An evosax strategy with explicit hyperparameters (see :func:`make_es`)."""
-
-    name: str
-    strategy: Any  # the evosax algorithm instance (its methods are already jitted)
-    params: Any  # evosax ``Params`` (flax struct)
-    population_size: int
-
-
-def make_es(
-    strategy_name: str,
-    population_size: int,
-    solution: Any,
-    *,
-    std_init: float,
-    lr: float | None = None,
-) -> ES:
-    """Build an evosax 0.3 strategy by name with explicit hyperparameters.
-
-    Args:
-      strategy_name: one of ``STRATEGIES`` (aliases such as ``"snes"``, ``"openes"`` work).
-      population_size: number of candidates per generation.
-      solution: a candidate pytree (template: evosax ravels/unravels with it).
-      std_init: initial search standard deviation (required: evosax defaults to 1.0).
-      lr: learning rate of the mean update; ``None`` takes the documented default of
-        :class:`ESConfig`.
-
-    Returns an :class:`ES`. Host-only (builds Python objects).
-    """
-    from evosax import algorithms as ea
-
-    cfg = ESConfig(strategy_name, population_size, float(std_init), lr)
-    name = cfg.strategy
-    if name == "Open_ES":
-        strategy = ea.Open_ES(
-            population_size=population_size,
-            solution=solution,
-            optimizer=optax.adam(0.05 if lr is None else lr),
-            std_schedule=optax.constant_schedule(float(std_init)),
-        )
-        params = strategy.default_params
-    elif name == "SNES":
-        strategy = ea.SNES(
-            population_size=population_size,
-            solution=solution,
-            optimizer=optax.sgd(1.0 if lr is None else lr),
-        )
-        params = strategy.default_params.replace(std_init=float(std_init))
-    elif name == "PGPE":
-        from evosax.core.optimizer import clipup
-
-        lr_ = 0.05 if lr is None else lr
-        strategy = ea.PGPE(
-            population_size=population_size,
-            solution=solution,
-            optimizer=clipup(lr_, max_velocity=2.0 * lr_),
-        )
-        params = strategy.default_params.replace(std_init=float(std_init))
-    else:  # CMA_ES, Sep_CMA_ES
-        strategy = getattr(ea, name)(population_size=population_size, solution=solution)
-        params = strategy.default_params.replace(std_init=float(std_init))
-    return ES(name, strategy, params, population_size)
-
-
-def make_es_from_config(config: ESConfig, solution: Any) -> ES:
-    """:func:`make_es` from an :class:`ESConfig`."""
-    return make_es(
-        config.strategy,
-        config.population_size,
-        solution,
-        std_init=config.std_init,
-        lr=config.lr,
-    )
-
-
 @struct.dataclass
 class ESLoopState:
     """Everything one ES run carries from generation to generation."""
 
     es_state: Any  # evosax State (flax struct); internally in evosax's minimising sign
+    params: ESParams  # the run's dynamic ES hyperparameters (fixed over the run)
     key: jax.Array  # typed PRNG key, split once per generation
     generation: jax.Array  # int32[] generations completed
     best_fitness: jax.Array  # float32[] best member fitness so far, in the PROBLEM's sign
@@ -287,9 +175,11 @@ def make_es_loop(
 
     Returns an :class:`ESLoop` of pure (jittable) functions:
 
-    * ``init(key, mean=None) -> ESLoopState``: ``mean`` defaults to ``problem.template``.
-      The state's leaf dtypes are normalised to those the step produces, so a jitted step
-      compiles once.
+    * ``init(key, mean=None, params=None) -> ESLoopState``: ``mean`` defaults to
+      ``problem.template``, ``params`` (an :class:`ESParams`) to ``es.default_params``; the
+      state carries ``params`` and every generation reads them, so ``init`` vmapped over a
+      grid of params runs the grid in one program. The state's leaf dtypes are normalised to
+      those the step produces, so a jitted step compiles once.
     * ``step(state) -> (state, GenerationMetrics)``: one generation, evaluated in context
       ``EvalContext(state.generation)``.
     * ``run_chunk(state, num_generations) -> (state, GenerationMetrics stacked over G)``:
@@ -299,7 +189,9 @@ def make_es_loop(
       ``mesh`` if given).
     * ``get_mean(state) -> candidate``: the search distribution's mean.
     """
-    strategy, params = es.strategy, es.params
+    strategy = es.strategy
+    # Open_ES draws its std from a schedule, not from params: the loop sets it instead
+    std_in_state = es.name == "Open_ES"
     sign = -1.0 if problem.maximize else 1.0
     pop = es.population_size
     n_chunks = 1
@@ -368,10 +260,18 @@ def make_es_loop(
         fitness = evaluate_population(key, population, context)
         return fitness, jnp.asarray(problem.evaluate_in(key, mean, context), jnp.float32)
 
+    def strategy_params(p: ESParams):
+        # evosax's own params with the run's std_init (evosax reads it in init only)
+        if hasattr(es.params, "std_init"):
+            return es.params.replace(std_init=p.std_init)
+        return es.params
+
     def step(state: ESLoopState):
         key, k_ask, k_eval, k_tell = jax.random.split(state.key, 4)
         context = EvalContext(generation=state.generation)
-        population, es_state = strategy.ask(k_ask, state.es_state, params)
+        params = strategy_params(state.params)
+        es_state = with_lr(state.es_state, state.params.lr)
+        population, es_state = strategy.ask(k_ask, es_state, params)
         if evaluate_mean:
             mean = strategy.get_mean(state.es_state)
             fitness, mean_fitness = evaluate_with_mean(k_eval, population, mean, context)
@@ -379,6 +279,8 @@ def make_es_loop(
             fitness, mean_fitness = evaluate_population(k_eval, population, context), None
         # evosax minimises: hand it sign * fitness (sign = -1 when maximising).
         es_state, _ = strategy.tell(k_tell, population, sign * fitness, es_state, params)
+        if std_in_state:
+            es_state = es_state.replace(std=state.params.std_init)
         # nan never wins (evosax also treats nan as +inf when minimising)
         score = jnp.where(jnp.isnan(fitness), jnp.inf, sign * fitness)
         i = jnp.argmin(score)
@@ -391,6 +293,7 @@ def make_es_loop(
         )
         new_state = ESLoopState(
             es_state=es_state,
+            params=state.params,
             key=key,
             generation=state.generation + 1,
             best_fitness=best_fitness,
@@ -411,13 +314,18 @@ def make_es_loop(
         )
         return _strong(new_state), _strong(metrics)
 
-    def init(key: jax.Array, mean: Any = None) -> ESLoopState:
+    def init(key: jax.Array, mean: Any = None, params: ESParams | None = None) -> ESLoopState:
         mean = problem.template if mean is None else mean
+        params = es.default_params if params is None else params
+        params = jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), params)
         k_init, key = jax.random.split(key)
-        es_state = strategy.init(k_init, mean, params)
+        es_state = with_lr(strategy.init(k_init, mean, strategy_params(params)), params.lr)
+        if std_in_state:
+            es_state = es_state.replace(std=params.std_init)
         worst = jnp.float32(-jnp.inf if problem.maximize else jnp.inf)
         state = ESLoopState(
             es_state=es_state,
+            params=params,
             key=key,
             generation=jnp.zeros((), jnp.int32),
             best_fitness=worst,
@@ -481,30 +389,61 @@ def metrics_to_records(metrics: GenerationMetrics) -> list[dict]:
 
 class ESTrainer(NamedTuple):
     """An ES loop as a trainer of the one host loop (``ued.host.run_trainer``), unit
-    ``"generation"``: ``init(key) -> ESLoopState``; ``run(state, n) -> (state, metrics)`` with
-    the :func:`generation_metrics` of ``n`` generations (leaves ``(n,)``). Both jittable and
-    vmappable over keys (several seeds in one program)."""
+    ``"generation"``: ``init(key, params=None) -> ESLoopState`` (``params``: an
+    :class:`ESParams`, default the ES's); ``run(state, n) -> (state, metrics)`` with the
+    :func:`generation_metrics` of ``n`` generations (leaves ``(n,)``). Both jittable and
+    vmappable over keys and params (several seeds, or a grid of ES params, in one program).
+    ``upgrade_state``: a checkpoint's state dict written before the state carried its params ->
+    today's layout (the host loop applies it on resume)."""
 
-    init: Callable[[jax.Array], ESLoopState]
+    init: Callable[..., ESLoopState]
     run: Callable[[ESLoopState, int], tuple[ESLoopState, dict]]
     loop: ESLoop
     unit: str = UNIT
     env_steps_per_unit: int = 0
     health: HealthChecks = ES_HEALTH
+    upgrade_state: Callable[[dict], dict] | None = None
+
+
+def _fill_missing(stored: Any, fresh: Any) -> Any:
+    """``stored`` (a nested state dict) with the entries it lacks taken from ``fresh``: a key it
+    does not have, or an empty dict (an optax ``EmptyState``) where ``fresh`` holds state."""
+    if not isinstance(fresh, dict) or not isinstance(stored, dict):
+        return stored
+    if not stored and fresh:
+        return fresh
+    out = dict(stored)
+    for k, v in fresh.items():
+        out[k] = _fill_missing(stored[k], v) if k in stored else v
+    return out
 
 
 def es_trainer(loop: ESLoop, mean: Any = None) -> ESTrainer:
     """The ES ``loop`` as a trainer (:class:`ESTrainer`); ``mean``: the initial search mean
     (default: the problem's template)."""
 
-    def init(key: jax.Array) -> ESLoopState:
-        return loop.init(key, mean)
+    def init(key: jax.Array, params: ESParams | None = None) -> ESLoopState:
+        return loop.init(key, mean, params)
 
     def run(state: ESLoopState, n: int):
         state, metrics = loop.run_chunk(state, n)
         return state, generation_metrics(metrics)
 
-    return ESTrainer(init, run, loop)
+    def upgrade_state(stored: dict) -> dict:
+        # a run's checkpoints from before ESParams: it ran at the ES's default params, and its
+        # optimizer state lacks the rate slot; both come from a fresh state of the same run
+        if "params" in stored or not isinstance(stored.get("es_state"), dict):
+            return stored
+        from flax import serialization
+
+        fresh = jax.device_get(jax.jit(loop.init)(jax.random.key(0), mean))
+        out = dict(stored, params=serialization.to_state_dict(fresh.params))
+        out["es_state"] = _fill_missing(
+            stored["es_state"], serialization.to_state_dict(fresh.es_state)
+        )
+        return out
+
+    return ESTrainer(init, run, loop, upgrade_state=upgrade_state)
 
 
 __all__ = [
@@ -513,6 +452,7 @@ __all__ = [
     "ESConfig",
     "ESLoop",
     "ESLoopState",
+    "ESParams",
     "ESTrainer",
     "EvalContext",
     "GenerationMetrics",
@@ -521,6 +461,7 @@ __all__ = [
     "UNIT",
     "auto_eval_batch_size",
     "canonical_strategy",
+    "es_params",
     "es_trainer",
     "eval_context",
     "generation_metrics",

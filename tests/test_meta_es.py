@@ -428,3 +428,86 @@ def test_es_run_annotate_every_row_and_evaluate_at_evaluations(snes_loop, tmp_pa
     assert seen == [1, 2, 3]
     assert [r["double"] for r in recs] == [2, 4, 6]
     assert [r.get("eval/last") for r in recs] == [None, 2, 3]
+
+
+# ----------------------------------------------------------------------------- ES params
+
+# sha256 (first 16 hex digits) of the search mean, best fitness and the fitness, mean-fitness
+# and search-std metrics of 3 generations (key 0, std_init 0.3, evaluate_mean) as the ES core
+# computed them while its learning rate and std were closure constants (recorded on CPU with
+# this repository's pinned jax and evosax, in this file's fast-compile mode): default params
+# must reproduce them bit for bit
+_GOLDEN = {
+    ("Open_ES", None): "5255d1388472a874",
+    ("SNES", None): "870c41b098ab4de5",
+    ("SNES", 0.1): "13c857dd767f6ecf",
+    ("CMA_ES", None): "b6acda9cad81a5c6",
+    ("Sep_CMA_ES", None): "27c52a9dd20a5d16",
+    ("PGPE", None): "31dfc1f773909d8f",
+}
+
+
+@pytest.mark.parametrize("name,lr", list(_GOLDEN))
+def test_default_params_reproduce_the_closure_constants(name, lr):
+    import hashlib
+
+    loop = make_es_loop(PROBLEM, make_es(name, 8, TEMPLATE, std_init=0.3, lr=lr),
+                        evaluate_mean=True)  # fmt: skip
+    s, m = jax.jit(loop.run_chunk, static_argnums=1)(loop.init(jax.random.key(0)), 3)
+    h = hashlib.sha256()
+    for x in jax.tree.leaves((loop.get_mean(s), s.best_fitness, m.fitness, m.mean_fitness,
+                              m.search_std)):  # fmt: skip
+        h.update(np.asarray(x).tobytes())
+    assert h.hexdigest()[:16] == _GOLDEN[(name, lr)]
+    assert float(s.params.std_init) == np.float32(0.3)
+
+
+def test_a_grid_of_params_is_one_program():
+    name = "SNES"
+    from meta import es_params
+
+    loop = make_es_loop(PROBLEM, make_es(name, 8, TEMPLATE, std_init=0.3))
+    grid = jax.tree.map(lambda *x: jnp.stack(x), es_params(0.5, 0.3), es_params(0.05, 0.2))
+    keys = jnp.stack([jax.random.key(0)] * 2)
+    init = jax.jit(jax.vmap(loop.init, in_axes=(0, None, 0)))
+    chunk = jax.jit(jax.vmap(loop.run_chunk, in_axes=(0, None)), static_argnums=1)
+    both, m = chunk(init(keys, None, grid), 2)
+    assert not np.array_equal(np.asarray(both.es_state.mean[0]), np.asarray(both.es_state.mean[1]))
+    solo = jax.jit(loop.run_chunk, static_argnums=1)
+    for i, (lr, std) in enumerate([(0.5, 0.3), (0.05, 0.2)]):
+        alone, _ = solo(loop.init(jax.random.key(0), params=es_params(lr, std)), 2)
+        np.testing.assert_allclose(np.asarray(both.es_state.mean[i]),
+                                   np.asarray(alone.es_state.mean), rtol=1e-6, atol=1e-7)  # fmt: skip
+        if i == 0:
+            continue
+        # and the run of an ES built with that rate and std as its defaults
+        built = make_es_loop(PROBLEM, make_es(name, 8, TEMPLATE, std_init=std, lr=lr))
+        b, _ = jax.jit(built.run_chunk, static_argnums=1)(built.init(jax.random.key(0)), 2)
+        np.testing.assert_allclose(np.asarray(b.es_state.mean), np.asarray(alone.es_state.mean),
+                                   rtol=1e-6, atol=1e-7)  # fmt: skip
+    # other values of the grid: the same compiled programs
+    chunk(init(keys, None, jax.tree.map(lambda x: x * 2, grid)), 2)
+    assert init._cache_size() == 1 and chunk._cache_size() == 1
+
+
+def test_checkpoint_without_params_resumes(snes_loop, tmp_path):
+    """A run checkpointed before the state carried ESParams (no ``params``, no learning-rate
+    slot in the optimizer state) resumes as the run it was."""
+    from flax import serialization
+
+    from ued.host import checkpoint_path, state_to_bytes
+
+    loop, _, _ = snes_loop
+    full = _run(loop, tmp_path / "full", 4)
+    d = tmp_path / "old"
+    _run(loop, d, 2)
+    unit, state, _ = load_latest_checkpoint(d, loop.init(jax.random.key(0)))
+    old = serialization.to_state_dict(jax.device_get(state))
+    del old["params"]
+    opt = old["es_state"]["opt_state"]  # SGD's chain: the rate's slot was an EmptyState
+    old["es_state"]["opt_state"] = {**opt, str(len(opt) - 1): {}}
+    old["key"] = np.asarray(jax.random.key_data(state.key))
+    checkpoint_path(d, unit).write_bytes(state_to_bytes(old, unit=unit))
+    resumed = _run(loop, d, 4, resume=True)
+    _equal(resumed.es_state.mean, full.es_state.mean)
+    assert (d / "metrics.jsonl").read_bytes() == (tmp_path / "full" / "metrics.jsonl").read_bytes()

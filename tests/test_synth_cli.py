@@ -227,3 +227,21 @@ def test_agent_activations_resolve_and_are_checked():
     for bad in [("tanh", "bogus"), (), ("relu", "relu")]:
         with pytest.raises(ValueError, match="SynthMetaConfig.activations"):
             SynthMetaConfig(activations=bad)
+
+
+def test_num_seeds(tmp_path, capsys):
+    """``--num-seeds 2``: rows of per-seed lists (the seeds differ), an env per seed; ``eval``
+    and ``plot`` refuse such a run in one line naming --num-seeds."""
+    out = tmp_path / "two"
+    # one generation of one learner variant: one small program
+    assert main(["train", "cartpole", "--out", str(out), "--generations", "1", "--kind", "scb",
+                 "--num-seeds", "2", "--agent-activation", "tanh", *TINY]) == 0  # fmt: skip
+    (rec,) = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert rec["generation"] == 1 and isinstance(rec["learner"], str)
+    assert len(rec["fitness_mean"]) == 2 and len(rec["mean_fitness"]) == 2
+    # the seeds differ
+    assert (out / "env_s0.npz").read_bytes() != (out / "env_s1.npz").read_bytes()
+    capsys.readouterr()
+    for cmd in ("eval", "plot"):
+        assert main([cmd, str(out)]) == 2
+        assert "--num-seeds 2" in _one_error_line(capsys)

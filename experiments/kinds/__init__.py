@@ -280,7 +280,8 @@ def restore(run_dir: str | Path) -> Restored:
             f"{run_dir}: no checkpoint to read (the run stopped before its first one); train it "
             "again with the same command"
         )
-    unit, state, _ = load_latest_checkpoint(run_dir, template)
+    upgrade = getattr(built.trainer, "upgrade_state", None)
+    unit, state, _ = load_latest_checkpoint(run_dir, template, upgrade=upgrade)
     return Restored(kind, cfg, built, state, unit)
 
 

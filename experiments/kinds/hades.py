@@ -28,6 +28,7 @@ import numpy as np
 
 from experiments import options as O
 from experiments.kinds import Built, Kind, host_config, register_kind
+from experiments.kinds import es_seeds as S
 from meta.hades import (  # noqa: F401 (the dataset files, re-exported)
     DatasetFileError,
     hades_config_from_dict,
@@ -86,6 +87,7 @@ class TrainOptions:
         default_text=_PRESET,
     )  # fmt: skip
     seed: int = _f(0, O.int_(0), "random seed")
+    num_seeds: int = S.num_seeds_option()
     strategy: str | None = _f(
         None, O.choice(_strategies), "ES strategy (evosax)", to="es.strategy",
         default_text=_PRESET,
@@ -144,10 +146,7 @@ class TrainOptions:
     eval_batch_size: int = _f(
         0, O.int_(0, 1 << 20), "ES candidates per vmapped chunk (0: auto; same results)"
     )
-    devices: int | None = _f(
-        None, O.optional(O.int_(1), "auto"),
-        "local devices to shard the ES population over (default: the most that divide it)",
-    )  # fmt: skip
+    devices: int | None = S.devices_option()
     checkpoint_every: int = _f(1, O.int_(1, 100_000), "chunks between checkpoints")
     keep_checkpoints: int = _f(3, O.int_(1), "checkpoints kept")
     log: tuple[str, ...] = _f((), O.strs("tensorboard", "wandb"), "extra loggers")
@@ -233,7 +232,7 @@ def config_to_dict(cfg: HadesRunConfig) -> dict:
     d["hades"] = dataclasses.asdict(hcfg)
     d["hades"]["policy"]["hidden"] = list(hcfg.policy.hidden)
     d["es"] = dataclasses.asdict(ecfg)
-    return d
+    return S.stored_config(d)
 
 
 def config_from_dict(d: dict) -> HadesRunConfig:
@@ -275,7 +274,8 @@ def _read_best(path: str) -> dict:
 def build(cfg: HadesRunConfig, run_dir: Path | None = None) -> Built:
     """The run for the one driver: the ES loop as a trainer (unit ``generation``) and, at each
     evaluation (every ``eval_every`` chunks and at the end), the ES mean evaluated with fresh
-    policies; the best dataset so far is kept in ``RUN_DIR/dataset.npz``."""
+    policies; the best dataset so far is kept in ``RUN_DIR/dataset.npz`` (with ``--num-seeds
+    K > 1``: per seed, ``RUN_DIR/dataset_s<SEED>.npz``, and the evaluations per-seed lists)."""
     import jax
 
     from meta import (
@@ -287,34 +287,37 @@ def build(cfg: HadesRunConfig, run_dir: Path | None = None) -> Built:
         make_es_loop,
         make_hades,
     )
-    from ued.host import plan_devices
 
     hcfg, ecfg = build_configs(cfg.target, cfg)
     hades = make_hades(hcfg)
     es = make_es_from_config(ecfg, hades.template)
-    plan = plan_devices(cfg.devices, 1, ecfg.population_size)
+    plan, mesh = S.es_devices(cfg, ecfg.population_size)
     bs = cfg.eval_batch_size or auto_eval_batch_size(ecfg.population_size)
-    if bs is not None and bs % plan.devices:
+    if bs is not None and mesh is not None and bs % plan.devices:
         raise O.ConfigError(
             f"--eval-batch-size {bs} must be divisible by --devices {plan.devices} (each chunk "
             "of candidates is split over the devices)"
         )
-    loop = make_es_loop(hades.problem, es, mesh=plan.mesh(), eval_batch_size=bs)
+    loop = make_es_loop(hades.problem, es, mesh=mesh, eval_batch_size=bs)
     evaluator = make_dataset_evaluator(hades, episodes=cfg.eval_episodes)
-    best_path = None if run_dir is None else os.path.join(run_dir, "dataset.npz")
-    # the best dataset so far survives a resume through its summary file
-    best = _read_best(os.path.join(run_dir, "dataset.json")) if run_dir else {}
-    best.setdefault("mean_return", -math.inf)
+    k = cfg.num_seeds
+    stems = [S.seed_name("dataset", cfg.seed + i, k) for i in range(k)]
+    paths = [None if run_dir is None else os.path.join(run_dir, f"{n}.npz") for n in stems]
+    # the best dataset of each seed so far survives a resume through its summary file
+    bests = [_read_best(os.path.join(run_dir, f"{n}.json")) if run_dir else {} for n in stems]
+    for best in bests:
+        best.setdefault("mean_return", -math.inf)
 
-    def evaluate(st) -> dict:
-        gen = int(st.generation)
+    def evaluate_seed(i: int, st) -> dict:
+        gen, best, best_path = int(st.generation), bests[i], paths[i]
         data = hades.materialise(loop.get_mean(st))
         if cfg.eval_policies == 0:  # no evaluation: the latest mean is the dataset
             best.update(target=hcfg.target, generation=gen, mean_return=None, std_return=None,
                         num_policies=0, dataset_size=hcfg.dataset_size)  # fmt: skip
             save_dataset(best_path, hades, data, best)
             return {}
-        key = jax.random.fold_in(jax.random.key(cfg.seed + 1), gen)
+        # seed s is evaluated with the keys of the one-seed run of seed s
+        key = jax.random.fold_in(jax.random.key(cfg.seed + i + 1), gen)
         r = np.asarray(evaluator(key, data, cfg.eval_policies))
         res = {"mean_return": float(r.mean()), "std_return": float(r.std())}
         if best.get("mean_return") is None or res["mean_return"] >= best["mean_return"]:
@@ -324,11 +327,14 @@ def build(cfg: HadesRunConfig, run_dir: Path | None = None) -> Built:
             save_dataset(best_path, hades, data, best)
         return res
 
+    def evaluate(st) -> dict:
+        return S.per_seed([evaluate_seed(i, s) for i, s in enumerate(S.seed_states(st, k))])
+
     def finish(st, run_dir) -> dict:
-        return {
-            "best_eval_mean_return": best.get("mean_return"),
-            "best_generation": best.get("generation"),
-        }
+        return S.per_seed([
+            {"best_eval_mean_return": b.get("mean_return"), "best_generation": b.get("generation")}
+            for b in bests
+        ])  # fmt: skip
 
     host = host_config(
         cfg, cfg.generations,
@@ -340,10 +346,10 @@ def build(cfg: HadesRunConfig, run_dir: Path | None = None) -> Built:
         trainer=es_trainer(loop),
         num_units=cfg.generations,
         seed=cfg.seed,
-        num_seeds=1,
-        batched=False,
+        num_seeds=k,
+        batched=k > 1,
         host=host,
-        evaluate=evaluate if best_path is not None else None,
+        evaluate=evaluate if run_dir is not None else None,
         finish=finish,
         experiment=hades,
         devices=plan,
@@ -388,15 +394,43 @@ PLOT_OPTIONS = O.Options(
 )
 
 
+def _dataset_files(path: str) -> list[str]:
+    """The dataset files ``eval`` reads: the one of a dataset file or one-seed run, else each
+    seed's ``dataset_s<SEED>.npz`` of a ``--num-seeds`` run."""
+    from ued.host import CONFIG_FILE, read_config
+
+    if not (os.path.isdir(path) and os.path.exists(os.path.join(path, CONFIG_FILE))):
+        return [_resolve_dataset(path)]
+    cfg = read_config(path)
+    k, seed = int(cfg.get("num_seeds", 1)), int(cfg.get("seed", 0))
+    if k == 1:
+        return [_resolve_dataset(path)]
+    files = [os.path.join(path, f"{S.seed_name('dataset', seed + i, k)}.npz") for i in range(k)]
+    for f in files:
+        if not os.path.exists(f):
+            raise CLIError(f"dataset: run directory {path} has no {os.path.basename(f)} "
+                           "(train first)")  # fmt: skip
+    return files
+
+
 def evaluate(path: Path, opts: dict) -> dict:
     """``openued hades eval``: fresh policies trained on the dataset of a run directory (or a
-    dataset ``.npz``), their mean return, and with ``transfer`` other architectures'."""
+    dataset ``.npz``), their mean return, and with ``transfer`` other architectures'. A run of
+    several seeds (``--num-seeds``): each seed's best dataset, the per-seed mean returns and
+    their mean with a 95% Student-t interval over seeds."""
     import jax
 
     from meta import evaluate_transfer, make_dataset_evaluator
+    from ued.stats import seed_interval
 
     args = EvalOptions(**opts)
-    hades, data = load_dataset(_resolve_dataset(str(path)))
+    files = _dataset_files(str(path))
+    if len(files) > 1 and args.transfer:
+        raise CLIError(
+            f"--transfer: {path} trained {len(files)} seeds (--num-seeds {len(files)}); give "
+            f"one seed's dataset instead, e.g. {files[0]}"
+        )
+    hades, data = load_dataset(files[0])
     key = jax.random.key(args.seed)
     ev = make_dataset_evaluator(hades, episodes=args.episodes)
     r = np.asarray(ev(key, data, args.policies))
@@ -408,6 +442,14 @@ def evaluate(path: Path, opts: dict) -> dict:
         "std_return": float(r.std()),
         "num_policies": int(args.policies),
     }
+    if len(files) > 1:  # the datasets of one run share a configuration: one program
+        returns = [r] + [np.asarray(ev(key, load_dataset(f)[1], args.policies)) for f in files[1:]]
+        si = seed_interval([x.mean() for x in returns])
+        del out["std_return"]
+        out.update(mean_return=si["mean"], ci95=si["ci95"], num_seeds=si["n"],
+                   per_seed_mean_return=si["per_seed"],
+                   per_seed_std_return=[float(x.std()) for x in returns],
+                   interval="95% Student-t over seeds")  # fmt: skip
     if args.transfer:
         out["transfer"] = evaluate_transfer(
             jax.random.fold_in(key, 1), hades, data, args.policies, args.episodes
@@ -454,6 +496,7 @@ def figures(run_dir: Path, opts: dict) -> list[str]:
     run_dir = str(run_dir)
     if not os.path.isdir(run_dir):
         raise CLIError(f"RUN_DIR: {run_dir} is not a directory")
+    S.refuse_seeds(run_dir, "hades plot")
     return plot_run(run_dir, opts.get("out") or None)
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from experiments import options as O
 from experiments.kinds import Built, Kind, host_config, register_kind
+from experiments.kinds import es_seeds as S
 
 
 def _targets():
@@ -76,6 +77,7 @@ class TrainOptions:
     generations: int = _f(200, O.int_(1), "ES generations of the run")
     population: int = _f(32, O.int_(2, 1 << 20), "ES population size", to="population")
     seed: int = _f(0, O.int_(0), "random seed")
+    num_seeds: int = S.num_seeds_option()
     synth_kind: str | None = _f(
         None, O.optional(O.choice("scb", "mdp")), "synthetic env: contextual bandit or MDP",
         to="kind", default_text="the target's", aliases={"--kind": None},
@@ -124,10 +126,7 @@ class TrainOptions:
         default_text="the strategy's",
     )  # fmt: skip
     chunk_size: int = _f(10, O.int_(1), "generations per compiled chunk")
-    devices: int | None = _f(
-        None, O.optional(O.int_(1), "auto"),
-        "local devices to shard the ES population over (default: the most that divide it)",
-    )  # fmt: skip
+    devices: int | None = S.devices_option()
     checkpoint_every: int = _f(1, O.int_(1), "chunks between checkpoints")
     keep_checkpoints: int = _f(3, O.int_(1), "checkpoints kept")
     log: tuple[str, ...] = _f((), O.strs("tensorboard", "wandb"), "extra loggers")
@@ -210,7 +209,7 @@ def config_to_dict(cfg: SynthRunConfig) -> dict:
     d.update({k: v for k, v in dataclasses.asdict(cfg).items() if k not in skip})
     d = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
     d["config"] = synth_config(cfg.target, cfg).to_json()
-    return d
+    return S.stored_config(d)
 
 
 def migrate(d: dict) -> dict:
@@ -235,23 +234,26 @@ def config_from_dict(d: dict) -> SynthRunConfig:
 def build(cfg: SynthRunConfig, run_dir: Path | None = None) -> Built:
     """The run for the one driver: the ES loop as a trainer (unit ``generation``); every row
     names its horizon and inner learner; the discovered env (the ES mean) is written to
-    ``RUN_DIR/env.npz`` at the end."""
+    ``RUN_DIR/env.npz`` at the end (with ``--num-seeds K > 1``: each seed's to
+    ``RUN_DIR/env_s<SEED>.npz``)."""
     from meta.es import ES_HEALTH
     from meta.synth import make_synth_meta, save_synth_env
-    from ued.host import plan_devices
 
-    plan = plan_devices(cfg.devices, 1, cfg.population)
-    meta = make_synth_meta(synth_config(cfg.target, cfg), mesh=plan.mesh())
+    plan, mesh = S.es_devices(cfg, cfg.population)
+    meta = make_synth_meta(synth_config(cfg.target, cfg), mesh=mesh)
+    k = cfg.num_seeds
 
     def finish(state, run_dir) -> dict:
         extra = {
             "target": cfg.target,
             "kind": meta.synth_config.kind,
-            "generation": int(state.generation),
+            "generation": int(S.seed_states(state, k)[0].generation),
             "learners": list(meta.learner_names),
         }
-        save_synth_env(os.path.join(run_dir, "env"), meta.synth_config,
-                       meta.loop.get_mean(state), extra)  # fmt: skip
+        for i, st in enumerate(S.seed_states(state, k)):
+            stem = S.seed_name("env", cfg.seed + i, k)
+            save_synth_env(os.path.join(run_dir, stem), meta.synth_config,
+                           meta.loop.get_mean(st), extra)  # fmt: skip
         return extra
 
     host = host_config(
@@ -262,8 +264,8 @@ def build(cfg: SynthRunConfig, run_dir: Path | None = None) -> Built:
         trainer=meta.trainer,
         num_units=cfg.generations,
         seed=cfg.seed,
-        num_seeds=1,
-        batched=False,
+        num_seeds=k,
+        batched=k > 1,
         host=host,
         annotate=meta.annotate,
         finish=finish,
@@ -272,10 +274,11 @@ def build(cfg: SynthRunConfig, run_dir: Path | None = None) -> Built:
     )
 
 
-def _load_run(run_dir: str):
+def _load_run(run_dir: str, command: str):
     from meta.synth import SynthMetaConfig, load_synth_env, make_real_env
     from ued.host import ConfigFileError, read_config
 
+    S.refuse_seeds(run_dir, command)
     run_cfg = read_config(run_dir)
     try:
         cfg = SynthMetaConfig.from_json(run_cfg["config"])
@@ -356,7 +359,7 @@ def evaluate(path: Path, opts: dict) -> dict:
     from meta.synthetic import SynthGymnaxEnv
 
     args = EvalOptions(run_dir=str(path), **opts)
-    run_cfg, cfg, scfg, params, _, real = _load_run(args.run_dir)
+    run_cfg, cfg, scfg, params, _, real = _load_run(args.run_dir, "synth eval")
     senv = SynthGymnaxEnv(scfg)
     names = args.learner or list(learners_for(real.discrete))
     fixed = [
@@ -472,7 +475,7 @@ def figures(path: Path, opts: dict) -> list[str]:
     args = PlotOptions(run_dir=str(path), **opts)
     if args.dims is not None and len(args.dims) != 2:
         raise O.ConfigError(f"--dims: give two state dimensions, got {len(args.dims)}")
-    run_cfg, cfg, scfg, params, _, real = _load_run(args.run_dir)
+    run_cfg, cfg, scfg, params, _, real = _load_run(args.run_dir, "synth plot")
     out_dir = args.out or args.run_dir
     written = []
     # 1. meta-training curves

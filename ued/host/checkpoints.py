@@ -188,9 +188,16 @@ def _start_over(run_dir: Path) -> str:
 
 
 def load_latest_checkpoint(
-    run_dir: str | os.PathLike, template: Any = None, warn: Callable[[str], None] | None = None
+    run_dir: str | os.PathLike,
+    template: Any = None,
+    warn: Callable[[str], None] | None = None,
+    upgrade: Callable[[dict], dict] | None = None,
 ) -> tuple[int, Any, Path]:
     """Newest checkpoint that passes its checksum (and fits ``template`` when given).
+
+    ``upgrade``: ``state dict -> state dict`` applied before the template is filled: a trainer
+    whose state gained fields maps a checkpoint of the older layout to its own (see
+    ``meta.es.ESTrainer.upgrade_state``).
 
     Returns ``(unit, state or raw state dict, path)``; the unit is the one the checkpoint
     records (its file name's for format-1 files). Unusable files are reported through
@@ -213,6 +220,8 @@ def load_latest_checkpoint(
             except OSError as e:
                 raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from e
             _, sd, unit = _read(data, path)
+            if upgrade is not None and template is not None:
+                sd = upgrade(sd)
             state = sd if template is None else restore_state(template, sd, path)
             return (named if unit is None else unit), state, path
         except CheckpointError as e:

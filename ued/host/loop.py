@@ -154,6 +154,7 @@ def run_training(
     unit: str = "update",
     annotate: Callable[[dict], dict | None] | None = None,
     split_rows: Callable[[list[dict]], list[dict]] | None = None,
+    upgrade: Callable[[dict], dict] | None = None,
 ) -> Any:
     """Run (or resume) a run in chunks, writing the run directory. Host only.
 
@@ -185,6 +186,8 @@ def run_training(
         loggers get the rows as computed.
       annotate: ``annotate(row) -> dict`` of host-side fields merged into every metrics row
         (e.g. which inner learner an ES generation used).
+      upgrade: ``state dict -> state dict`` of a checkpoint of an older state layout, on resume
+        (``load_latest_checkpoint``'s).
 
     Returns the final state. Raises (all :class:`~ued.host.errors.RunError`):
     ``TrainingDiverged`` on a non-finite loss (rows up to that unit are written; the message
@@ -216,7 +219,9 @@ def run_training(
                 stored = read_config(run_dir)
                 if may_change is not None:
                     check_resume(stored, config, may_change)
-                start, state, path = load_latest_checkpoint(run_dir, init_fn(), warn=channel)
+                start, state, path = load_latest_checkpoint(
+                    run_dir, init_fn(), warn=channel, upgrade=upgrade
+                )
                 if start > total:
                     raise ResumeError(
                         f"{run_dir} is at {unit} {start} ({path.name}); a resumed run cannot end "

@@ -7,7 +7,8 @@ A *trainer* is any object with
   a dict of arrays with a leading ``(n,)`` axis (jittable);
 * ``unit``: the name of one step, ``"update"`` (the default when absent) or ``"generation"``;
 * optionally ``env_steps_per_unit`` (for the ``env_steps`` column; a ``ued.Trainer`` derives it
-  from its config) and ``health`` (a ``HealthChecks`` of its metric names).
+  from its config), ``health`` (a ``HealthChecks`` of its metric names) and ``upgrade_state``
+  (``state dict -> state dict``: its checkpoints of an older state layout, read on resume).
 
 ``ued.make_train``'s ``Trainer`` is one (unit ``update``), and so is ``meta.es.es_trainer(loop)``
 (unit ``generation``). :func:`run_trainer` jits ``init`` and ``run`` (vmapped over a leading seed
@@ -191,6 +192,7 @@ def run_trainer(
         annotate=annotate,
         batched=batched,
         split_rows=split_rows,
+        upgrade=getattr(trainer, "upgrade_state", None),
     )
 
 
