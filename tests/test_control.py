@@ -61,3 +61,23 @@ def test_under_vmap_runs_only_when_a_lane_needs_it():
     jax.block_until_ready(g(jnp.zeros(4, bool), x))
     jax.effects_barrier()
     assert calls != []
+
+
+def _entry(hlo: str) -> str:
+    start = hlo.index("ENTRY")
+    return hlo[start:hlo.index("\n}", start)]
+
+
+def test_work_on_the_operand_is_not_hoisted_out_of_the_loop():
+    # XLA moves loop-invariant work before a loop, where it runs whether or not the loop does:
+    # a value fn only passes through would be invariant without the barrier in run_if
+    def fn(x):
+        s, m = x
+        return s + jnp.dot(m, m.T).sum(), m
+
+    f = jax.jit(lambda p, s, m: run_if(p, fn, (s, m))[0])
+    m = jnp.ones((37, 41), jnp.float32)
+    hlo = f.lower(True, jnp.float32(0.0), m).compile().as_text()
+    assert "f32[37,37]" in hlo and "f32[37,37]" not in _entry(hlo)
+    assert float(f(False, jnp.float32(0.0), m)) == 0.0
+    assert float(f(True, jnp.float32(0.0), m)) == 37 * 37 * 41

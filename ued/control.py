@@ -6,6 +6,12 @@ NCC's level-set refresh every N updates) then runs at every update of a seed-vma
 :func:`run_if` runs its function in a ``while_loop`` of zero or one iteration instead: under
 ``vmap`` the loop runs while any lane's predicate holds, so the function is evaluated only when
 at least one lane needs it (lanes that do not keep their operand), and never otherwise.
+
+XLA hoists out of a loop whatever depends on loop-invariant values only, and would then compute
+it at every call. Everything the expensive part of ``fn`` depends on (a key, the levels) must
+therefore reach it through ``operand``, which passes an optimisation barrier tied to the loop's
+flag; values ``fn`` closes over (the student's parameters) are fine where the work also needs an
+operand value.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ def run_if(pred: jax.Array | bool, fn: Callable[[Any], Any], operand: Any) -> An
 
     Same result as ``lax.cond(pred, fn, lambda x: x, operand)``, but under ``vmap`` ``fn`` is
     evaluated only when some lane's ``pred`` holds (once for all lanes), not at every call.
+    Pass what ``fn``'s costly work reads in ``operand``, not by closure (module docstring).
 
     Args:
       pred: bool[] (batched under ``vmap``).
@@ -35,7 +42,9 @@ def run_if(pred: jax.Array | bool, fn: Callable[[Any], Any], operand: Any) -> An
         return jnp.logical_and(pred, jnp.logical_not(done))
 
     def body(carry):
-        _, x = carry
+        # tied to the flag, the operand is loop-variant: nothing computed from it is hoisted
+        # out of the loop (and run whether or not the loop runs)
+        _, x = jax.lax.optimization_barrier(carry)
         return jnp.ones((), bool), fn(x)
 
     return jax.lax.while_loop(cond, body, (jnp.zeros((), bool), operand))[1]
