@@ -190,6 +190,8 @@ def cmd_train(argv: list[str], group: str = "") -> int:
         try:
             written = kind.figures(run_dir, {})
             print(f"plots: {', '.join(str(p) for p in written)}", file=sys.stderr)
+        except O.ConfigError as e:  # the kind draws no figure of such a run: not a failure
+            print(f"note: no plots: {str(e).splitlines()[0]}", file=sys.stderr)
         except Exception as e:  # plots are a convenience: never lose a finished run to them
             print(f"warning: plotting failed: {str(e).splitlines()[0]}", file=sys.stderr)
     if extra:
