@@ -320,11 +320,8 @@ def make_ncc(space: LevelSpace, num_envs: int, config: NCCConfig | None = None) 
         # the published step samples with y, trains, then scores and moves y: the first
         # update samples the uniform y, every later one first catches up on the last update
         due = (state.step > 0) & (state.step % config.refresh_every == 0)
-        # the key goes in the operand (ued.control.run_if): the probe is never computed
-        # outside the refresh
-        state = run_if(
-            due, lambda a: (refresh(a[1], a[0], params, evaluate), a[1]), (state, k_r)
-        )[0]
+        # the key is an arg of run_if: the probe is never computed outside the refresh
+        state = run_if(due, lambda s, k: refresh(k, s, params, evaluate), state, k_r)
         idx = jax.random.choice(k_i, n, (b,), p=state.probs)
         prop = Proposal(
             levels=jax.tree.map(lambda x: x[idx], state.levels),

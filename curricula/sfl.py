@@ -166,9 +166,9 @@ def make_sfl(space: LevelSpace, num_envs: int, config: SFLConfig | None = None) 
             raise ValueError("SFL needs the trainer's evaluate(key, levels) -> LevelStats")
         k_r, k_n, k_i, k_u = jax.random.split(key, 4)
         due = (state.step % config.refresh_every) == 0
-        # the key goes in the operand: what it alone determines (the candidates, their
+        # the key is an arg of run_if: what it alone determines (the candidates, their
         # evaluation) is then never computed outside the refresh
-        state = run_if(due, lambda a: (refresh(a[1], a[0], evaluate), a[1]), (state, k_r))[0]
+        state = run_if(due, lambda s, k: refresh(k, s, evaluate), state, k_r)
         new = space.sample_batch(k_n, b)
         idx = jax.random.randint(k_i, (b,), 0, k)
         kept = jax.tree.map(lambda x: x[idx], state.levels)

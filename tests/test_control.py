@@ -81,3 +81,13 @@ def test_work_on_the_operand_is_not_hoisted_out_of_the_loop():
     assert "f32[37,37]" in hlo and "f32[37,37]" not in _entry(hlo)
     assert float(f(False, jnp.float32(0.0), m)) == 0.0
     assert float(f(True, jnp.float32(0.0), m)) == 37 * 37 * 41
+
+
+def test_work_on_the_args_is_not_hoisted_out_of_the_loop():
+    # args pass through the loop unchanged: without the barrier they are invariant
+    f = jax.jit(lambda p, s, m: run_if(p, lambda x, a: x + jnp.dot(a, a.T).sum(), s, m))
+    m = jnp.ones((37, 41), jnp.float32)
+    hlo = f.lower(True, jnp.float32(0.0), m).compile().as_text()
+    assert "f32[37,37]" in hlo and "f32[37,37]" not in _entry(hlo)
+    assert float(f(False, jnp.float32(0.0), m)) == 0.0
+    assert float(f(True, jnp.float32(0.0), m)) == 37 * 37 * 41

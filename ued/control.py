@@ -9,9 +9,9 @@ at least one lane needs it (lanes that do not keep their operand), and never oth
 
 XLA hoists out of a loop whatever depends on loop-invariant values only, and would then compute
 it at every call. Everything the expensive part of ``fn`` depends on (a key, the levels) must
-therefore reach it through ``operand``, which passes an optimisation barrier tied to the loop's
-flag; values ``fn`` closes over (the student's parameters) are fine where the work also needs an
-operand value.
+therefore reach it through ``operand`` or ``args``, which pass an optimisation barrier tied to
+the loop's flag; values ``fn`` closes over (the student's parameters) are fine where the work
+also needs an operand or arg value.
 """
 
 from __future__ import annotations
@@ -23,31 +23,32 @@ import jax
 import jax.numpy as jnp
 
 
-def run_if(pred: jax.Array | bool, fn: Callable[[Any], Any], operand: Any) -> Any:
-    """``fn(operand)`` where ``pred`` holds, else ``operand``. Jittable.
+def run_if(pred: jax.Array | bool, fn: Callable[..., Any], operand: Any, *args: Any) -> Any:
+    """``fn(operand, *args)`` where ``pred`` holds, else ``operand``. Jittable.
 
-    Same result as ``lax.cond(pred, fn, lambda x: x, operand)``, but under ``vmap`` ``fn`` is
-    evaluated only when some lane's ``pred`` holds (once for all lanes), not at every call.
-    Pass what ``fn``'s costly work reads in ``operand``, not by closure (module docstring).
+    Same result as ``lax.cond(pred, lambda x: fn(x, *args), lambda x: x, operand)``, but under
+    ``vmap`` ``fn`` is evaluated only when some lane's ``pred`` holds (once for all lanes), not
+    at every call. Pass what ``fn``'s costly work reads in ``operand`` or ``args``, not by
+    closure (module docstring).
 
     Args:
       pred: bool[] (batched under ``vmap``).
-      fn: ``operand -> operand`` of the same structure, shapes and dtypes.
-      operand: any pytree of arrays.
+      fn: ``(operand, *args) -> operand`` of the same structure, shapes and dtypes.
+      operand: any pytree of arrays, the value returned.
+      args: pytrees of arrays ``fn`` reads (a key, levels), not returned.
     """
     pred = jnp.asarray(pred, bool)
 
     def cond(carry):
-        done, _ = carry
-        return jnp.logical_and(pred, jnp.logical_not(done))
+        return jnp.logical_and(pred, jnp.logical_not(carry[0]))
 
     def body(carry):
-        # tied to the flag, the operand is loop-variant: nothing computed from it is hoisted
-        # out of the loop (and run whether or not the loop runs)
-        _, x = jax.lax.optimization_barrier(carry)
-        return jnp.ones((), bool), fn(x)
+        # tied to the flag, the operand and the args are loop-variant: nothing computed from
+        # them is hoisted out of the loop (and run whether or not the loop runs)
+        _, x, a = jax.lax.optimization_barrier(carry)
+        return jnp.ones((), bool), fn(x, *a), a
 
-    return jax.lax.while_loop(cond, body, (jnp.zeros((), bool), operand))[1]
+    return jax.lax.while_loop(cond, body, (jnp.zeros((), bool), operand, args))[1]
 
 
 __all__ = ["run_if"]
